@@ -1,0 +1,21 @@
+// Package vnet is the fabric of a vlab: the internet segment, VPCs with
+// subnets, route tables and internet gateways, the network interfaces (ENIs)
+// that join hosts to them, and the hosts themselves, each running its own
+// gVisor TCP/IP stack.
+//
+// Every packet a host writes is carried synchronously by the fabric: parsed,
+// routed by longest-prefix match on its subnet's route table, translated by
+// the internet gateway when it crosses it, and delivered to the destination
+// interface's stack. Nothing is queued, so nothing overflows: a packet is
+// either delivered or dropped with a counted reason (see Drops).
+//
+// Two extension points serve the load balancer without the fabric knowing
+// about it: an Interceptor on an ENI sees packets before the ENI's stack does
+// (the NLB node's forwarding path), and a ReturnPathHook sees every packet
+// leaving a VPC interface before route lookup (AWS Hyperplane's flow
+// tracking, which carries a target's replies back to the NLB node even
+// though the target's route table has no route for them).
+//
+// Simplifications: IPv4 only; no link layer (no ARP, no MAC addresses); one
+// internet segment on which every internet address is directly reachable.
+package vnet

@@ -1,0 +1,160 @@
+package vnet
+
+import (
+	"fmt"
+	"net/netip"
+	"sync"
+
+	"github.com/vlab-sim/vlab/vnet/packet"
+)
+
+// Options configure a Network.
+type Options struct {
+	// Seed makes resource ids deterministic; the same seed gives the same ids.
+	Seed uint64
+	// AccountID is the AWS account that owns the resources (123456789012 by
+	// default).
+	AccountID string
+	// Region is the AWS region (ap-northeast-1 by default).
+	Region string
+}
+
+// Network is the whole fabric: the internet segment and every VPC, with the
+// hosts attached to them. It is safe for concurrent use.
+type Network struct {
+	ids     *IDs
+	account string
+	region  string
+	drops   dropTable
+
+	mu       sync.RWMutex
+	vpcs     []*VPC
+	hosts    []*Host
+	internet map[netip.Addr]*ENI // internet hosts' addresses
+	public   map[netip.Addr]*ENI // public IPv4 addresses mapped 1:1 by internet gateways
+	hooks    []ReturnPathHook
+	closed   bool
+}
+
+// New returns an empty network.
+func New(o Options) *Network {
+	if o.AccountID == "" {
+		o.AccountID = "123456789012"
+	}
+	if o.Region == "" {
+		o.Region = "ap-northeast-1"
+	}
+	return &Network{
+		ids:      NewIDs(o.Seed),
+		account:  o.AccountID,
+		region:   o.Region,
+		internet: map[netip.Addr]*ENI{},
+		public:   map[netip.Addr]*ENI{},
+	}
+}
+
+// IDs returns the network's id generator, for resources built on top of it
+// (load balancers, target groups, instances).
+func (n *Network) IDs() *IDs { return n.ids }
+
+// AccountID returns the account that owns the network's resources.
+func (n *Network) AccountID() string { return n.account }
+
+// Region returns the network's AWS region.
+func (n *Network) Region() string { return n.region }
+
+// VPCs returns the network's VPCs in creation order.
+func (n *Network) VPCs() []*VPC {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return append([]*VPC(nil), n.vpcs...)
+}
+
+// Hosts returns the network's hosts in creation order.
+func (n *Network) Hosts() []*Host {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return append([]*Host(nil), n.hosts...)
+}
+
+// Host returns the host named name, or nil.
+func (n *Network) Host(name string) *Host {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for _, h := range n.hosts {
+		if h.name == name {
+			return h
+		}
+	}
+	return nil
+}
+
+// ENI returns the interface with the given id, or nil.
+func (n *Network) ENI(id string) *ENI {
+	for _, h := range n.Hosts() {
+		for _, e := range h.ENIs() {
+			if e.id == id {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+// AddVPC creates a VPC with the given IPv4 CIDR and a main route table that
+// holds its local route.
+func (n *Network) AddVPC(name string, cidr netip.Prefix) (*VPC, error) {
+	if !cidr.IsValid() || !cidr.Addr().Is4() {
+		return nil, fmt.Errorf("vpc %s: CidrBlock %s is not an IPv4 CIDR", name, cidr)
+	}
+	if cidr.Masked() != cidr {
+		return nil, fmt.Errorf("vpc %s: CidrBlock %s has host bits set (did you mean %s?)", name, cidr, cidr.Masked())
+	}
+	// VPC User Guide, "VPC CIDR blocks": the allowed block size is /16 to /28.
+	if cidr.Bits() < 16 || cidr.Bits() > 28 {
+		return nil, fmt.Errorf("vpc %s: CidrBlock %s: the block size must be between /16 and /28", name, cidr)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil, ErrClosed
+	}
+	v := &VPC{net: n, id: n.ids.Next("vpc"), name: name, cidr: cidr, byAddr: map[netip.Addr]*ENI{}}
+	v.main = v.newRouteTableLocked(name + "-main")
+	n.vpcs = append(n.vpcs, v)
+	return v, nil
+}
+
+// AddReturnPathHook registers h; it is consulted, in registration order, for
+// every packet that leaves an interface in a VPC, before route lookup.
+func (n *Network) AddReturnPathHook(h ReturnPathHook) {
+	n.mu.Lock()
+	n.hooks = append(append([]ReturnPathHook(nil), n.hooks...), h)
+	n.mu.Unlock()
+}
+
+// Close stops every host of the network and waits for their goroutines.
+func (n *Network) Close() error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.closed = true
+	hosts := n.hosts
+	n.mu.Unlock()
+	for _, h := range hosts {
+		h.close()
+	}
+	return nil
+}
+
+// ReturnPathHook sees packets leaving VPC interfaces before route lookup.
+// ReturnPath reports whether it took p (and with it, ownership of p).
+type ReturnPathHook interface {
+	ReturnPath(from *ENI, p *packet.Packet) bool
+}
+
+// Interceptor sees packets that arrive at an ENI before the ENI's stack
+// does. It reports whether it took p (and with it, ownership of p).
+type Interceptor func(p *packet.Packet) bool

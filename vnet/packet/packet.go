@@ -1,0 +1,210 @@
+package packet
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"gvisor.dev/gvisor/pkg/buffer"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+)
+
+// IP protocol numbers, as flow logs and security-group rules name them.
+const (
+	ICMP = 1
+	TCP  = 6
+	UDP  = 17
+)
+
+// ErrMalformed is returned by Parse for bytes that are not a whole IPv4
+// packet with a readable transport header.
+var ErrMalformed = errors.New("malformed IPv4 packet")
+
+// Packet is one IPv4 packet owned by the fabric between the moment a link
+// endpoint hands it over and the moment it is delivered or dropped. Its bytes
+// are private to it: rewriting them never touches a sender's retransmit
+// queue.
+//
+// Invariant: b holds a valid IPv4 header whose TotalLength fits in b, and
+// when the protocol is TCP or UDP, the transport header is complete.
+type Packet struct {
+	view *buffer.View
+	b    []byte
+}
+
+// FromView takes ownership of v (as built by a link endpoint) and parses it.
+// On error v is released.
+func FromView(v *buffer.View) (*Packet, error) {
+	p := &Packet{view: v, b: v.AsSlice()}
+	if err := p.check(); err != nil {
+		v.Release()
+		return nil, err
+	}
+	return p, nil
+}
+
+// FromBytes copies b into a new Packet; tests and tools use it to build
+// packets by hand.
+func FromBytes(b []byte) (*Packet, error) {
+	return FromView(buffer.NewViewWithData(b))
+}
+
+func (p *Packet) check() error {
+	ip := header.IPv4(p.b)
+	if len(p.b) < header.IPv4MinimumSize || !ip.IsValid(len(p.b)) {
+		return ErrMalformed
+	}
+	p.b = p.b[:ip.TotalLength()]
+	switch ip.TransportProtocol() {
+	case header.TCPProtocolNumber:
+		if len(ip.Payload()) < header.TCPMinimumSize {
+			return fmt.Errorf("%w: short TCP header", ErrMalformed)
+		}
+	case header.UDPProtocolNumber:
+		if len(ip.Payload()) < header.UDPMinimumSize {
+			return fmt.Errorf("%w: short UDP header", ErrMalformed)
+		}
+	}
+	return nil
+}
+
+// TakeView hands the packet's buffer to the caller (a link endpoint about to
+// deliver it); p must not be used afterwards.
+func (p *Packet) TakeView() *buffer.View {
+	v := p.view
+	p.view, p.b = nil, nil
+	return v
+}
+
+// Release frees a packet that is dropped.
+func (p *Packet) Release() {
+	if p.view != nil {
+		p.view.Release()
+		p.view, p.b = nil, nil
+	}
+}
+
+// Bytes returns the packet's bytes from the IPv4 header on. Callers may read
+// them; to change addresses or ports use the Set methods, which keep the
+// checksums valid.
+func (p *Packet) Bytes() []byte { return p.b }
+
+// Len is the packet's size in bytes, IPv4 header included (what flow logs
+// count).
+func (p *Packet) Len() int { return len(p.b) }
+
+func (p *Packet) ip() header.IPv4 { return header.IPv4(p.b) }
+
+// Protocol returns the IP protocol number (6 for TCP, 17 for UDP, 1 for ICMP).
+func (p *Packet) Protocol() uint8 { return p.b[9] }
+
+// TTL returns the IPv4 time-to-live.
+func (p *Packet) TTL() uint8 { return p.ip().TTL() }
+
+// Src returns the source address.
+func (p *Packet) Src() netip.Addr { return netip.AddrFrom4([4]byte(p.b[12:16])) }
+
+// Dst returns the destination address.
+func (p *Packet) Dst() netip.Addr { return netip.AddrFrom4([4]byte(p.b[16:20])) }
+
+func (p *Packet) hasPorts() bool {
+	pr := p.Protocol()
+	return pr == TCP || pr == UDP
+}
+
+// SrcPort returns the TCP or UDP source port, 0 for other protocols.
+func (p *Packet) SrcPort() uint16 {
+	if !p.hasPorts() {
+		return 0
+	}
+	return header.TCP(p.ip().Payload()).SourcePort() // same offset for UDP
+}
+
+// DstPort returns the TCP or UDP destination port, 0 for other protocols.
+func (p *Packet) DstPort() uint16 {
+	if !p.hasPorts() {
+		return 0
+	}
+	return header.TCP(p.ip().Payload()).DestinationPort()
+}
+
+// TCPFlags returns the TCP flags byte (FIN 0x01 … ACK 0x10), 0 for non-TCP.
+func (p *Packet) TCPFlags() uint8 {
+	if p.Protocol() != TCP {
+		return 0
+	}
+	return uint8(header.TCP(p.ip().Payload()).Flags())
+}
+
+// Flow returns the packet's 5-tuple as seen on the wire.
+func (p *Packet) Flow() Flow {
+	return Flow{
+		Proto: p.Protocol(),
+		Src:   netip.AddrPortFrom(p.Src(), p.SrcPort()),
+		Dst:   netip.AddrPortFrom(p.Dst(), p.DstPort()),
+	}
+}
+
+// SetSrc rewrites the source address and, for TCP and UDP, the source port,
+// updating the IPv4 and transport checksums incrementally.
+func (p *Packet) SetSrc(a netip.AddrPort) {
+	ip := p.ip()
+	old, nw := ip.SourceAddress(), tcpip.AddrFrom4(a.Addr().As4())
+	switch p.Protocol() {
+	case TCP:
+		t := header.TCP(ip.Payload())
+		t.UpdateChecksumPseudoHeaderAddress(old, nw, true)
+		t.SetSourcePortWithChecksumUpdate(a.Port())
+	case UDP:
+		u := header.UDP(ip.Payload())
+		u.UpdateChecksumPseudoHeaderAddress(old, nw, true)
+		u.SetSourcePortWithChecksumUpdate(a.Port())
+	}
+	ip.SetSourceAddressWithChecksumUpdate(nw)
+}
+
+// SetDst rewrites the destination address and, for TCP and UDP, the
+// destination port, updating checksums incrementally.
+func (p *Packet) SetDst(a netip.AddrPort) {
+	ip := p.ip()
+	old, nw := ip.DestinationAddress(), tcpip.AddrFrom4(a.Addr().As4())
+	switch p.Protocol() {
+	case TCP:
+		t := header.TCP(ip.Payload())
+		t.UpdateChecksumPseudoHeaderAddress(old, nw, true)
+		t.SetDestinationPortWithChecksumUpdate(a.Port())
+	case UDP:
+		u := header.UDP(ip.Payload())
+		u.UpdateChecksumPseudoHeaderAddress(old, nw, true)
+		u.SetDestinationPortWithChecksumUpdate(a.Port())
+	}
+	ip.SetDestinationAddressWithChecksumUpdate(nw)
+}
+
+// SetSrcAddr rewrites only the source address (an internet gateway's 1:1
+// mapping), keeping the port.
+func (p *Packet) SetSrcAddr(a netip.Addr) { p.SetSrc(netip.AddrPortFrom(a, p.SrcPort())) }
+
+// SetDstAddr rewrites only the destination address, keeping the port.
+func (p *Packet) SetDstAddr(a netip.Addr) { p.SetDst(netip.AddrPortFrom(a, p.DstPort())) }
+
+// ChecksumsValid reports whether the IPv4 header checksum and the TCP or UDP
+// checksum are correct; tests use it to prove rewrites keep them so.
+func (p *Packet) ChecksumsValid() bool {
+	ip := p.ip()
+	if !ip.IsChecksumValid() {
+		return false
+	}
+	src, dst := ip.SourceAddress(), ip.DestinationAddress()
+	pl := ip.Payload()
+	switch p.Protocol() {
+	case TCP:
+		t := header.TCP(pl)
+		return t.IsChecksumValid(src, dst, payloadSum(t.Payload()), uint16(len(t.Payload())))
+	case UDP:
+		u := header.UDP(pl)
+		return u.IsChecksumValid(src, dst, payloadSum(u.Payload()))
+	}
+	return true
+}
