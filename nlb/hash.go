@@ -1,0 +1,36 @@
+package nlb
+
+// AWS picks a target by a flow hash over protocol, addresses, ports and the
+// TCP sequence number (ELB User Guide, "How Elastic Load Balancing works").
+// The lab hashes the 5-tuple only, so a flow's target is reproducible from
+// the tuple, and uses rendezvous (highest random weight) hashing so that
+// adding or removing one of N targets moves about 1/N of new flows.
+
+func mix64(x uint64) uint64 {
+	// splitmix64's finalizer: a fast, well-spread bijection.
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+func (k tuple) hash(seed uint64) uint64 {
+	a := uint64(k.src[0])<<24 | uint64(k.src[1])<<16 | uint64(k.src[2])<<8 | uint64(k.src[3])
+	b := uint64(k.dst[0])<<24 | uint64(k.dst[1])<<16 | uint64(k.dst[2])<<8 | uint64(k.dst[3])
+	h := mix64(seed ^ a<<32 ^ b)
+	return mix64(h ^ uint64(k.sport)<<24 ^ uint64(k.dpt)<<8 ^ uint64(k.proto))
+}
+
+// rendezvous returns the index of the candidate with the highest weight for
+// flow hash h, or -1 for no candidate.
+func rendezvous(h uint64, ids []uint64) int {
+	best, bestW := -1, uint64(0)
+	for i, id := range ids {
+		if w := mix64(h ^ id); best < 0 || w > bestW {
+			best, bestW = i, w
+		}
+	}
+	return best
+}

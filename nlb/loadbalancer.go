@@ -1,0 +1,178 @@
+package nlb
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"sync"
+
+	"github.com/vlab-sim/vlab/vnet"
+)
+
+// SubnetMapping enables a subnet for a load balancer: one node is placed
+// there, with the given private address and (internet-facing) public IPv4
+// address.
+type SubnetMapping struct {
+	Subnet      *vnet.Subnet
+	PrivateAddr netip.Addr
+	PublicAddr  netip.Addr
+}
+
+// Config describes a load balancer.
+type Config struct {
+	Name string
+	// Scheme is internet-facing (the default) or internal.
+	Scheme  string
+	Subnets []SubnetMapping
+}
+
+// LoadBalancer is a Network Load Balancer.
+type LoadBalancer struct {
+	net   *vnet.Network
+	name  string
+	id    string
+	cfg   Config
+	nodes []*Node
+	flows *flowTable
+
+	mu        sync.RWMutex
+	listeners map[uint16]*Listener
+}
+
+// New creates a load balancer with one node per subnet mapping and
+// registers its return path with the fabric.
+func New(n *vnet.Network, c Config) (*LoadBalancer, error) {
+	if c.Name == "" {
+		return nil, fmt.Errorf("load balancer: Name is required")
+	}
+	if c.Scheme == "" {
+		c.Scheme = "internet-facing"
+	}
+	if c.Scheme != "internet-facing" && c.Scheme != "internal" {
+		return nil, fmt.Errorf("load balancer %s: Scheme %q must be internet-facing or internal", c.Name, c.Scheme)
+	}
+	if len(c.Subnets) == 0 {
+		return nil, fmt.Errorf("load balancer %s: at least one subnet is required", c.Name)
+	}
+	zones := map[string]bool{}
+	for _, m := range c.Subnets {
+		if m.Subnet == nil {
+			return nil, fmt.Errorf("load balancer %s: a subnet mapping has no subnet", c.Name)
+		}
+		// ELB User Guide: one subnet per Availability Zone.
+		if zones[m.Subnet.Zone()] {
+			return nil, fmt.Errorf("load balancer %s: subnet %s: only one subnet per Availability Zone (%s) may be enabled", c.Name, m.Subnet.Name(), m.Subnet.Zone())
+		}
+		zones[m.Subnet.Zone()] = true
+		if m.Subnet.VPC() != c.Subnets[0].Subnet.VPC() {
+			return nil, fmt.Errorf("load balancer %s: subnet %s is in another VPC", c.Name, m.Subnet.Name())
+		}
+		if c.Scheme == "internet-facing" && !m.PublicAddr.IsValid() {
+			return nil, fmt.Errorf("load balancer %s: subnet %s: an internet-facing load balancer needs a public IPv4 address per node", c.Name, m.Subnet.Name())
+		}
+	}
+	lb := &LoadBalancer{net: n, name: c.Name, id: n.IDs().Hex("loadbalancer", 16), cfg: c, flows: newFlowTable(), listeners: map[uint16]*Listener{}}
+	for _, m := range c.Subnets {
+		nd, err := newNode(lb, m)
+		if err != nil {
+			return nil, err
+		}
+		lb.nodes = append(lb.nodes, nd)
+	}
+	n.AddReturnPathHook(returnPath{lb})
+	return lb, nil
+}
+
+// Name returns the load balancer's name.
+func (lb *LoadBalancer) Name() string { return lb.name }
+
+// ID returns the 16-hex-digit id AWS appends to the name.
+func (lb *LoadBalancer) ID() string { return lb.id }
+
+// Scheme returns internet-facing or internal.
+func (lb *LoadBalancer) Scheme() string { return lb.cfg.Scheme }
+
+// ARN returns the load balancer's ARN.
+func (lb *LoadBalancer) ARN() string {
+	return fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/net/%s/%s", lb.net.Region(), lb.net.AccountID(), lb.name, lb.id)
+}
+
+// DNSName returns the load balancer's DNS name as AWS forms it.
+func (lb *LoadBalancer) DNSName() string {
+	return fmt.Sprintf("%s-%s.elb.%s.amazonaws.com", lb.name, lb.id[:10], lb.net.Region())
+}
+
+// Nodes returns the load balancer's nodes, one per enabled subnet.
+func (lb *LoadBalancer) Nodes() []*Node { return append([]*Node(nil), lb.nodes...) }
+
+// PublicAddr returns the first node's public address with port: the address
+// a client reaches the listener on.
+func (lb *LoadBalancer) PublicAddr(port uint16) netip.AddrPort {
+	return netip.AddrPortFrom(lb.nodes[0].public, port)
+}
+
+// ListenerConfig describes a listener.
+type ListenerConfig struct {
+	Protocol    string // TCP
+	Port        uint16
+	TargetGroup *TargetGroup
+}
+
+// Listener forwards connections on one port to a target group.
+type Listener struct {
+	Protocol    string
+	Port        uint16
+	TargetGroup *TargetGroup
+}
+
+// AddListener adds a TCP listener that forwards to a target group.
+func (lb *LoadBalancer) AddListener(c ListenerConfig) (*Listener, error) {
+	if c.Protocol == "" {
+		c.Protocol = "TCP"
+	}
+	if c.Protocol != "TCP" {
+		return nil, fmt.Errorf("load balancer %s: listener %d: Protocol %q: only TCP listeners are in scope", lb.name, c.Port, c.Protocol)
+	}
+	if c.Port == 0 {
+		return nil, fmt.Errorf("load balancer %s: listener Port must be 1-65535", lb.name)
+	}
+	if c.TargetGroup == nil {
+		return nil, fmt.Errorf("load balancer %s: listener %d: DefaultActions needs a target group", lb.name, c.Port)
+	}
+	if c.TargetGroup.cfg.VPC != lb.cfg.Subnets[0].Subnet.VPC() {
+		return nil, fmt.Errorf("load balancer %s: listener %d: target group %s is in another VPC", lb.name, c.Port, c.TargetGroup.Name())
+	}
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	if _, ok := lb.listeners[c.Port]; ok {
+		return nil, fmt.Errorf("load balancer %s: a listener on port %d already exists", lb.name, c.Port)
+	}
+	l := &Listener{Protocol: c.Protocol, Port: c.Port, TargetGroup: c.TargetGroup}
+	lb.listeners[c.Port] = l
+	return l, nil
+}
+
+// Listeners returns the listeners by port.
+func (lb *LoadBalancer) Listeners() []*Listener {
+	lb.mu.RLock()
+	defer lb.mu.RUnlock()
+	out := make([]*Listener, 0, len(lb.listeners))
+	for _, l := range lb.listeners {
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Port < out[j].Port })
+	return out
+}
+
+func (lb *LoadBalancer) listener(port uint16) *Listener {
+	lb.mu.RLock()
+	l := lb.listeners[port]
+	lb.mu.RUnlock()
+	return l
+}
+
+// Flows returns a snapshot of the flow table.
+func (lb *LoadBalancer) Flows() []Flow { return lb.flows.list() }
+
+// FlowCount returns the number of live flows.
+func (lb *LoadBalancer) FlowCount() int { return lb.flows.len() }

@@ -1,0 +1,64 @@
+package nlb
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/vlab-sim/vlab/vnet"
+)
+
+// Node is one load balancer node: a host in one enabled subnet whose ENI
+// carries the load balancer's address in that zone.
+type Node struct {
+	lb     *LoadBalancer
+	host   *vnet.Host
+	eni    *vnet.ENI
+	zone   string
+	public netip.Addr
+}
+
+// nodeName is the node's host name: nlb-1a for ap-northeast-1a.
+func nodeName(zone string) string {
+	if i := strings.LastIndexByte(zone, '-'); i >= 0 && i+1 < len(zone) {
+		zone = zone[i+1:]
+	}
+	return "nlb-" + zone
+}
+
+func newNode(lb *LoadBalancer, m SubnetMapping) (*Node, error) {
+	name := nodeName(m.Subnet.Zone())
+	if len(lb.net.Hosts()) > 0 && lb.net.Host(name) != nil {
+		name = lb.name + "-" + name
+	}
+	h, err := lb.net.NewHost(name)
+	if err != nil {
+		return nil, fmt.Errorf("load balancer %s: %w", lb.name, err)
+	}
+	eni, err := h.AttachSubnet(m.Subnet, m.PrivateAddr, vnet.ENIOptions{
+		PublicIP: m.PublicAddr,
+		// The description AWS gives an NLB's network interfaces.
+		Description: fmt.Sprintf("ELB net/%s/%s", lb.name, lb.id),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load balancer %s: subnet %s: %w", lb.name, m.Subnet.Name(), err)
+	}
+	nd := &Node{lb: lb, host: h, eni: eni, zone: m.Subnet.Zone(), public: m.PublicAddr}
+	eni.SetInterceptor(nd.intercept)
+	return nd, nil
+}
+
+// Host returns the node's host (its own stack originates health checks).
+func (nd *Node) Host() *vnet.Host { return nd.host }
+
+// ENI returns the node's network interface.
+func (nd *Node) ENI() *vnet.ENI { return nd.eni }
+
+// Zone returns the node's availability zone.
+func (nd *Node) Zone() string { return nd.zone }
+
+// PrivateAddr returns the node's private address in its subnet.
+func (nd *Node) PrivateAddr() netip.Addr { return nd.eni.PrivateAddr() }
+
+// PublicAddr returns the node's public IPv4 address (internet-facing only).
+func (nd *Node) PublicAddr() netip.Addr { return nd.public }
