@@ -90,4 +90,3 @@ func (r returnPath) ReturnPath(from *vnet.ENI, p *packet.Packet) bool {
 	fl.node.forward(fl, p, false)
 	return true
 }
-

@@ -1,0 +1,180 @@
+package shell
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"sort"
+	"sync"
+)
+
+// System is what the shell's commands know of the host they run on.
+type System interface {
+	Hostname() string
+	// Sockets lists the host's TCP sockets.
+	Sockets() []Socket
+	// Interfaces lists the host's network interfaces (without lo).
+	Interfaces() []Interface
+	// Routes lists the host's own routing table, default route first.
+	Routes() []Route
+}
+
+// Socket is a TCP socket as ss shows it.
+type Socket struct {
+	State string // ESTAB, LISTEN…
+	Local netip.AddrPort
+	Peer  netip.AddrPort
+}
+
+// Interface is a network interface as ip addr shows it.
+type Interface struct {
+	Name string
+	MAC  string
+	MTU  int
+	Addr netip.Prefix
+}
+
+// Route is an OS route as ip route shows it.
+type Route struct {
+	Dst     netip.Prefix
+	Gateway netip.Addr
+	Dev     string
+	Src     netip.Addr
+}
+
+// Command is a built-in command. It returns the exit status.
+type Command func(ctx context.Context, io IO, args []string) int
+
+// IO is a command's standard streams and the shell it runs in.
+type IO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Shell          *Shell
+}
+
+// Shell runs command lines. It is not safe for concurrent use: one session,
+// one shell.
+type Shell struct {
+	Sys System
+	Env map[string]string
+	// Exited is set by the exit builtin; Status is then the status to exit
+	// with.
+	Exited bool
+
+	status   int
+	commands map[string]Command
+}
+
+// New returns a shell with the built-in commands and env as its variables.
+func New(sys System, env map[string]string) *Shell {
+	s := &Shell{Sys: sys, Env: map[string]string{}, commands: builtins()}
+	for k, v := range env {
+		s.Env[k] = v
+	}
+	return s
+}
+
+// Register adds or replaces a command (for commands whose implementation
+// lives outside this package, such as tcpdump).
+func (s *Shell) Register(name string, c Command) { s.commands[name] = c }
+
+// Commands lists the command names, sorted.
+func (s *Shell) Commands() []string {
+	out := make([]string, 0, len(s.commands))
+	for k := range s.commands {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Status is the exit status of the last command ($?).
+func (s *Shell) Status() int { return s.status }
+
+// Run parses and runs one line and returns the status of its last command.
+// A syntax error is reported on stderr with status 2, as bash does.
+func (s *Shell) Run(ctx context.Context, line string, stdin io.Reader, stdout, stderr io.Writer) int {
+	items, err := parse(line)
+	if err != nil {
+		fmt.Fprintf(stderr, "-bash: %v\n", err)
+		s.status = 2
+		return 2
+	}
+	run := true
+	for _, it := range items {
+		if run {
+			s.status = s.runPipeline(ctx, it.pipe, stdin, stdout, stderr)
+			if s.Exited {
+				return s.status
+			}
+		}
+		switch it.next {
+		case opSeq:
+			run = true
+		case opAnd:
+			run = s.status == 0
+		case opOr:
+			run = s.status != 0
+		}
+	}
+	return s.status
+}
+
+func (s *Shell) runPipeline(ctx context.Context, p pipeline, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(p.cmds) == 1 {
+		return s.runSimple(ctx, p.cmds[0], stdin, stdout, stderr)
+	}
+	statuses := make([]int, len(p.cmds))
+	var wg sync.WaitGroup
+	in := stdin
+	for i, c := range p.cmds {
+		var out io.Writer = stdout
+		var pw *io.PipeWriter
+		var next io.Reader
+		if i < len(p.cmds)-1 {
+			pr, w := io.Pipe()
+			pw, out, next = w, w, pr
+		}
+		wg.Add(1)
+		go func(i int, c simple, in io.Reader, out io.Writer, pw *io.PipeWriter) {
+			defer wg.Done()
+			statuses[i] = s.runSimple(ctx, c, in, out, stderr)
+			if pw != nil {
+				pw.Close()
+			}
+			// A reader that stops early (head) must not block the writer.
+			if r, ok := in.(*io.PipeReader); ok {
+				r.Close()
+			}
+		}(i, c, in, out, pw)
+		in = next
+	}
+	wg.Wait()
+	return statuses[len(statuses)-1]
+}
+
+func (s *Shell) runSimple(ctx context.Context, c simple, stdin io.Reader, stdout, stderr io.Writer) int {
+	var args []string
+	for _, w := range c.words {
+		args = append(args, s.expand(w)...)
+	}
+	// Leading NAME=value words set shell variables.
+	for len(args) > 0 {
+		name, value, ok := assignment(args[0])
+		if !ok {
+			break
+		}
+		s.Env[name] = value
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return 0
+	}
+	cmd, ok := s.commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "-bash: %s: command not found\n", args[0])
+		return 127
+	}
+	return cmd(ctx, IO{Stdin: stdin, Stdout: stdout, Stderr: stderr, Shell: s}, args)
+}
