@@ -4,6 +4,8 @@ go 1.26.3
 
 require (
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/crypto v0.49.0
+	golang.org/x/term v0.42.0
 	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237
 )
 

@@ -1,0 +1,122 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// ListenLoopback listens on a host loopback address ("127.0.0.1:2222",
+// "localhost:0", "[::1]:2222"). Any other address is refused: the only host
+// sockets vlab opens are on loopback.
+func ListenLoopback(address string) (net.Listener, error) {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, fmt.Errorf("--listen %q: %w (want 127.0.0.1:PORT)", address, err)
+	}
+	switch host {
+	case "localhost":
+		host = "127.0.0.1"
+	case "":
+		return nil, fmt.Errorf("--listen %q: give a loopback address (127.0.0.1:%s): vlab never listens on every interface", address, port)
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || !a.IsLoopback() {
+		return nil, fmt.Errorf("--listen %q: %s is not a loopback address: vlab only listens on 127.0.0.1 or ::1", address, host)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(a.String(), port))
+	if err != nil {
+		return nil, fmt.Errorf("--listen %q: %w", address, err)
+	}
+	return ln, nil
+}
+
+// Forwarder carries every connection accepted on a host listener through the
+// PC's stack to one address in the lab, so the lab sees the PC as the client.
+type Forwarder struct {
+	pc *PC
+	ln net.Listener
+	to netip.AddrPort
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	onErr  func(error)
+}
+
+// Forward starts forwarding connections accepted on ln to to. onErr, if not
+// nil, is told of connections that could not be carried.
+func (pc *PC) Forward(ln net.Listener, to netip.AddrPort, onErr func(error)) *Forwarder {
+	f := &Forwarder{pc: pc, ln: ln, to: to, onErr: onErr}
+	f.ctx, f.cancel = context.WithCancel(context.Background())
+	f.wg.Add(1)
+	go f.serve()
+	return f
+}
+
+// Addr is the host address the forwarder listens on.
+func (f *Forwarder) Addr() net.Addr { return f.ln.Addr() }
+
+func (f *Forwarder) serve() {
+	defer f.wg.Done()
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			return
+		}
+		f.wg.Add(1)
+		go func() {
+			defer f.wg.Done()
+			f.carry(c)
+		}()
+	}
+}
+
+func (f *Forwarder) carry(c net.Conn) {
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(f.ctx, 10*time.Second)
+	lc, err := f.pc.host.Dial(ctx, f.to)
+	cancel()
+	if err != nil {
+		if f.onErr != nil {
+			f.onErr(fmt.Errorf("forward %s -> %s: %w", c.RemoteAddr(), f.to, err))
+		}
+		return
+	}
+	defer lc.Close()
+	done := make(chan struct{}, 2)
+	pipe := func(dst, src net.Conn) {
+		io.Copy(dst, src)
+		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+		done <- struct{}{}
+	}
+	go pipe(lc, c)
+	go pipe(c, lc)
+	for i := 0; i < 2; i++ {
+		select {
+		case <-done:
+		case <-f.ctx.Done():
+			c.Close()
+			lc.Close()
+			<-done
+			if i == 0 {
+				<-done
+			}
+			return
+		}
+	}
+}
+
+// Close stops accepting, cuts forwarded connections and waits for them.
+func (f *Forwarder) Close() error {
+	err := f.ln.Close()
+	f.cancel()
+	f.wg.Wait()
+	return err
+}

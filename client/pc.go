@@ -1,0 +1,153 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/vlab-sim/vlab/vnet"
+)
+
+// Config describes a PC.
+type Config struct {
+	// Name is the host name (client).
+	Name string
+	// Addr is the PC's address on the internet segment, with its link's
+	// prefix (203.0.113.10/24).
+	Addr netip.Prefix
+	// Key is the SSH identity the PC logs in with.
+	Key ssh.Signer
+}
+
+// PC is a client machine on the internet.
+type PC struct {
+	host *vnet.Host
+	key  ssh.Signer
+}
+
+// New attaches a PC to the internet segment of n.
+func New(n *vnet.Network, c Config) (*PC, error) {
+	if c.Name == "" {
+		c.Name = "client"
+	}
+	h, err := n.NewHost(c.Name)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	if _, err := h.AttachInternet(c.Addr); err != nil {
+		return nil, fmt.Errorf("client %s: %w", c.Name, err)
+	}
+	return &PC{host: h, key: c.Key}, nil
+}
+
+// Host returns the PC's vnet host.
+func (pc *PC) Host() *vnet.Host { return pc.host }
+
+// Addr returns the PC's address.
+func (pc *PC) Addr() netip.Addr { return pc.host.Addr() }
+
+// Key returns the PC's SSH identity.
+func (pc *PC) Key() ssh.Signer { return pc.key }
+
+// Dial connects from the PC's stack to address ("198.51.100.10:51512").
+func (pc *PC) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+	return pc.host.DialContext(ctx, network, address)
+}
+
+// SSHConfig says whom to log in as and which host key to expect.
+type SSHConfig struct {
+	User string
+	// HostKey is the only host key accepted: the product path always
+	// verifies the server.
+	HostKey ssh.PublicKey
+	// Timeout bounds the TCP connect and SSH handshake (10 s by default).
+	Timeout time.Duration
+}
+
+// SSH opens an SSH connection to addr over the PC's stack.
+func (pc *PC) SSH(ctx context.Context, addr netip.AddrPort, c SSHConfig) (*ssh.Client, error) {
+	if c.HostKey == nil {
+		return nil, errors.New("ssh: a host key to verify the server against is required")
+	}
+	if pc.key == nil {
+		return nil, errors.New("ssh: the client has no key")
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	conn, err := pc.host.Dial(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("ssh: connect to %s: %w", addr, err)
+	}
+	// The handshake takes no context: bound it with the deadline and close
+	// the connection if ctx ends first.
+	if d, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(d)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	sc, chans, reqs, err := ssh.NewClientConn(conn, addr.String(), &ssh.ClientConfig{
+		User:            c.User,
+		Auth:            []ssh.AuthMethod{ssh.PublicKeys(pc.key)},
+		HostKeyCallback: ssh.FixedHostKey(c.HostKey),
+		Timeout:         c.Timeout,
+	})
+	if !stop() || err != nil {
+		conn.Close()
+		if err == nil {
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("ssh: %s: %w", addr, err)
+	}
+	conn.SetDeadline(time.Time{})
+	return ssh.NewClient(sc, chans, reqs), nil
+}
+
+// Result is what a remote command produced.
+type Result struct {
+	Stdout, Stderr string
+	// ExitStatus is the command's exit status.
+	ExitStatus int
+	// Local is the client's own address and port of the connection.
+	Local netip.AddrPort
+}
+
+// Run runs one command over a new SSH connection and returns its output and
+// exit status. A non-zero exit status is not an error.
+func (pc *PC) Run(ctx context.Context, addr netip.AddrPort, c SSHConfig, command string) (Result, error) {
+	cl, err := pc.SSH(ctx, addr, c)
+	if err != nil {
+		return Result{}, err
+	}
+	defer cl.Close()
+	var r Result
+	if ap, err := netip.ParseAddrPort(cl.LocalAddr().String()); err == nil {
+		r.Local = ap
+	}
+	s, err := cl.NewSession()
+	if err != nil {
+		return r, fmt.Errorf("ssh: session: %w", err)
+	}
+	defer s.Close()
+	var out, errb bytes.Buffer
+	s.Stdout, s.Stderr = &out, &errb
+	stop := context.AfterFunc(ctx, func() { cl.Close() })
+	defer stop()
+	err = s.Run(command)
+	r.Stdout, r.Stderr = out.String(), errb.String()
+	var ee *ssh.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.ExitStatus = ee.ExitStatus()
+	case err != nil:
+		return r, fmt.Errorf("ssh: run %q: %w", command, err)
+	}
+	return r, nil
+}

@@ -1,0 +1,105 @@
+package lab
+
+import (
+	"fmt"
+	"net/netip"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Config describes a lab. Default returns the reference scenario; a zero
+// field keeps its default.
+type Config struct {
+	// Seed makes every resource id reproducible.
+	Seed uint64
+	// Zones are the zone suffixes the NLB is enabled in ("1a", "1c").
+	Zones []string
+	// Targets is the number of instances registered behind the NLB,
+	// spread over the enabled zones in turn.
+	Targets int
+	// ListenerPort is the NLB's TCP listener (51512).
+	ListenerPort uint16
+	// TargetPort is the target group's port, where the instances' SSH
+	// servers listen (22).
+	TargetPort uint16
+
+	// HostKey is the instances' SSH host key; ClientKey the client's
+	// identity. Nil keys are generated for this lab only.
+	HostKey   ssh.Signer
+	ClientKey ssh.Signer
+	// AuthorizedKeys may also log in to the instances (a user's own key).
+	AuthorizedKeys []ssh.PublicKey
+}
+
+// Region and addresses of the reference scenario (SCENARIO.md).
+const (
+	Region    = "ap-northeast-1"
+	AccountID = "123456789012"
+)
+
+var (
+	vpcCIDR    = netip.MustParsePrefix("10.0.0.0/16")
+	clientAddr = netip.MustParsePrefix("203.0.113.10/24")
+	mirrorAddr = netip.MustParsePrefix("192.0.2.80/24")
+)
+
+// zoneLayout is what SCENARIO.md fixes for each zone.
+type zoneLayout struct {
+	public, private netip.Prefix
+	nodePrivate     netip.Addr
+	nodePublic      netip.Addr
+	firstTarget     netip.Addr
+}
+
+var zones = map[string]zoneLayout{
+	"1a": {
+		public:      netip.MustParsePrefix("10.0.0.0/20"),
+		private:     netip.MustParsePrefix("10.0.128.0/20"),
+		nodePrivate: netip.MustParseAddr("10.0.10.25"),
+		nodePublic:  netip.MustParseAddr("198.51.100.10"),
+		firstTarget: netip.MustParseAddr("10.0.128.108"),
+	},
+	"1c": {
+		public:      netip.MustParsePrefix("10.0.16.0/20"),
+		private:     netip.MustParsePrefix("10.0.144.0/20"),
+		nodePrivate: netip.MustParseAddr("10.0.26.25"),
+		nodePublic:  netip.MustParseAddr("198.51.100.11"),
+		firstTarget: netip.MustParseAddr("10.0.144.108"),
+	},
+}
+
+// Default returns the reference scenario: NLB in 1a, one target, listener
+// 51512 to port 22.
+func Default() Config {
+	return Config{Seed: 1, Zones: []string{"1a"}, Targets: 1, ListenerPort: 51512, TargetPort: 22}
+}
+
+func (c *Config) fill() error {
+	d := Default()
+	if len(c.Zones) == 0 {
+		c.Zones = d.Zones
+	}
+	if c.Targets == 0 {
+		c.Targets = d.Targets
+	}
+	if c.ListenerPort == 0 {
+		c.ListenerPort = d.ListenerPort
+	}
+	if c.TargetPort == 0 {
+		c.TargetPort = d.TargetPort
+	}
+	seen := map[string]bool{}
+	for _, z := range c.Zones {
+		if _, ok := zones[z]; !ok {
+			return fmt.Errorf("zones: %q is not a zone of the lab (1a or 1c)", z)
+		}
+		if seen[z] {
+			return fmt.Errorf("zones: %q is given twice", z)
+		}
+		seen[z] = true
+	}
+	if c.Targets < 0 || c.Targets > 100 {
+		return fmt.Errorf("targets: %d is out of range (1-100)", c.Targets)
+	}
+	return nil
+}

@@ -1,0 +1,261 @@
+package lab
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/vlab-sim/vlab/client"
+	"github.com/vlab-sim/vlab/nlb"
+	"github.com/vlab-sim/vlab/target"
+	"github.com/vlab-sim/vlab/vnet"
+)
+
+// Lab is a running lab.
+type Lab struct {
+	Config Config
+
+	Net *vnet.Network
+	VPC *vnet.VPC
+	// PublicRouteTable sends 0.0.0.0/0 to the internet gateway;
+	// PrivateRouteTable holds only the local route.
+	PublicRouteTable  *vnet.RouteTable
+	PrivateRouteTable *vnet.RouteTable
+	InternetGateway   *vnet.InternetGateway
+
+	Client      *client.PC
+	NLB         *nlb.LoadBalancer
+	TargetGroup *nlb.TargetGroup
+	// Targets are the registered instances; Target is the first.
+	Targets []*target.Instance
+	Target  *target.Instance
+	// Mirror is the internet server (192.0.2.80, HTTP on 80).
+	Mirror *vnet.Host
+
+	closeOnce sync.Once
+	closers   []func()
+}
+
+// New builds the lab c describes and returns it ready: every target
+// registered, every server listening.
+func New(c Config) (l *Lab, err error) {
+	if err := c.fill(); err != nil {
+		return nil, err
+	}
+	if c.HostKey == nil {
+		if c.HostKey, err = NewKey(); err != nil {
+			return nil, err
+		}
+	}
+	if c.ClientKey == nil {
+		if c.ClientKey, err = NewKey(); err != nil {
+			return nil, err
+		}
+	}
+	l = &Lab{Config: c, Net: vnet.New(vnet.Options{Seed: c.Seed, AccountID: AccountID, Region: Region})}
+	l.closers = append(l.closers, func() { l.Net.Close() })
+	defer func() {
+		if err != nil {
+			l.Close()
+			l = nil
+		}
+	}()
+	if err := l.buildVPC(); err != nil {
+		return nil, err
+	}
+	if err := l.buildInternet(); err != nil {
+		return nil, err
+	}
+	if err := l.buildNLB(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// NewT builds a lab for a test and closes it when the test ends, as
+// httptest.NewServer does; a lab that cannot be built fails the test.
+func NewT(tb testing.TB, c Config) *Lab {
+	tb.Helper()
+	l, err := New(c)
+	if err != nil {
+		tb.Fatalf("lab: %v", err)
+	}
+	tb.Cleanup(func() { l.Close() })
+	return l
+}
+
+// NewKey generates an ed25519 SSH key.
+func NewKey() (ssh.Signer, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	return ssh.NewSignerFromKey(priv)
+}
+
+func (l *Lab) buildVPC() error {
+	var err error
+	if l.VPC, err = l.Net.AddVPC("vlab-vpc", vpcCIDR); err != nil {
+		return err
+	}
+	if l.InternetGateway, err = l.VPC.AttachInternetGateway("vlab-igw"); err != nil {
+		return err
+	}
+	l.PublicRouteTable = l.VPC.AddRouteTable("vlab-public")
+	if err := l.PublicRouteTable.AddRoute(netip.MustParsePrefix("0.0.0.0/0"), l.InternetGateway); err != nil {
+		return err
+	}
+	l.PrivateRouteTable = l.VPC.AddRouteTable("vlab-private")
+	// Both zones' subnets exist, as in the experiment's VPC, whichever the
+	// NLB is enabled in.
+	for _, z := range []string{"1a", "1c"} {
+		zl := zones[z]
+		az := Region + z[1:] // "1a" -> ap-northeast-1a
+		pub, err := l.VPC.AddSubnet(vnet.SubnetConfig{Name: "vlab-public-" + z, CIDR: zl.public, Zone: az})
+		if err != nil {
+			return err
+		}
+		if err := pub.Associate(l.PublicRouteTable); err != nil {
+			return err
+		}
+		priv, err := l.VPC.AddSubnet(vnet.SubnetConfig{Name: "vlab-private-" + z, CIDR: zl.private, Zone: az})
+		if err != nil {
+			return err
+		}
+		if err := priv.Associate(l.PrivateRouteTable); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Lab) buildInternet() error {
+	var err error
+	if l.Client, err = client.New(l.Net, client.Config{Name: "client", Addr: clientAddr, Key: l.Config.ClientKey}); err != nil {
+		return err
+	}
+	if l.Mirror, err = l.Net.NewHost("mirror"); err != nil {
+		return err
+	}
+	if _, err := l.Mirror.AttachInternet(mirrorAddr); err != nil {
+		return err
+	}
+	ln, err := l.Mirror.Listen("tcp", ":80")
+	if err != nil {
+		return fmt.Errorf("mirror: %w", err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A package mirror that tells who asked: the source address it saw.
+		fmt.Fprintf(w, "mirror: hello %s\n", r.RemoteAddr)
+	})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(ln)
+	}()
+	l.closers = append(l.closers, func() { srv.Close(); <-done })
+	return nil
+}
+
+func (l *Lab) buildNLB() error {
+	c := l.Config
+	var maps []nlb.SubnetMapping
+	for _, z := range c.Zones {
+		zl := zones[z]
+		maps = append(maps, nlb.SubnetMapping{Subnet: l.VPC.Subnet("vlab-public-" + z), PrivateAddr: zl.nodePrivate, PublicAddr: zl.nodePublic})
+	}
+	var err error
+	if l.NLB, err = nlb.New(l.Net, nlb.Config{Name: "vlab-nlb", Subnets: maps}); err != nil {
+		return err
+	}
+	if l.TargetGroup, err = nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{Name: "ssh-targets", Port: c.TargetPort, VPC: l.VPC}); err != nil {
+		return err
+	}
+	if _, err := l.NLB.AddListener(nlb.ListenerConfig{Port: c.ListenerPort, TargetGroup: l.TargetGroup}); err != nil {
+		return err
+	}
+	keys := append([]ssh.PublicKey{c.ClientKey.PublicKey()}, c.AuthorizedKeys...)
+	next := map[string]netip.Addr{}
+	for i := 0; i < c.Targets; i++ {
+		z := c.Zones[i%len(c.Zones)]
+		addr, ok := next[z]
+		if !ok {
+			addr = zones[z].firstTarget
+		}
+		next[z] = addr.Next()
+		in, err := target.New(l.Net, target.Config{
+			Subnet:         l.VPC.Subnet("vlab-private-" + z),
+			Addr:           addr,
+			HostKey:        c.HostKey,
+			AuthorizedKeys: keys,
+			SSHPort:        int(c.TargetPort),
+		})
+		if err != nil {
+			return err
+		}
+		l.closers = append(l.closers, func() { in.Close() })
+		l.Targets = append(l.Targets, in)
+		if err := l.TargetGroup.Register(nlb.Target{ID: in.ID(), ENI: in.ENI()}); err != nil {
+			return err
+		}
+	}
+	l.Target = l.Targets[0]
+	return nil
+}
+
+// Endpoint is the NLB listener's public address: 198.51.100.10:51512.
+func (l *Lab) Endpoint() netip.AddrPort { return l.NLB.PublicAddr(l.Config.ListenerPort) }
+
+// SSHConfig is how the lab's client logs in to its instances.
+func (l *Lab) SSHConfig() client.SSHConfig {
+	return client.SSHConfig{User: target.DefaultUser, HostKey: l.Config.HostKey.PublicKey()}
+}
+
+// SSH opens an SSH connection from the client through the NLB.
+func (l *Lab) SSH(ctx context.Context) (*ssh.Client, error) {
+	return l.Client.SSH(ctx, l.Endpoint(), l.SSHConfig())
+}
+
+// Run runs command on an instance over SSH from the client through the NLB.
+func (l *Lab) Run(ctx context.Context, command string) (client.Result, error) {
+	return l.Client.Run(ctx, l.Endpoint(), l.SSHConfig(), command)
+}
+
+// Dial connects from the client to the NLB listener.
+func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
+	return l.Client.Host().Dial(ctx, l.Endpoint())
+}
+
+// Host returns the host named name: client, nlb-1a, mirror, an instance's
+// hostname, or ec2 for the first instance.
+func (l *Lab) Host(name string) (*vnet.Host, error) {
+	if name == "ec2" {
+		return l.Target.Host(), nil
+	}
+	if h := l.Net.Host(name); h != nil {
+		return h, nil
+	}
+	var names []string
+	for _, h := range l.Net.Hosts() {
+		names = append(names, h.Name())
+	}
+	return nil, fmt.Errorf("host %q: no such host (the lab has %v and ec2)", name, names)
+}
+
+// Close stops every server, stack and goroutine of the lab.
+func (l *Lab) Close() error {
+	l.closeOnce.Do(func() {
+		for i := len(l.closers) - 1; i >= 0; i-- {
+			l.closers[i]()
+		}
+	})
+	return nil
+}

@@ -1,0 +1,192 @@
+package target
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/vlab-sim/vlab/target/shell"
+	"github.com/vlab-sim/vlab/vnet"
+)
+
+// DefaultUser is the login user of Amazon Linux AMIs.
+const DefaultUser = "ec2-user"
+
+// Config describes an instance.
+type Config struct {
+	// Subnet and Addr place the instance's primary ENI.
+	Subnet *vnet.Subnet
+	Addr   netip.Addr
+	// Hostname defaults to EC2's resource name from the address
+	// (ip-10-0-128-108).
+	Hostname string
+	// User is the login user (ec2-user).
+	User string
+	// HostKey is the SSH server's host key (required).
+	HostKey ssh.Signer
+	// AuthorizedKeys may log in as User.
+	AuthorizedKeys []ssh.PublicKey
+	// SSHPort is the port the SSH server listens on (22; 0 keeps the default;
+	// -1 runs no SSH server).
+	SSHPort int
+}
+
+// Instance is a simulated EC2 instance.
+type Instance struct {
+	id       string
+	host     *vnet.Host
+	eni      *vnet.ENI
+	hostname string
+	user     string
+	hostKey  ssh.Signer
+
+	mu   sync.RWMutex
+	keys map[string]bool // authorized keys, by wire format
+
+	ssh *sshServer
+}
+
+// ResourceName returns EC2's IP-based hostname for addr: ip-10-0-128-108.
+func ResourceName(addr netip.Addr) string {
+	return "ip-" + strings.ReplaceAll(addr.String(), ".", "-")
+}
+
+// New creates an instance and starts its SSH server.
+func New(n *vnet.Network, c Config) (*Instance, error) {
+	if c.Subnet == nil {
+		return nil, fmt.Errorf("instance: SubnetId is required")
+	}
+	if c.Hostname == "" {
+		c.Hostname = ResourceName(c.Addr)
+	}
+	if c.User == "" {
+		c.User = DefaultUser
+	}
+	if c.HostKey == nil && c.SSHPort >= 0 {
+		return nil, fmt.Errorf("instance %s: HostKey is required for the SSH server", c.Hostname)
+	}
+	if c.SSHPort == 0 {
+		c.SSHPort = 22
+	}
+	if c.SSHPort > 65535 {
+		return nil, fmt.Errorf("instance %s: SSH port %d is out of range", c.Hostname, c.SSHPort)
+	}
+	h, err := n.NewHost(c.Hostname)
+	if err != nil {
+		return nil, fmt.Errorf("instance: %w", err)
+	}
+	eni, err := h.AttachSubnet(c.Subnet, c.Addr, vnet.ENIOptions{Description: "Primary network interface"})
+	if err != nil {
+		return nil, fmt.Errorf("instance %s: %w", c.Hostname, err)
+	}
+	in := &Instance{
+		id:       n.IDs().Next("i"),
+		host:     h,
+		eni:      eni,
+		hostname: c.Hostname,
+		user:     c.User,
+		hostKey:  c.HostKey,
+		keys:     map[string]bool{},
+	}
+	for _, k := range c.AuthorizedKeys {
+		in.Authorize(k)
+	}
+	if c.SSHPort > 0 {
+		ln, err := h.Listen("tcp", fmt.Sprintf(":%d", c.SSHPort))
+		if err != nil {
+			return nil, fmt.Errorf("instance %s: ssh listen: %w", c.Hostname, err)
+		}
+		in.ssh = newSSHServer(in, ln)
+	}
+	return in, nil
+}
+
+// ID returns the instance id (i-…).
+func (in *Instance) ID() string { return in.id }
+
+// Host returns the instance's vnet host.
+func (in *Instance) Host() *vnet.Host { return in.host }
+
+// ENI returns the instance's primary network interface.
+func (in *Instance) ENI() *vnet.ENI { return in.eni }
+
+// Addr returns the instance's primary private address.
+func (in *Instance) Addr() netip.Addr { return in.eni.PrivateAddr() }
+
+// Hostname returns the instance's host name.
+func (in *Instance) Hostname() string { return in.hostname }
+
+// User returns the login user.
+func (in *Instance) User() string { return in.user }
+
+// HostKey returns the SSH server's public host key.
+func (in *Instance) HostKey() ssh.PublicKey { return in.hostKey.PublicKey() }
+
+// Authorize lets key log in as the instance's user.
+func (in *Instance) Authorize(key ssh.PublicKey) {
+	in.mu.Lock()
+	in.keys[string(key.Marshal())] = true
+	in.mu.Unlock()
+}
+
+func (in *Instance) authorized(key ssh.PublicKey) bool {
+	in.mu.RLock()
+	defer in.mu.RUnlock()
+	return in.keys[string(key.Marshal())]
+}
+
+// Listen listens on the instance (":8080" for every address), so any Go
+// server can run there.
+func (in *Instance) Listen(network, address string) (net.Listener, error) {
+	return in.host.Listen(network, address)
+}
+
+// Close stops the SSH server and its sessions. The host's stack is closed
+// with the network.
+func (in *Instance) Close() error {
+	if in.ssh != nil {
+		in.ssh.close()
+	}
+	return nil
+}
+
+// system adapts the instance to what the shell's commands see.
+type system struct{ in *Instance }
+
+func (s system) Hostname() string { return s.in.hostname }
+
+func (s system) Sockets() []shell.Socket {
+	var out []shell.Socket
+	for _, so := range s.in.host.Sockets() {
+		out = append(out, shell.Socket{State: so.State, Local: so.Local, Peer: so.Peer})
+	}
+	return out
+}
+
+func (s system) Interfaces() []shell.Interface {
+	var out []shell.Interface
+	for _, e := range s.in.host.ENIs() {
+		out = append(out, shell.Interface{Name: e.Name(), MAC: macOf(e.ID()), MTU: 1500, Addr: e.Prefix()})
+	}
+	return out
+}
+
+func (s system) Routes() []shell.Route {
+	var out []shell.Route
+	for _, r := range s.in.host.Routes() {
+		out = append(out, shell.Route{Dst: r.Dst, Gateway: r.Gateway, Dev: r.Dev, Src: r.Src})
+	}
+	return out
+}
+
+// macOf derives a stable, locally administered MAC from an ENI id, like the
+// 06:… addresses EC2 assigns.
+func macOf(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return fmt.Sprintf("06:%02x:%02x:%02x:%02x:%02x", h[0], h[1], h[2], h[3], h[4])
+}
