@@ -67,9 +67,9 @@ func (e *ENI) SetInterceptor(f Interceptor) {
 // for packets it has already translated.
 func (e *ENI) Forward(p *packet.Packet) { e.net.egress(e, p) }
 
-// Deliver hands p to the interface as if it had arrived from the fabric,
-// bypassing the interceptor: a load balancer node uses it for packets its
-// own stack must see.
+// Deliver queues p for the interface's stack as if it had arrived from the
+// fabric, bypassing the interceptor: a load balancer node uses it for
+// packets its own stack must see.
 func (e *ENI) Deliver(p *packet.Packet) {
 	if !e.iface.Link.Deliver(p) {
 		e.net.Drop(e.id, DropDetached, p)

@@ -8,8 +8,8 @@ import (
 const internetWhere = "internet"
 
 // send is the path of every packet a host writes (DESIGN.md, "One packet's
-// way"). It runs on the writer's goroutine and never holds n.mu while
-// delivering, since delivery may make the receiver write a packet at once.
+// way"). It runs on the writer's goroutine up to the destination's queue and
+// never holds n.mu while delivering.
 func (n *Network) send(from *ENI, p *packet.Packet) {
 	if from.subnet != nil {
 		n.mu.RLock()

@@ -2,6 +2,7 @@ package netstack
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -16,10 +17,13 @@ import (
 // leaves the VPC through an internet gateway (EC2 User Guide, "Network MTU").
 const DefaultMTU = 1500
 
-// Sink receives the packets a stack writes to one of its interfaces. It is
-// called synchronously on the writer's goroutine, which is how the fabric
-// applies backpressure: a stack cannot send faster than the fabric forwards,
-// and no queue between them can overflow and drop silently.
+// queueSoftLimit is how many packets may wait for a stack before senders
+// are made to wait. It only bounds memory: TCP's windows already bound what
+// is in flight, and nothing is ever dropped for lack of room.
+const queueSoftLimit = 1024
+
+// Sink receives the packets a stack writes to one of its interfaces, on the
+// writer's goroutine.
 type Sink interface {
 	// Send takes ownership of p.
 	Send(p *packet.Packet)
@@ -28,30 +32,103 @@ type Sink interface {
 }
 
 // Link is a point-to-point link endpoint: what the stack writes goes to a
-// Sink, and Deliver hands a packet to the stack as if it arrived on the wire.
+// Sink, and Deliver queues a packet for the stack as if it arrived on the
+// wire.
+//
+// Delivery is asynchronous so that a sender and its receiver run on two
+// cores, and lossless: a full queue makes the sender wait (backpressure)
+// instead of dropping, as gVisor's channel endpoint does. One exception
+// keeps the fabric free of deadlock: a packet a stack writes while its own
+// inbound worker is delivering to it (an RST or ICMP reply produced
+// synchronously) never waits, since the worker it would wait for might be
+// waiting for this one.
 type Link struct {
 	sink Sink
 	mtu  uint32
 
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
+
+	qmu      sync.Mutex
+	qcond    *sync.Cond // signalled when the queue gains packets, room, or closes
+	queue    []*packet.Packet
+	spare    []*packet.Packet
+	closed   bool
+	done     chan struct{}
+	inWorker atomic.Bool // the worker is inside the stack's receive path
 }
 
 var _ stack.LinkEndpoint = (*Link)(nil)
 
-// Deliver hands p to the stack, which takes ownership. It reports false,
-// leaving p to the caller, when the interface is detached (after Close).
+func newLink(sink Sink) *Link {
+	l := &Link{sink: sink, mtu: DefaultMTU, done: make(chan struct{})}
+	l.qcond = sync.NewCond(&l.qmu)
+	go l.worker()
+	return l
+}
+
+// Deliver queues p for the stack, which takes ownership. When the queue is
+// full and p.MayWait(), Deliver waits for room. It reports false, leaving p
+// to the caller, when the link is closed.
 func (l *Link) Deliver(p *packet.Packet) bool {
-	l.mu.RLock()
-	d := l.dispatcher
-	l.mu.RUnlock()
-	if d == nil {
+	mayWait := p.MayWait()
+	l.qmu.Lock()
+	for mayWait && len(l.queue) >= queueSoftLimit && !l.closed {
+		l.qcond.Wait()
+	}
+	if l.closed {
+		l.qmu.Unlock()
 		return false
 	}
-	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithView(p.TakeView())})
-	d.DeliverNetworkPacket(ipv4.ProtocolNumber, pkt)
-	pkt.DecRef()
+	l.queue = append(l.queue, p)
+	if len(l.queue) == 1 {
+		l.qcond.Broadcast()
+	}
+	l.qmu.Unlock()
 	return true
+}
+
+func (l *Link) worker() {
+	defer close(l.done)
+	for {
+		l.qmu.Lock()
+		for len(l.queue) == 0 && !l.closed {
+			l.qcond.Wait()
+		}
+		if l.closed {
+			for _, p := range l.queue {
+				p.Release()
+			}
+			l.queue = nil
+			l.qmu.Unlock()
+			return
+		}
+		batch := l.queue
+		l.queue, l.spare = l.spare[:0], nil
+		l.qcond.Broadcast() // room for waiting senders
+		l.qmu.Unlock()
+
+		l.mu.RLock()
+		d := l.dispatcher
+		l.mu.RUnlock()
+		l.inWorker.Store(true)
+		for i, p := range batch {
+			if d == nil {
+				p.Release()
+			} else {
+				pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithView(p.TakeView())})
+				d.DeliverNetworkPacket(ipv4.ProtocolNumber, pkt)
+				pkt.DecRef()
+			}
+			batch[i] = nil
+		}
+		l.inWorker.Store(false)
+		l.qmu.Lock()
+		if l.spare == nil {
+			l.spare = batch[:0]
+		}
+		l.qmu.Unlock()
+	}
 }
 
 // WritePackets implements stack.LinkWriter.
@@ -70,6 +147,9 @@ func (l *Link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 			l.sink.Malformed()
 			continue
 		}
+		// A packet written while this link's worker is inside the stack
+		// (a synchronous reply) must not wait on another queue.
+		p.SetMayWait(!l.inWorker.Load())
 		l.sink.Send(p)
 	}
 	return n, nil
@@ -110,8 +190,16 @@ func (*Link) SetLinkAddress(tcpip.LinkAddress) {}
 // one would show as a dropped segment.
 func (*Link) Capabilities() stack.LinkEndpointCapabilities { return 0 }
 
-// Wait implements stack.NetworkLinkEndpoint; a Link owns no goroutine.
-func (*Link) Wait() {}
+// Wait implements stack.NetworkLinkEndpoint: it waits for the worker to
+// stop after Close.
+func (l *Link) Wait() {
+	l.qmu.Lock()
+	closed := l.closed
+	l.qmu.Unlock()
+	if closed {
+		<-l.done
+	}
+}
 
 // ARPHardwareType implements stack.NetworkLinkEndpoint.
 func (*Link) ARPHardwareType() header.ARPHardwareType { return header.ARPHardwareNone }
@@ -122,8 +210,15 @@ func (*Link) AddHeader(*stack.PacketBuffer) {}
 // ParseHeader implements stack.NetworkLinkEndpoint.
 func (*Link) ParseHeader(*stack.PacketBuffer) bool { return true }
 
-// Close implements stack.NetworkLinkEndpoint.
-func (l *Link) Close() { l.Attach(nil) }
+// Close implements stack.NetworkLinkEndpoint: it stops the worker and
+// releases what is still queued.
+func (l *Link) Close() {
+	l.Attach(nil)
+	l.qmu.Lock()
+	l.closed = true
+	l.qcond.Broadcast()
+	l.qmu.Unlock()
+}
 
 // SetOnCloseAction implements stack.NetworkLinkEndpoint.
 func (*Link) SetOnCloseAction(func()) {}

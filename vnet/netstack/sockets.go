@@ -110,6 +110,13 @@ type Stats struct {
 	ChecksumErrors   uint64
 	InvalidSegments  uint64
 	OutgoingIPErrors uint64
+	// DroppedPackets are packets the stack itself dropped on receipt (a
+	// full TCP segment queue, say).
+	DroppedPackets uint64
+	Timeouts       uint64 // retransmission timer expiries
+	FastRetransmit uint64
+	TLPRecovery    uint64 // tail loss probes that recovered a loss
+	Spurious       uint64 // recoveries later found spurious
 }
 
 // Stats returns the stack's counters.
@@ -121,5 +128,10 @@ func (s *Stack) Stats() Stats {
 		ChecksumErrors:   st.TCP.ChecksumErrors.Value(),
 		InvalidSegments:  st.TCP.InvalidSegmentsReceived.Value(),
 		OutgoingIPErrors: st.IP.OutgoingPacketErrors.Value(),
+		DroppedPackets:   st.DroppedPackets.Value(),
+		Timeouts:         st.TCP.Timeouts.Value(),
+		FastRetransmit:   st.TCP.FastRetransmit.Value(),
+		TLPRecovery:      st.TCP.TLPRecovery.Value(),
+		Spurious:         st.TCP.SpuriousRecovery.Value(),
 	}
 }

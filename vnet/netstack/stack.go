@@ -45,7 +45,10 @@ type Interface struct {
 }
 
 // New returns a stack with Linux-like TCP defaults (SACK on, receive buffer
-// moderation on).
+// moderation on) but without RACK's tail loss probes: gVisor schedules a
+// probe at twice the smoothed RTT with no floor (Linux waits at least 10 ms),
+// and in a lossless in-memory fabric whose RTT is microseconds any
+// scheduling pause fired spurious retransmissions.
 func New() *Stack {
 	s := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol},
@@ -55,6 +58,8 @@ func New() *Stack {
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
 	mod := tcpip.TCPModerateReceiveBufferOption(true)
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &mod)
+	rec := tcpip.TCPRecovery(0)
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &rec)
 	return &Stack{s: s, nextID: 1}
 }
 
@@ -70,7 +75,7 @@ func (s *Stack) AddInterface(name string, addr netip.Prefix, gateway netip.Addr,
 	defer s.mu.Unlock()
 	id := s.nextID
 	s.nextID++
-	l := &Link{sink: sink, mtu: DefaultMTU}
+	l := newLink(sink)
 	if err := s.s.CreateNICWithOptions(id, l, stack.NICOptions{Name: name}); err != nil {
 		return nil, fmt.Errorf("interface %s: %s", name, err)
 	}

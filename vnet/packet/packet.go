@@ -29,9 +29,17 @@ var ErrMalformed = errors.New("malformed IPv4 packet")
 // Invariant: b holds a valid IPv4 header whose TotalLength fits in b, and
 // when the protocol is TCP or UDP, the transport header is complete.
 type Packet struct {
-	view *buffer.View
-	b    []byte
+	view   *buffer.View
+	b      []byte
+	noWait bool
 }
+
+// MayWait reports whether whoever delivers p may wait for room in the
+// receiver's queue; see netstack.Link.
+func (p *Packet) MayWait() bool { return !p.noWait }
+
+// SetMayWait sets what MayWait reports.
+func (p *Packet) SetMayWait(ok bool) { p.noWait = !ok }
 
 // FromView takes ownership of v (as built by a link endpoint) and parses it.
 // On error v is released.

@@ -1,0 +1,113 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/vnet/netstack"
+)
+
+const bulkChunk = 64 << 10
+
+// sink accepts connections on ln and reports the bytes each one carried.
+func sink(ln net.Listener) <-chan int64 {
+	got := make(chan int64, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				n, _ := io.Copy(io.Discard, c)
+				c.Close()
+				got <- n
+			}()
+		}
+	}()
+	return got
+}
+
+// pump writes total bytes to c, closes it and waits for the receiver's
+// count; it returns the elapsed time.
+func pump(b *testing.B, c net.Conn, total int64, got <-chan int64) time.Duration {
+	buf := make([]byte, bulkChunk)
+	start := time.Now()
+	for sent := int64(0); sent < total; {
+		n, err := c.Write(buf)
+		if err != nil {
+			b.Fatalf("write: %v", err)
+		}
+		sent += int64(n)
+	}
+	c.Close()
+	if n := <-got; n != total {
+		b.Fatalf("receiver got %d bytes, want %d", n, total)
+	}
+	return time.Since(start)
+}
+
+// BenchmarkBulkTCP moves bulk data client -> NLB -> target at MTU 1500 and,
+// in the same run, between two directly wired stacks; it reports both
+// rates, their ratio and the retransmissions on the NLB path.
+func BenchmarkBulkTCP(b *testing.B) {
+	const total = 64 << 20
+	l, err := lab.New(lab.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	ln, err := l.Target.Listen("tcp", ":9000")
+	if err != nil {
+		b.Fatal(err)
+	}
+	got := sink(ln)
+	nlbAddr := netip.AddrPortFrom(l.Endpoint().Addr(), 9000)
+	if _, err := l.NLB.AddListener(nlbListener(l, 9000)); err != nil {
+		b.Fatal(err)
+	}
+
+	a, s, err := netstack.NewPair(netip.MustParsePrefix("10.9.0.1/24"), netip.MustParsePrefix("10.9.0.2/24"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	defer s.Close()
+	dln, err := s.ListenTCP(netip.MustParseAddrPort("0.0.0.0:9000"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dgot := sink(dln)
+
+	retx0 := l.Client.Host().Stats().Retransmits + l.Target.Host().Stats().Retransmits
+	var tNLB, tDirect time.Duration
+	b.SetBytes(total)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		c, err := l.Client.Host().Dial(ctx, nlbAddr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tNLB += pump(b, c, total, got)
+		dc, err := a.DialTCP(ctx, netip.MustParseAddrPort("10.9.0.2:9000"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		tDirect += pump(b, dc, total, dgot)
+		cancel()
+	}
+	b.StopTimer()
+	mbps := func(d time.Duration) float64 { return float64(total) * float64(b.N) / d.Seconds() / 1e6 }
+	b.ReportMetric(mbps(tNLB), "nlb-MB/s")
+	b.ReportMetric(mbps(tDirect), "direct-MB/s")
+	b.ReportMetric(mbps(tNLB)/mbps(tDirect), "nlb/direct")
+	retx := l.Client.Host().Stats().Retransmits + l.Target.Host().Stats().Retransmits - retx0
+	b.ReportMetric(float64(retx), "retransmits")
+	b.ReportMetric(0, "ns/op")
+}
