@@ -5,10 +5,14 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/target"
 	"github.com/vlab-sim/vlab/vnet/netstack"
 )
 
@@ -109,5 +113,132 @@ func BenchmarkBulkTCP(b *testing.B) {
 	b.ReportMetric(mbps(tNLB)/mbps(tDirect), "nlb/direct")
 	retx := l.Client.Host().Stats().Retransmits + l.Target.Host().Stats().Retransmits - retx0
 	b.ReportMetric(float64(retx), "retransmits")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkSSHSession runs whole SSH sessions (connect, handshake, exec
+// `true`, close) from the client through the NLB to the instance and, in the
+// same run, the same session with the same server over an in-memory pipe.
+func BenchmarkSSHSession(b *testing.B) {
+	l, err := lab.New(lab.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	cfg := &ssh.ClientConfig{
+		User:            target.DefaultUser,
+		Auth:            []ssh.AuthMethod{ssh.PublicKeys(l.Config.ClientKey)},
+		HostKeyCallback: ssh.FixedHostKey(l.Config.HostKey.PublicKey()),
+	}
+	pipeSession := func() {
+		c, s := memPipe()
+		done := make(chan struct{})
+		go func() { l.Target.ServeSSH(s); close(done) }()
+		sc, chans, reqs, err := ssh.NewClientConn(c, "mem", cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cl := ssh.NewClient(sc, chans, reqs)
+		sess, err := cl.NewSession()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := sess.Run("true"); err != nil {
+			b.Fatal(err)
+		}
+		cl.Close()
+		<-done
+	}
+	var tNLB, tPipe time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		res, err := l.Run(ctx, "true")
+		if err != nil || res.ExitStatus != 0 {
+			b.Fatalf("session: %v %+v", err, res)
+		}
+		t1 := time.Now()
+		pipeSession()
+		tNLB += t1.Sub(t0)
+		tPipe += time.Since(t1)
+	}
+	b.StopTimer()
+	per := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(b.N) }
+	b.ReportMetric(per(tNLB), "nlb-ms/session")
+	b.ReportMetric(per(tPipe), "pipe-ms/session")
+	b.ReportMetric(per(tNLB)/per(tPipe), "nlb/pipe")
+	b.ReportMetric(float64(b.N)/tNLB.Seconds(), "nlb-sessions/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkLabStartup builds the reference lab, ready to serve, and closes
+// it (the close is not timed).
+func BenchmarkLabStartup(b *testing.B) {
+	var built time.Duration
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		l, err := lab.New(lab.Default())
+		if err != nil {
+			b.Fatal(err)
+		}
+		built += time.Since(t0)
+		b.StopTimer()
+		l.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(built.Seconds()*1e3/float64(b.N), "ms/lab")
+}
+
+// BenchmarkIdleFlowMemory holds 1,000 idle TCP connections through the NLB
+// and reports the heap they take per flow: both ends' sockets and the NLB's
+// flow-table entry.
+func BenchmarkIdleFlowMemory(b *testing.B) {
+	const flows = 1000
+	for i := 0; i < b.N; i++ {
+		l, err := lab.New(lab.Default())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := l.NLB.AddListener(nlbListener(l, 9000)); err != nil {
+			b.Fatal(err)
+		}
+		ln, err := l.Target.Listen("tcp", ":9000")
+		if err != nil {
+			b.Fatal(err)
+		}
+		accepted := make(chan net.Conn, flows)
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				accepted <- c
+			}
+		}()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		conns := make([]net.Conn, 0, 2*flows)
+		addr := netip.AddrPortFrom(l.Endpoint().Addr(), 9000)
+		for j := 0; j < flows; j++ {
+			c, err := l.Client.Host().Dial(context.Background(), addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			conns = append(conns, c, <-accepted)
+		}
+		if n := l.NLB.FlowCount(); n != flows {
+			b.Fatalf("flow table holds %d flows, want %d", n, flows)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/flows, "bytes/flow")
+		for _, c := range conns {
+			c.Close()
+		}
+		l.Close()
+	}
 	b.ReportMetric(0, "ns/op")
 }

@@ -146,6 +146,16 @@ func (in *Instance) Listen(network, address string) (net.Listener, error) {
 	return in.host.Listen(network, address)
 }
 
+// ServeSSH serves one SSH connection that arrived by other means than the
+// instance's own listener (an in-memory pipe, say) and returns when it ends.
+func (in *Instance) ServeSSH(c net.Conn) error {
+	if in.ssh == nil {
+		return fmt.Errorf("instance %s: no SSH server", in.hostname)
+	}
+	in.ssh.serveConn(c)
+	return nil
+}
+
 // Close stops the SSH server and its sessions. The host's stack is closed
 // with the network.
 func (in *Instance) Close() error {

@@ -58,23 +58,26 @@ func (s *sshServer) serve() {
 		if err != nil {
 			return
 		}
-		s.mu.Lock()
-		if s.conns == nil {
-			s.mu.Unlock()
-			c.Close()
-			return
-		}
-		s.conns[c] = struct{}{}
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.handle(c)
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-		}()
+		go s.serveConn(c)
 	}
+}
+
+// serveConn serves one connection, tracked so that close can cut it.
+func (s *sshServer) serveConn(c net.Conn) {
+	s.mu.Lock()
+	if s.conns == nil {
+		s.mu.Unlock()
+		c.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	s.handle(c)
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
 }
 
 func (s *sshServer) close() {

@@ -38,10 +38,10 @@ type Sink interface {
 // Delivery is asynchronous so that a sender and its receiver run on two
 // cores, and lossless: a full queue makes the sender wait (backpressure)
 // instead of dropping, as gVisor's channel endpoint does. One exception
-// keeps the fabric free of deadlock: a packet a stack writes while its own
-// inbound worker is delivering to it (an RST or ICMP reply produced
-// synchronously) never waits, since the worker it would wait for might be
-// waiting for this one.
+// keeps the fabric free of deadlock: a packet a stack writes while a packet
+// is being delivered to it (an RST or ICMP reply produced synchronously)
+// never waits, since the delivery it would wait for might be waiting for
+// this one.
 type Link struct {
 	sink Sink
 	mtu  uint32
@@ -49,13 +49,14 @@ type Link struct {
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
 
-	qmu      sync.Mutex
-	qcond    *sync.Cond // signalled when the queue gains packets, room, or closes
-	queue    []*packet.Packet
-	spare    []*packet.Packet
-	closed   bool
-	done     chan struct{}
-	inWorker atomic.Bool // the worker is inside the stack's receive path
+	qmu    sync.Mutex
+	qcond  *sync.Cond // signalled when the queue gains packets, room, or closes
+	queue  []*packet.Packet
+	spare  []*packet.Packet
+	closed bool
+	busy   bool // a batch or an inline packet is being delivered
+	done   chan struct{}
+	inside atomic.Int32 // deliveries in progress inside the stack
 }
 
 var _ stack.LinkEndpoint = (*Link)(nil)
@@ -67,12 +68,33 @@ func newLink(sink Sink) *Link {
 	return l
 }
 
-// Deliver queues p for the stack, which takes ownership. When the queue is
-// full and p.MayWait(), Deliver waits for room. It reports false, leaving p
-// to the caller, when the link is closed.
+// Deliver hands p to the stack, which takes ownership. It reports false,
+// leaving p to the caller, when the link is closed.
+//
+// When nothing is queued or being delivered, a sender that may wait
+// delivers p itself, on its own goroutine: a lone packet (a handshake, a
+// keystroke) then costs no goroutine switch. Otherwise p joins the queue,
+// waiting for room when the queue is full and p.MayWait(). Either way the
+// stack receives packets in the order they reached the link.
 func (l *Link) Deliver(p *packet.Packet) bool {
 	mayWait := p.MayWait()
 	l.qmu.Lock()
+	if l.closed {
+		l.qmu.Unlock()
+		return false
+	}
+	if mayWait && !l.busy && len(l.queue) == 0 {
+		l.busy = true
+		l.qmu.Unlock()
+		l.deliver([]*packet.Packet{p})
+		l.qmu.Lock()
+		l.busy = false
+		if len(l.queue) > 0 || l.closed {
+			l.qcond.Broadcast()
+		}
+		l.qmu.Unlock()
+		return true
+	}
 	for mayWait && len(l.queue) >= queueSoftLimit && !l.closed {
 		l.qcond.Wait()
 	}
@@ -88,11 +110,31 @@ func (l *Link) Deliver(p *packet.Packet) bool {
 	return true
 }
 
+// deliver hands a batch to the stack. While it runs, whatever the stack
+// writes is marked as not allowed to wait (see Link).
+func (l *Link) deliver(batch []*packet.Packet) {
+	l.mu.RLock()
+	d := l.dispatcher
+	l.mu.RUnlock()
+	l.inside.Add(1)
+	for i, p := range batch {
+		if d == nil {
+			p.Release()
+		} else {
+			pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithView(p.TakeView())})
+			d.DeliverNetworkPacket(ipv4.ProtocolNumber, pkt)
+			pkt.DecRef()
+		}
+		batch[i] = nil
+	}
+	l.inside.Add(-1)
+}
+
 func (l *Link) worker() {
 	defer close(l.done)
 	for {
 		l.qmu.Lock()
-		for len(l.queue) == 0 && !l.closed {
+		for (len(l.queue) == 0 || l.busy) && !l.closed {
 			l.qcond.Wait()
 		}
 		if l.closed {
@@ -105,27 +147,19 @@ func (l *Link) worker() {
 		}
 		batch := l.queue
 		l.queue, l.spare = l.spare[:0], nil
+		l.busy = true
 		l.qcond.Broadcast() // room for waiting senders
 		l.qmu.Unlock()
 
-		l.mu.RLock()
-		d := l.dispatcher
-		l.mu.RUnlock()
-		l.inWorker.Store(true)
-		for i, p := range batch {
-			if d == nil {
-				p.Release()
-			} else {
-				pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithView(p.TakeView())})
-				d.DeliverNetworkPacket(ipv4.ProtocolNumber, pkt)
-				pkt.DecRef()
-			}
-			batch[i] = nil
-		}
-		l.inWorker.Store(false)
+		l.deliver(batch)
+
 		l.qmu.Lock()
+		l.busy = false
 		if l.spare == nil {
 			l.spare = batch[:0]
+		}
+		if len(l.queue) > 0 {
+			l.qcond.Broadcast()
 		}
 		l.qmu.Unlock()
 	}
@@ -149,7 +183,7 @@ func (l *Link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 		}
 		// A packet written while this link's worker is inside the stack
 		// (a synchronous reply) must not wait on another queue.
-		p.SetMayWait(!l.inWorker.Load())
+		p.SetMayWait(l.inside.Load() == 0)
 		l.sink.Send(p)
 	}
 	return n, nil
