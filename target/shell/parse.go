@@ -137,6 +137,8 @@ func lex(s string) ([]token, error) {
 			} else {
 				return nil, &SyntaxError{"background jobs (&) are not supported"}
 			}
+		case c == '>' || c == '<':
+			return nil, &SyntaxError{"redirections (>, <) are not supported by this instance's shell; use a pipe"}
 		case c == '\'':
 			j := strings.IndexByte(s[i+1:], '\'')
 			if j < 0 {

@@ -1,0 +1,67 @@
+// Command vlab runs an in-process virtual AWS network: a client PC on the
+// internet, an internet-facing Network Load Balancer and EC2 instances in a
+// private subnet, each with its own TCP/IP stack, and real SSH end to end.
+//
+//	vlab ssh                  # a shell on the instance, through the NLB
+//	vlab ssh -- 'echo $SSH_CLIENT'
+//	vlab up --listen 127.0.0.1:2222
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Exit statuses (SCENARIO.md, "How the CLI runs the lab").
+const (
+	exitError     = 1   // a vlab error: a lab that cannot be built, a refused --listen
+	exitUsage     = 2   // a usage error
+	exitNoSession = 255 // no SSH session could be opened, as OpenSSH
+)
+
+// exitCode carries a status to main: a remote command's own, or one of the
+// above.
+type exitCode struct {
+	code int
+	err  error // printed to stderr when not nil
+}
+
+func (e *exitCode) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("exit status %d", e.code)
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	root := newRoot()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	var ec *exitCode
+	if errors.As(err, &ec) {
+		if ec.err != nil {
+			fmt.Fprintf(os.Stderr, "vlab: %v\n", ec.err)
+		}
+		return ec.code
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(os.Stderr, "vlab: %v\nRun 'vlab --help' for usage.\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(os.Stderr, "vlab: %v\n", err)
+	return exitError
+}
+
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vlab-sim/vlab/lab"
+)
+
+// labFlags are the flags of every command that builds a lab.
+type labFlags struct {
+	seed      uint64
+	ephemeral bool
+	zones     string
+	targets   int
+}
+
+func (f *labFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.Uint64Var(&f.seed, "seed", 1, "seed for the lab's resource ids (eni-…, i-…): the same seed prints the same ids")
+	fl.BoolVar(&f.ephemeral, "ephemeral", false, "keep no keys: generate the host and client keys for this run only")
+	fl.StringVar(&f.zones, "zones", "1a", "zones the NLB is enabled in, comma-separated (1a, 1c)")
+	fl.IntVar(&f.targets, "targets", 1, "instances registered behind the NLB, spread over the zones")
+}
+
+// config turns the flags into a lab config, loading persistent keys unless
+// --ephemeral.
+func (f *labFlags) config() (lab.Config, error) {
+	c := lab.Default()
+	c.Seed = f.seed
+	c.Zones = strings.Split(f.zones, ",")
+	c.Targets = f.targets
+	if f.targets < 1 {
+		return c, &usageError{fmt.Errorf("--targets %d: at least one target is needed", f.targets)}
+	}
+	if f.ephemeral {
+		return c, nil
+	}
+	ks, err := lab.DefaultKeyStore()
+	if err != nil {
+		return c, err
+	}
+	if c.HostKey, err = ks.HostKey(); err != nil {
+		return c, err
+	}
+	if c.ClientKey, err = ks.ClientKey(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "vlab",
+		Short: "An in-process virtual AWS network: SSH through a Network Load Balancer, no cloud account",
+		Long: `vlab builds, inside one process, the reference AWS experiment: a PC on the
+internet (203.0.113.10), an internet-facing Network Load Balancer (public
+198.51.100.10, listener TCP 51512) and an EC2 instance in a private subnet
+(10.0.128.108, SSH on 22) whose route table has no way to the internet.
+Every machine runs its own TCP/IP stack (gVisor); a Go switch plays the VPC.
+The NLB forwards at layer 4 and keeps the client's address, so the instance
+sees 203.0.113.10 as its peer, and carries the replies back itself.
+
+Nothing touches your network: the only sockets vlab opens on this machine are
+the loopback ports you ask for with 'vlab up --listen'.`,
+		Example: `  vlab ssh                          a shell on the instance, through the NLB
+  vlab ssh -- 'echo $SSH_CLIENT'    the instance sees the client's own address
+  vlab ssh -- ss -tn                its sockets: peer 203.0.113.10, port 22
+  vlab up --listen 127.0.0.1:2222   then: ssh -p 2222 ec2-user@127.0.0.1`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	root.AddCommand(newSSH(), newUp())
+	// Unknown commands and bad arguments are usage errors.
+	for _, c := range root.Commands() {
+		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	}
+	root.Args = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return &usageError{fmt.Errorf("unknown command %q", args[0])}
+		}
+		return nil
+	}
+	root.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
+	return root
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/term"
+
+	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/vnet"
+)
+
+func newSSH() *cobra.Command {
+	var (
+		lf      labFlags
+		timeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "ssh [-- COMMAND [ARG…]]",
+		Short: "SSH from the client PC through the NLB to the instance",
+		Long: `Build the lab and open an SSH session from the client PC (203.0.113.10)
+to the NLB's listener (198.51.100.10:51512), which forwards it to the
+instance's port 22.
+
+Without a command: an interactive shell on the instance (a raw terminal;
+Ctrl-D or 'exit' leaves). With a command after '--': run it, pass its stdout
+and stderr through unchanged, and exit with its status, as OpenSSH does
+(arguments are joined with spaces). vlab exits 255 when no session could be
+opened.
+
+The instance serves a small shell of the simulated host: hostname, whoami,
+echo, ss, ip addr, ip route, env, id, true, false, exit, and cat, head,
+grep, wc for pipes; 'help' lists them.`,
+		Example: `  vlab ssh
+  vlab ssh -- 'echo $SSH_CLIENT'
+  vlab ssh -- ss -tn
+  vlab ssh --targets 2 -- hostname`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.ArgsLenAtDash() > 0 {
+				return &usageError{fmt.Errorf("ssh: put the remote command after '--' (vlab ssh -- %s)", strings.Join(args, " "))}
+			}
+			c, err := lf.config()
+			if err != nil {
+				return err
+			}
+			return runSSH(c, strings.Join(args, " "), timeout)
+		},
+	}
+	lf.register(cmd)
+	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "how long to wait for the connection and SSH handshake")
+	return cmd
+}
+
+func runSSH(c lab.Config, command string, timeout time.Duration) error {
+	l, err := lab.New(c)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	cfg := l.SSHConfig()
+	cfg.Timeout = timeout
+	cl, err := l.Client.SSH(ctx, l.Endpoint(), cfg)
+	cancel()
+	if err != nil {
+		return &exitCode{code: exitNoSession, err: err}
+	}
+	defer cl.Close()
+	s, err := cl.NewSession()
+	if err != nil {
+		return &exitCode{code: exitNoSession, err: fmt.Errorf("ssh: session: %w", err)}
+	}
+	defer s.Close()
+
+	interactive := command == "" && term.IsTerminal(int(os.Stdin.Fd()))
+	if interactive {
+		return interactiveShell(l, s)
+	}
+	s.Stdout, s.Stderr = os.Stdout, os.Stderr
+	stdin, err := s.StdinPipe()
+	if err != nil {
+		return &exitCode{code: exitNoSession, err: err}
+	}
+	go func() {
+		// Like OpenSSH, pass stdin through; a terminal's stdin is not read
+		// for a remote command (ssh would wait for it too, but users of
+		// `vlab ssh -- CMD` at a prompt expect it to return).
+		if !term.IsTerminal(int(os.Stdin.Fd())) {
+			io.Copy(stdin, os.Stdin)
+		}
+		stdin.Close()
+	}()
+	if command == "" {
+		err = s.Shell()
+		if err == nil {
+			err = s.Wait()
+		}
+	} else {
+		err = s.Run(command)
+	}
+	return exitStatus(err)
+}
+
+// exitStatus turns a session's end into vlab's exit.
+func exitStatus(err error) error {
+	var ee *ssh.ExitError
+	var missing *ssh.ExitMissingError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ee):
+		return &exitCode{code: ee.ExitStatus()}
+	case errors.As(err, &missing):
+		return &exitCode{code: exitNoSession, err: errors.New("ssh: the session ended without an exit status")}
+	}
+	return &exitCode{code: exitNoSession, err: err}
+}
+
+// interactiveShell runs a shell with a pty, the local terminal in raw mode
+// and its size kept in step.
+func interactiveShell(l *lab.Lab, s *ssh.Session) error {
+	in, out := int(os.Stdin.Fd()), int(os.Stdout.Fd())
+	w, h, err := term.GetSize(out)
+	if err != nil {
+		w, h = 80, 24
+	}
+	termName := os.Getenv("TERM")
+	if termName == "" {
+		termName = "xterm-256color"
+	}
+	if err := s.RequestPty(termName, h, w, ssh.TerminalModes{ssh.ECHO: 1}); err != nil {
+		return &exitCode{code: exitNoSession, err: fmt.Errorf("ssh: pty: %w", err)}
+	}
+	old, err := term.MakeRaw(in)
+	if err != nil {
+		return &exitCode{code: exitNoSession, err: fmt.Errorf("terminal: %w", err)}
+	}
+	defer term.Restore(in, old)
+
+	// Drops are logged as they happen, on stderr, in raw-mode line endings.
+	l.Net.OnDrop(func(e vnet.DropEvent) {
+		fmt.Fprintf(os.Stderr, "vlab: drop at %s (%s): %s\r\n", e.Where, e.Reason, e.Flow)
+	})
+
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, syscall.SIGWINCH)
+	defer signal.Stop(winch)
+	go func() {
+		for range winch {
+			if w, h, err := term.GetSize(out); err == nil {
+				s.WindowChange(h, w)
+			}
+		}
+	}()
+	s.Stdin, s.Stdout, s.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := s.Shell(); err != nil {
+		return &exitCode{code: exitNoSession, err: fmt.Errorf("ssh: shell: %w", err)}
+	}
+	err = s.Wait()
+	term.Restore(in, old)
+	return exitStatus(err)
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/vlab-sim/vlab/client"
+	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/vnet"
+)
+
+func newUp() *cobra.Command {
+	var (
+		lf            labFlags
+		listen        string
+		authorizedKey string
+	)
+	cmd := &cobra.Command{
+		Use:   "up --listen 127.0.0.1:PORT",
+		Short: "Run the lab and forward a loopback port to the NLB, for a real ssh client",
+		Long: `Build the lab and keep it running until interrupted (Ctrl-C). Every TCP
+connection accepted on the --listen address (loopback only) is carried
+through the client PC's stack to the NLB listener, so a real OpenSSH client
+on this machine reaches the instance, which still sees 203.0.113.10 as the
+client.
+
+When ready, vlab prints one line on stdout:
+
+  ready: ssh -p PORT [-i KEYFILE] ec2-user@127.0.0.1 hostkey SHA256:…
+
+-i KEYFILE is the key vlab generated (kept in your config directory, or in a
+temporary one with --ephemeral); with --authorized-key your own key logs in.
+Port 0 picks a free port; the line names the real one. Drops are logged to
+stderr as they happen.`,
+		Example: `  vlab up --listen 127.0.0.1:2222
+  vlab up --listen 127.0.0.1:0 --authorized-key ~/.ssh/id_ed25519.pub`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runUp(&lf, listen, authorizedKey)
+		},
+	}
+	lf.register(cmd)
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:2222", "loopback address to accept connections on (127.0.0.1:PORT, localhost:PORT or [::1]:PORT)")
+	cmd.Flags().StringVar(&authorizedKey, "authorized-key", "", "a public key file (authorized_keys format) that may also log in as ec2-user")
+	return cmd
+}
+
+func runUp(lf *labFlags, listen, authorizedKey string) error {
+	c, err := lf.config()
+	if err != nil {
+		return err
+	}
+	if authorizedKey != "" {
+		if c.AuthorizedKeys, err = lab.ReadAuthorizedKeys(authorizedKey); err != nil {
+			return err
+		}
+	}
+	// The key file the ready line names, when the user brings none.
+	keyFile := ""
+	if authorizedKey == "" {
+		if lf.ephemeral {
+			dir, err := os.MkdirTemp("", "vlab-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			keyFile = filepath.Join(dir, lab.ClientKeyFile)
+			if c.ClientKey, err = lab.WriteNewKey(keyFile, "vlab client"); err != nil {
+				return err
+			}
+		} else {
+			ks, err := lab.DefaultKeyStore()
+			if err != nil {
+				return err
+			}
+			keyFile = ks.Path(lab.ClientKeyFile)
+		}
+	}
+	ln, err := client.ListenLoopback(listen)
+	if err != nil {
+		return err
+	}
+	l, err := lab.New(c)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer l.Close()
+	var stopping atomic.Bool // what dies with the lab at the end is not news
+	l.Net.OnDrop(func(e vnet.DropEvent) {
+		if !stopping.Load() {
+			fmt.Fprintf(os.Stderr, "vlab: drop at %s (%s): %s\n", e.Where, e.Reason, e.Flow)
+		}
+	})
+	fw := l.Client.Forward(ln, l.Endpoint(), func(err error) { fmt.Fprintf(os.Stderr, "vlab: %v\n", err) })
+	defer fw.Close()
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+
+	host, port, _ := net.SplitHostPort(fw.Addr().String())
+	identity := ""
+	if keyFile != "" {
+		identity = " -i " + keyFile
+	}
+	fmt.Printf("ready: ssh -p %s%s %s@%s hostkey %s\n", port, identity, l.Target.User(), host, ssh.FingerprintSHA256(l.Config.HostKey.PublicKey()))
+	fmt.Fprintf(os.Stderr, "vlab: lab up: client %s -> NLB %s -> %s (%s); forwarding %s; Ctrl-C stops\n",
+		l.Client.Addr(), l.Endpoint(), l.Target.Hostname(), l.Target.Addr(), fw.Addr())
+	<-sig
+	stopping.Store(true)
+	fmt.Fprintln(os.Stderr, "vlab: stopping")
+	return nil
+}

@@ -1,0 +1,253 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// vlabBin is the built command: `go run` replaces a program's exit status,
+// so the CLI tests run the binary, as scripts do.
+var vlabBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "vlab-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	vlabBin = filepath.Join(dir, "vlab")
+	out, err := exec.Command("go", "build", "-o", vlabBin, "../cmd/vlab").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build vlab: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// vlab runs the built command with a private config directory and returns
+// stdout, stderr and the exit status.
+func vlab(t *testing.T, cfgDir string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, vlabBin, args...)
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+cfgDir, "HOME="+cfgDir)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestCLISSHCommandForm(t *testing.T) {
+	cfg := t.TempDir()
+	out, errs, code := vlab(t, cfg, "ssh", "--", "echo", "$SSH_CLIENT")
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `^203\.0\.113\.10 \d+ 22\n$`, out)
+	assert.Empty(t, errs, "vlab's stderr stays quiet on success")
+
+	out, errs, code = vlab(t, cfg, "ssh", "--", "false")
+	assert.Equal(t, 1, code)
+	assert.Empty(t, out)
+	assert.Empty(t, errs)
+
+	out, errs, code = vlab(t, cfg, "ssh", "--", "nosuch-command", "x")
+	assert.Equal(t, 127, code)
+	assert.Empty(t, out)
+	assert.Contains(t, errs, "nosuch-command: command not found")
+
+	_, _, code = vlab(t, cfg, "ssh", "--", "exit 42")
+	assert.Equal(t, 42, code)
+
+	_, errs, code = vlab(t, cfg, "ssh", "--", "echo out > /tmp/x")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "redirections")
+
+	_, errs, code = vlab(t, cfg, "ssh", "--timeout", "1ns", "--", "true")
+	assert.Equal(t, 255, code, "no session could be opened")
+	assert.Contains(t, errs, "vlab: ssh")
+
+	_, errs, code = vlab(t, cfg, "bogus")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, `unknown command "bogus"`)
+
+	_, errs, code = vlab(t, cfg, "ssh", "--zones", "1b", "--", "true")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, `zones: "1b"`)
+}
+
+func TestCLIHelpTeaches(t *testing.T) {
+	out, _, code := vlab(t, t.TempDir(), "--help")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "vlab ssh -- 'echo $SSH_CLIENT'")
+	assert.Contains(t, out, "up")
+	out, _, code = vlab(t, t.TempDir(), "ssh", "--help")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "vlab exits 255 when no session could be\nopened")
+	assert.Contains(t, out, "--seed")
+}
+
+// startUp starts `vlab up` and returns its ready line's fields.
+type upProc struct {
+	cmd      *exec.Cmd
+	port     string
+	keyFile  string
+	hostKey  string
+	stderr   *bytes.Buffer
+	readyLen int
+}
+
+var readyRE = regexp.MustCompile(`^ready: ssh -p (\d+)(?: -i (\S+))? ec2-user@127\.0\.0\.1 hostkey (SHA256:\S+)$`)
+
+func startUp(t *testing.T, cfgDir string, args ...string) *upProc {
+	t.Helper()
+	cmd := exec.Command(vlabBin, append([]string{"up", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+cfgDir, "HOME="+cfgDir)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			lines <- sc.Text()
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case line := <-lines:
+		m := readyRE.FindStringSubmatch(line)
+		require.NotNil(t, m, "ready line: %q", line)
+		return &upProc{cmd: cmd, port: m[1], keyFile: m[2], hostKey: m[3], stderr: &errb}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("vlab up printed no ready line; stderr: %s", errb.String())
+	}
+	return nil
+}
+
+func (u *upProc) stop(t *testing.T) {
+	t.Helper()
+	require.NoError(t, u.cmd.Process.Signal(os.Interrupt))
+	done := make(chan error, 1)
+	go func() { done <- u.cmd.Wait() }()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "vlab up exits 0 when interrupted; stderr: %s", u.stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("vlab up did not stop on interrupt")
+	}
+}
+
+func TestUpWithOpenSSH(t *testing.T) {
+	sshPath, err := exec.LookPath("ssh")
+	if err != nil {
+		if os.Getenv("VLAB_REQUIRE_OPENSSH") != "" {
+			t.Fatal("ssh (openssh-client) is required by this run and is missing")
+		}
+		t.Skip("ssh (openssh-client) is not installed")
+	}
+	cfg := t.TempDir()
+	u := startUp(t, cfg)
+	require.Equal(t, filepath.Join(cfg, "vlab", "id_ed25519"), u.keyFile, "the key vlab generated is named")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sshPath, "-v", "-p", u.port, "-i", u.keyFile,
+		"-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "IdentitiesOnly=yes", "ec2-user@127.0.0.1", `echo $SSH_CLIENT; exit 3`)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "stderr: %s", errb.String())
+	assert.Equal(t, 3, ee.ExitCode())
+	assert.Regexp(t, `^203\.0\.113\.10 \d+ 22\n$`, out.String(), "the instance sees the client PC, not the host")
+	assert.Contains(t, errb.String(), "Server host key: ssh-ed25519 "+u.hostKey, "the ready line names the key OpenSSH saw")
+	u.stop(t)
+
+	// The host key persists across runs.
+	u2 := startUp(t, cfg)
+	assert.Equal(t, u.hostKey, u2.hostKey)
+	u2.stop(t)
+
+	// --authorized-key: the user's own key, and no -i in the ready line.
+	pub, err := os.ReadFile(u.keyFile + ".pub")
+	require.NoError(t, err)
+	own := filepath.Join(t.TempDir(), "own.pub")
+	require.NoError(t, os.WriteFile(own, pub, 0o600))
+	u3 := startUp(t, t.TempDir(), "--ephemeral", "--authorized-key", own)
+	assert.Empty(t, u3.keyFile)
+	cmd = exec.CommandContext(ctx, sshPath, "-p", u3.port, "-i", u.keyFile,
+		"-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "IdentitiesOnly=yes", "ec2-user@127.0.0.1", "hostname")
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", b)
+	assert.Contains(t, string(b), "ip-10-0-128-108\n")
+	u3.stop(t)
+}
+
+func TestUpRefusesNonLoopback(t *testing.T) {
+	_, errs, code := vlab(t, t.TempDir(), "up", "--ephemeral", "--listen", "0.0.0.0:2222")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "not a loopback address")
+	_, errs, code = vlab(t, t.TempDir(), "up", "--ephemeral", "--listen", ":2222")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "give a loopback address")
+}
+
+// The interactive form under a real terminal: a prompt, a command, Ctrl-D.
+func TestCLIInteractiveShell(t *testing.T) {
+	cmd := exec.Command(vlabBin, "ssh", "--ephemeral")
+	cmd.Env = append(os.Environ(), "TERM=xterm")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 100})
+	require.NoError(t, err)
+	defer f.Close()
+	var buf syncBuffer
+	go io.Copy(&buf, f)
+
+	waitFor := func(s string) {
+		t.Helper()
+		require.Eventually(t, func() bool { return strings.Contains(buf.String(), s) }, 20*time.Second, 5*time.Millisecond, "waiting for %q in %q", s, buf.String())
+	}
+	waitFor("[ec2-user@ip-10-0-128-108 ~]$ ")
+	io.WriteString(f, "echo hel\x7flo $SSH_CLIENT\r")
+	waitFor("helo 203.0.113.10 ")
+	io.WriteString(f, "exit 5\r")
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee)
+		assert.Equal(t, 5, ee.ExitCode(), "the remote shell's status becomes vlab's")
+	case <-time.After(20 * time.Second):
+		cmd.Process.Signal(syscall.SIGKILL)
+		t.Fatalf("vlab ssh did not exit; screen: %q", buf.String())
+	}
+}
