@@ -6,6 +6,7 @@ require (
 	github.com/creack/pty v1.1.24
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
+	go.uber.org/goleak v1.3.0
 	golang.org/x/crypto v0.49.0
 	golang.org/x/term v0.42.0
 	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
+	"os/exec"
 	"runtime"
 	"testing"
 	"time"
@@ -90,7 +92,6 @@ func BenchmarkBulkTCP(b *testing.B) {
 
 	retx0 := l.Client.Host().Stats().Retransmits + l.Target.Host().Stats().Retransmits
 	var tNLB, tDirect time.Duration
-	b.SetBytes(total)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -240,5 +241,27 @@ func BenchmarkIdleFlowMemory(b *testing.B) {
 		}
 		l.Close()
 	}
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkCLISSHTrue runs the built `vlab ssh -- true` as a whole process:
+// start, build the lab, SSH through the NLB, exit.
+func BenchmarkCLISSHTrue(b *testing.B) {
+	cfg := b.TempDir()
+	env := append(os.Environ(), "XDG_CONFIG_HOME="+cfg, "HOME="+cfg)
+	run := func() {
+		cmd := exec.Command(vlabBin, "ssh", "--", "true")
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("vlab ssh -- true: %v %s", err, out)
+		}
+	}
+	run() // the first run writes the keys
+	b.ResetTimer()
+	t0 := time.Now()
+	for i := 0; i < b.N; i++ {
+		run()
+	}
+	b.ReportMetric(time.Since(t0).Seconds()*1e3/float64(b.N), "ms/process")
 	b.ReportMetric(0, "ns/op")
 }
