@@ -169,4 +169,3 @@ func TestFlowTableShowsLiveFlow(t *testing.T) {
 	require.NoError(t, cl.Close())
 	assert.Eventually(t, func() bool { return l.NLB.FlowCount() == 0 }, 10*time.Second, time.Millisecond, "a closed flow leaves the table")
 }
-

@@ -150,4 +150,3 @@ func TestBulkThroughNLBIsLossless(t *testing.T) {
 	assert.Zero(t, l.Target.Host().Stats().Retransmits)
 	assert.Empty(t, l.Net.Drops())
 }
-
