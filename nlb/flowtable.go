@@ -30,8 +30,8 @@ type Flow struct {
 	TargetID string
 
 	node     *Node
-	finFront bool // the client sent FIN
-	finBack  bool // the target sent FIN
+	finFront bool // the client sent FIN; guarded by flowTable.mu
+	finBack  bool // the target sent FIN; guarded by flowTable.mu
 }
 
 // flowTable maps both legs of every flow: the client leg as it arrives at

@@ -28,7 +28,8 @@ func nodeName(zone string) string {
 
 func newNode(lb *LoadBalancer, m SubnetMapping) (*Node, error) {
 	name := nodeName(m.Subnet.Zone())
-	if len(lb.net.Hosts()) > 0 && lb.net.Host(name) != nil {
+	if lb.net.Host(name) != nil {
+		// A second load balancer in the zone: its node's name says whose.
 		name = lb.name + "-" + name
 	}
 	h, err := lb.net.NewHost(name)

@@ -72,7 +72,7 @@ func runSSH(c lab.Config, command string, timeout time.Duration) error {
 	cl, err := l.Client.SSH(ctx, l.Endpoint(), cfg)
 	cancel()
 	if err != nil {
-		return &exitCode{code: exitNoSession, err: err}
+		return &exitCode{code: exitNoSession, err: withDrops(err, l.Net)}
 	}
 	defer cl.Close()
 	s, err := cl.NewSession()
@@ -108,6 +108,20 @@ func runSSH(c lab.Config, command string, timeout time.Duration) error {
 		err = s.Run(command)
 	}
 	return exitStatus(err)
+}
+
+// withDrops adds what the fabric dropped to err: the usual reason a session
+// could not open.
+func withDrops(err error, n *vnet.Network) error {
+	ds := n.Drops()
+	if len(ds) == 0 {
+		return err
+	}
+	var b strings.Builder
+	for _, d := range ds {
+		fmt.Fprintf(&b, "\n  dropped at %s: %s (%d packets)", d.Where, d.Reason, d.Count)
+	}
+	return fmt.Errorf("%w%s", err, b.String())
 }
 
 // exitStatus turns a session's end into vlab's exit.
