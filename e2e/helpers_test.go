@@ -1,12 +1,16 @@
 package e2e
 
 import (
+	"net/netip"
+
 	"github.com/vlab-sim/vlab/lab"
 	"github.com/vlab-sim/vlab/nlb"
+	"github.com/vlab-sim/vlab/vnet"
 )
 
-// nlbListener is a listener on port forwarding to a target group on the
-// same port, for benchmarks that bring their own server.
+// nlbListener is a listener on port forwarding to a new target group on the
+// same port, with the targets' security group opened to the client for it:
+// for tests and benchmarks that bring their own server.
 func nlbListener(l *lab.Lab, port uint16) nlb.ListenerConfig {
 	tg, err := nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{Name: "bench", Port: port, VPC: l.VPC})
 	if err != nil {
@@ -16,6 +20,9 @@ func nlbListener(l *lab.Lab, port uint16) nlb.ListenerConfig {
 		if err := tg.Register(nlb.Target{ID: in.ID(), ENI: in.ENI()}); err != nil {
 			panic(err)
 		}
+	}
+	if err := l.TargetSecurityGroup.AuthorizeIngress(vnet.SGRule{Protocol: "tcp", Ports: vnet.PortRange{From: port, To: port}, CIDR: netip.MustParsePrefix("0.0.0.0/0")}); err != nil {
+		panic(err)
 	}
 	return nlb.ListenerConfig{Port: port, TargetGroup: tg}
 }

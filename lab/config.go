@@ -5,6 +5,8 @@ import (
 	"net/netip"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/vlab-sim/vlab/nlb"
 )
 
 // Config describes a lab. Default returns the reference scenario; a zero
@@ -29,6 +31,24 @@ type Config struct {
 	ClientKey ssh.Signer
 	// AuthorizedKeys may also log in to the instances (a user's own key).
 	AuthorizedKeys []ssh.PublicKey
+
+	// NoSGNLBRule leaves out the target security group's rule for the NLB
+	// nodes' private addresses (health checks then fail); NoSGClientRule
+	// the rule for the client's address (sessions then cannot open).
+	NoSGNLBRule    bool
+	NoSGClientRule bool
+
+	// HealthCheck overrides the target group's health-check settings
+	// (zero fields keep AWS's defaults).
+	HealthCheck nlb.HealthCheck
+	// TargetGroupAttributes sets target-group attributes by AWS key.
+	TargetGroupAttributes map[string]string
+
+	// ManualClock keeps the lab clock frozen once the lab is built: it
+	// moves only with Clock().Advance. Otherwise lab time follows the wall
+	// clock, times TimeScale (1 when zero).
+	ManualClock bool
+	TimeScale   float64
 }
 
 // Region and addresses of the reference scenario (SCENARIO.md).

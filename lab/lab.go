@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -30,6 +31,9 @@ type Lab struct {
 	PublicRouteTable  *vnet.RouteTable
 	PrivateRouteTable *vnet.RouteTable
 	InternetGateway   *vnet.InternetGateway
+	// TargetSecurityGroup is the instances' group (ssh-target): TCP 22 from
+	// each NLB node's private address and from the client.
+	TargetSecurityGroup *vnet.SecurityGroup
 
 	Client      *client.PC
 	NLB         *nlb.LoadBalancer
@@ -77,8 +81,36 @@ func New(c Config) (l *Lab, err error) {
 	if err := l.buildNLB(); err != nil {
 		return nil, err
 	}
+	l.settle()
+	if !c.ManualClock {
+		l.Net.Clock().Run(c.TimeScale)
+	}
 	return l, nil
 }
+
+// settle jumps lab time through registration and the first health checks
+// until no target is left in initial, so a new lab's target states come
+// from checks that really ran (SCENARIO.md, "How the CLI runs the lab").
+func (l *Lab) settle() {
+	clock := l.Net.Clock()
+	step := time.Duration(l.TargetGroup.HealthCheck().IntervalSeconds) * time.Second
+	clock.Advance(0)
+	for i := 0; i < 32 && l.anyInitial(); i++ {
+		clock.Advance(step)
+	}
+}
+
+func (l *Lab) anyInitial() bool {
+	for _, h := range l.TargetGroup.Health() {
+		if h.State == nlb.StateInitial {
+			return true
+		}
+	}
+	return false
+}
+
+// Clock returns the lab clock.
+func (l *Lab) Clock() *vnet.Clock { return l.Net.Clock() }
 
 // NewT builds a lab for a test and closes it when the test ends, as
 // httptest.NewServer does; a lab that cannot be built fails the test.
@@ -176,7 +208,14 @@ func (l *Lab) buildNLB() error {
 	if l.NLB, err = nlb.New(l.Net, nlb.Config{Name: "vlab-nlb", Subnets: maps}); err != nil {
 		return err
 	}
-	if l.TargetGroup, err = nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{Name: "ssh-targets", Port: c.TargetPort, VPC: l.VPC}); err != nil {
+	if l.TargetGroup, err = nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{
+		Name: "ssh-targets", Port: c.TargetPort, VPC: l.VPC,
+		HealthCheck: c.HealthCheck, Attributes: c.TargetGroupAttributes,
+	}); err != nil {
+		return err
+	}
+	l.closers = append(l.closers, l.TargetGroup.Close)
+	if err := l.buildTargetGroup(); err != nil {
 		return err
 	}
 	if _, err := l.NLB.AddListener(nlb.ListenerConfig{Port: c.ListenerPort, TargetGroup: l.TargetGroup}); err != nil {
@@ -197,6 +236,7 @@ func (l *Lab) buildNLB() error {
 			HostKey:        c.HostKey,
 			AuthorizedKeys: keys,
 			SSHPort:        int(c.TargetPort),
+			SecurityGroups: []*vnet.SecurityGroup{l.TargetSecurityGroup},
 		})
 		if err != nil {
 			return err
@@ -208,6 +248,32 @@ func (l *Lab) buildNLB() error {
 		}
 	}
 	l.Target = l.Targets[0]
+	return nil
+}
+
+// buildTargetGroup makes the instances' security group: the experiment's
+// two rules, TCP 22 from every NLB node (health checks come from the
+// nodes' private addresses) and from the client (client IP preservation
+// keeps its address).
+func (l *Lab) buildTargetGroup() error {
+	sg, err := l.VPC.AddSecurityGroup("ssh-target", "SSH from the NLB nodes and the client")
+	if err != nil {
+		return err
+	}
+	l.TargetSecurityGroup = sg
+	port := vnet.PortRange{From: l.Config.TargetPort, To: l.Config.TargetPort}
+	if !l.Config.NoSGNLBRule {
+		for _, nd := range l.NLB.Nodes() {
+			if err := sg.AuthorizeIngress(vnet.SGRule{Protocol: "tcp", Ports: port, CIDR: netip.PrefixFrom(nd.PrivateAddr(), 32), Description: "health checks from " + nd.Host().Name()}); err != nil {
+				return err
+			}
+		}
+	}
+	if !l.Config.NoSGClientRule {
+		if err := sg.AuthorizeIngress(vnet.SGRule{Protocol: "tcp", Ports: port, CIDR: netip.PrefixFrom(clientAddr.Addr(), 32), Description: "the client PC"}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

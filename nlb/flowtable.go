@@ -30,6 +30,8 @@ type Flow struct {
 	TargetID string
 
 	node     *Node
+	target   *member
+	group    *TargetGroup
 	finFront bool // the client sent FIN; guarded by flowTable.mu
 	finBack  bool // the target sent FIN; guarded by flowTable.mu
 }

@@ -1,6 +1,8 @@
 package nlb
 
 import (
+	"fmt"
+
 	"github.com/vlab-sim/vlab/vnet"
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
@@ -30,6 +32,9 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 	}
 	l := lb.listener(f.Dst.Port())
 	if l == nil || f.Proto != packet.TCP {
+		if nd.ownPort(f) {
+			return false
+		}
 		lb.net.Drop(nd.eni.ID(), vnet.DropNoListener, p)
 		return true
 	}
@@ -38,29 +43,43 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 		lb.net.Drop(nd.eni.ID(), DropNoFlow, p)
 		return true
 	}
-	t, backend, ok := l.TargetGroup.pick(k)
+	t, ok := l.TargetGroup.pick(k)
 	if !ok {
-		lb.net.Drop(nd.eni.ID(), vnet.DropNoTarget, p)
+		lb.net.DropWithDetail(nd.eni.ID(), vnet.DropNoTarget, p, fmt.Sprintf("target group %s has no target to send a new flow to", l.TargetGroup.Name()))
 		return true
 	}
 	fl := lb.flows.insert(&Flow{
 		Proto:    f.Proto,
 		Client:   f.Src,
 		Frontend: f.Dst,
-		Backend:  backend,
+		Backend:  t.addr,
 		Source:   f.Src, // client IP preservation: the target sees the client
 		Node:     nd.host.Name(),
 		TargetID: t.ID,
 		node:     nd,
+		target:   t,
+		group:    l.TargetGroup,
 	})
 	nd.forward(fl, p, true)
 	return true
+}
+
+// ownPort reports whether f is a late packet of one of the node's own
+// connections (a health check already closed): TCP from inside the VPC to
+// the node's ephemeral range. Its stack answers it, as a host's would.
+func (nd *Node) ownPort(f packet.Flow) bool {
+	return f.Proto == packet.TCP && f.Dst.Port() >= nodePortsLo && f.Dst.Port() <= nodePortsHi &&
+		nd.eni.Subnet().VPC().CIDR().Contains(f.Src.Addr())
 }
 
 // forward rewrites p for the other leg of fl and sends it on from the node's
 // ENI.
 func (nd *Node) forward(fl *Flow, p *packet.Packet, fromClient bool) {
 	flags := p.TCPFlags()
+	if fl.group.resets(fl.target) {
+		nd.reset(fl, p)
+		return
+	}
 	if fromClient {
 		if fl.Source != fl.Client {
 			p.SetSrc(fl.Source)
@@ -76,17 +95,37 @@ func (nd *Node) forward(fl *Flow, p *packet.Packet, fromClient bool) {
 	nd.eni.Forward(p)
 }
 
+// reset answers p, a packet of a flow whose target turned unhealthy, with an
+// RST to its sender, and forgets the flow: AWS's behaviour while
+// target_health_state.unhealthy.connection_termination.enabled is true.
+// The reset is counted, as TCP_ELB_Reset_Count counts it.
+func (nd *Node) reset(fl *Flow, p *packet.Packet) {
+	nd.lb.flows.remove(fl)
+	rst, err := packet.NewReset(p)
+	p.Release()
+	if err != nil {
+		return // an RST is not answered
+	}
+	nd.lb.resets.Add(1)
+	nd.eni.Forward(rst)
+}
+
 // returnPath is the load balancer's return-path hook: a packet leaving any
 // VPC interface whose tuple is the target leg of a live flow goes back
 // through the node that owns the flow, whatever the sender's route table
 // says.
 type returnPath struct{ lb *LoadBalancer }
 
-func (r returnPath) ReturnPath(from *vnet.ENI, p *packet.Packet) bool {
+func (r returnPath) ReturnPath(from *vnet.ENI, p *packet.Packet) (*vnet.ENI, vnet.Taker) {
 	fl := r.lb.flows.lookupBack(tupleOf(p.Flow()))
 	if fl == nil {
-		return false
+		return nil, nil
 	}
-	fl.node.forward(fl, p, false)
-	return true
+	return fl.node.eni, backLeg{fl}
 }
+
+// backLeg takes a target's reply to its flow's node (pointer-shaped, so
+// handing it out as an interface does not allocate).
+type backLeg struct{ fl *Flow }
+
+func (b backLeg) Take(p *packet.Packet) { b.fl.node.forward(b.fl, p, false) }

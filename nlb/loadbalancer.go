@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vlab-sim/vlab/vnet"
 )
@@ -24,6 +25,10 @@ type Config struct {
 	// Scheme is internet-facing (the default) or internal.
 	Scheme  string
 	Subnets []SubnetMapping
+	// SecurityGroups filter clients at the nodes and let targets' rules
+	// reference the load balancer; they can only be given at creation, as
+	// in AWS. None: the nodes filter nothing.
+	SecurityGroups []*vnet.SecurityGroup
 }
 
 // LoadBalancer is a Network Load Balancer.
@@ -32,8 +37,9 @@ type LoadBalancer struct {
 	name  string
 	id    string
 	cfg   Config
-	nodes []*Node
-	flows *flowTable
+	nodes  []*Node
+	flows  *flowTable
+	resets atomic.Uint64
 
 	mu        sync.RWMutex
 	listeners map[uint16]*Listener
@@ -149,6 +155,7 @@ func (lb *LoadBalancer) AddListener(c ListenerConfig) (*Listener, error) {
 	}
 	l := &Listener{Protocol: c.Protocol, Port: c.Port, TargetGroup: c.TargetGroup}
 	lb.listeners[c.Port] = l
+	c.TargetGroup.attach(lb, c.Port)
 	return l, nil
 }
 
@@ -173,6 +180,15 @@ func (lb *LoadBalancer) listener(port uint16) *Listener {
 
 // Flows returns a snapshot of the flow table.
 func (lb *LoadBalancer) Flows() []Flow { return lb.flows.list() }
+
+// Resets returns how many TCP resets the load balancer sent (AWS's
+// TCP_ELB_Reset_Count).
+func (lb *LoadBalancer) Resets() uint64 { return lb.resets.Load() }
+
+// SecurityGroups returns the groups the load balancer was created with.
+func (lb *LoadBalancer) SecurityGroups() []*vnet.SecurityGroup {
+	return append([]*vnet.SecurityGroup(nil), lb.cfg.SecurityGroups...)
+}
 
 // FlowCount returns the number of live flows.
 func (lb *LoadBalancer) FlowCount() int { return lb.flows.len() }

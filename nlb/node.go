@@ -8,6 +8,8 @@ import (
 	"github.com/vlab-sim/vlab/vnet"
 )
 
+const nodePortsLo, nodePortsHi = 32768, 60999
+
 // Node is one load balancer node: a host in one enabled subnet whose ENI
 // carries the load balancer's address in that zone.
 type Node struct {
@@ -39,10 +41,18 @@ func newNode(lb *LoadBalancer, m SubnetMapping) (*Node, error) {
 	eni, err := h.AttachSubnet(m.Subnet, m.PrivateAddr, vnet.ENIOptions{
 		PublicIP: m.PublicAddr,
 		// The description AWS gives an NLB's network interfaces.
-		Description: fmt.Sprintf("ELB net/%s/%s", lb.name, lb.id),
+		Description:    fmt.Sprintf("ELB net/%s/%s", lb.name, lb.id),
+		SecurityGroups: lb.cfg.SecurityGroups,
+		Unfiltered:     len(lb.cfg.SecurityGroups) == 0,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load balancer %s: subnet %s: %w", lb.name, m.Subnet.Name(), err)
+	}
+	// Linux's default ephemeral range: the node's own connections (health
+	// checks) use it, and late packets to it go to the node's stack, which
+	// answers them as a host would.
+	if err := h.SetEphemeralPorts(nodePortsLo, nodePortsHi); err != nil {
+		return nil, fmt.Errorf("load balancer %s: %w", lb.name, err)
 	}
 	nd := &Node{lb: lb, host: h, eni: eni, zone: m.Subnet.Zone(), public: m.PublicAddr}
 	eni.SetInterceptor(nd.intercept)

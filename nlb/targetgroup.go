@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/netip"
+	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vlab-sim/vlab/vnet"
 )
@@ -18,12 +20,25 @@ const (
 
 // TargetGroupConfig describes a target group.
 type TargetGroupConfig struct {
-	Name       string
-	Protocol   string // TCP
-	Port       uint16 // the port targets receive traffic on
-	TargetType string // instance (the default)
-	VPC        *vnet.VPC
+	Name        string
+	Protocol    string // TCP
+	Port        uint16 // the port targets receive traffic on
+	TargetType  string // instance (the default)
+	VPC         *vnet.VPC
+	HealthCheck HealthCheck
+	// Attributes by their AWS keys; unset keys keep AWS's defaults.
+	Attributes map[string]string
 }
+
+// Target group attributes the lab supports, with AWS's defaults (ELB User
+// Guide, "Edit target group attributes").
+const (
+	AttrDeregistrationDelay     = "deregistration_delay.timeout_seconds"
+	AttrUnhealthyTermination    = "target_health_state.unhealthy.connection_termination.enabled"
+	AttrPreserveClientIP        = "preserve_client_ip.enabled"
+	defaultDeregistrationDelay  = "300"
+	defaultUnhealthyTermination = "true"
+)
 
 // TargetGroup routes flows to registered targets.
 type TargetGroup struct {
@@ -32,9 +47,18 @@ type TargetGroup struct {
 	cfg  TargetGroupConfig
 	seed uint64
 
-	mu      sync.RWMutex
-	targets []*Target
-	ids     []uint64 // rendezvous ids, parallel to targets
+	checker *checker
+
+	mu        sync.RWMutex
+	members   []*member
+	ids       []uint64 // rendezvous ids, parallel to members
+	attrs     map[string]string
+	lbs       []*LoadBalancer
+	port      uint16 // the first listener's port (HTTP checks' Host header)
+	watchers  []func(HealthChange)
+	closed    bool
+	terminate atomic.Bool // AttrUnhealthyTermination
+	healthy   atomic.Int32
 }
 
 // Target is a registered target.
@@ -47,15 +71,6 @@ type Target struct {
 	ENI *vnet.ENI
 	// Port overrides the target group's port when not zero.
 	Port uint16
-}
-
-// Addr returns the address and port the target receives traffic on.
-func (t *Target) addr(tgPort uint16) netip.AddrPort {
-	p := t.Port
-	if p == 0 {
-		p = tgPort
-	}
-	return netip.AddrPortFrom(t.ENI.PrivateAddr(), p)
 }
 
 // NewTargetGroup creates an empty target group.
@@ -81,9 +96,24 @@ func NewTargetGroup(n *vnet.Network, c TargetGroupConfig) (*TargetGroup, error) 
 	if c.VPC == nil {
 		return nil, fmt.Errorf("target group %s: VpcId is required", c.Name)
 	}
+	if err := c.HealthCheck.normalize(); err != nil {
+		return nil, fmt.Errorf("target group %s: %w", c.Name, err)
+	}
 	h := fnv.New64a()
 	h.Write([]byte(c.Name))
-	return &TargetGroup{net: n, id: n.IDs().Hex("targetgroup", 16), cfg: c, seed: h.Sum64()}, nil
+	tg := &TargetGroup{net: n, id: n.IDs().Hex("targetgroup", 16), cfg: c, seed: h.Sum64(), attrs: map[string]string{
+		AttrDeregistrationDelay:  defaultDeregistrationDelay,
+		AttrUnhealthyTermination: defaultUnhealthyTermination,
+		AttrPreserveClientIP:     "true",
+	}}
+	tg.terminate.Store(true)
+	for k, v := range c.Attributes {
+		if err := tg.SetAttribute(k, v); err != nil {
+			return nil, err
+		}
+	}
+	tg.checker = newChecker(tg)
+	return tg, nil
 }
 
 // Name returns the target group's name.
@@ -98,13 +128,107 @@ func (tg *TargetGroup) Protocol() string { return tg.cfg.Protocol }
 // TargetType returns instance or ip.
 func (tg *TargetGroup) TargetType() string { return tg.cfg.TargetType }
 
+// VPC returns the target group's VPC.
+func (tg *TargetGroup) VPC() *vnet.VPC { return tg.cfg.VPC }
+
+// HealthCheck returns the health-check settings, defaults filled in.
+func (tg *TargetGroup) HealthCheck() HealthCheck { return tg.healthCheck() }
+
+func (tg *TargetGroup) healthCheck() HealthCheck {
+	tg.mu.RLock()
+	defer tg.mu.RUnlock()
+	return tg.cfg.HealthCheck
+}
+
 // ARN returns the target group's ARN.
 func (tg *TargetGroup) ARN() string {
 	return fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%s", tg.net.Region(), tg.net.AccountID(), tg.cfg.Name, tg.id)
 }
 
+// Attributes returns the target group's attributes by AWS key.
+func (tg *TargetGroup) Attributes() map[string]string {
+	tg.mu.RLock()
+	defer tg.mu.RUnlock()
+	out := map[string]string{}
+	for k, v := range tg.attrs {
+		out[k] = v
+	}
+	return out
+}
+
+// SetAttribute sets one attribute by its AWS key, validating its value.
+func (tg *TargetGroup) SetAttribute(key, value string) error {
+	switch key {
+	case AttrDeregistrationDelay:
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 0 || n > 3600 {
+			return fmt.Errorf("target group %s: %s %q: must be 0-3600", tg.cfg.Name, key, value)
+		}
+	case AttrUnhealthyTermination:
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("target group %s: %s %q: must be true or false", tg.cfg.Name, key, value)
+		}
+		tg.terminate.Store(b)
+		value = strconv.FormatBool(b)
+	case AttrPreserveClientIP:
+		if value != "true" {
+			return fmt.Errorf("target group %s: %s %q: only true (the default for instance targets) is in scope so far", tg.cfg.Name, key, value)
+		}
+	default:
+		return fmt.Errorf("target group %s: attribute %q is not supported by the lab", tg.cfg.Name, key)
+	}
+	tg.mu.Lock()
+	tg.attrs[key] = value
+	tg.mu.Unlock()
+	return nil
+}
+
+// attach records that a listener of lb forwards to the group: health
+// checks start from lb's nodes.
+func (tg *TargetGroup) attach(lb *LoadBalancer, port uint16) {
+	tg.mu.Lock()
+	first := len(tg.lbs) == 0
+	tg.lbs = append(tg.lbs, lb)
+	if first {
+		tg.port = port
+	}
+	members := append([]*member(nil), tg.members...)
+	tg.mu.Unlock()
+	if first {
+		for _, m := range members {
+			tg.startChecks(m)
+		}
+	}
+}
+
+func (tg *TargetGroup) nodes() []*Node {
+	tg.mu.RLock()
+	defer tg.mu.RUnlock()
+	var out []*Node
+	for _, lb := range tg.lbs {
+		out = append(out, lb.nodes...)
+	}
+	return out
+}
+
+func (tg *TargetGroup) listenerPort() uint16 {
+	tg.mu.RLock()
+	defer tg.mu.RUnlock()
+	return tg.port
+}
+
+func (tg *TargetGroup) checkAddr(m *member, hc HealthCheck) netip.AddrPort {
+	port := m.addr.Port()
+	if hc.Port != "traffic-port" {
+		p, _ := strconv.Atoi(hc.Port)
+		port = uint16(p)
+	}
+	return netip.AddrPortFrom(m.addr.Addr(), port)
+}
+
 // Register adds a target. The same instance may be registered again on
-// another port.
+// another port. It starts in state initial.
 func (tg *TargetGroup) Register(t Target) error {
 	if t.ENI == nil {
 		return fmt.Errorf("target group %s: target %s has no network interface", tg.cfg.Name, t.ID)
@@ -112,57 +236,147 @@ func (tg *TargetGroup) Register(t Target) error {
 	if s := t.ENI.Subnet(); s == nil || s.VPC() != tg.cfg.VPC {
 		return fmt.Errorf("target group %s: target %s (%s) is not in the target group's VPC %s", tg.cfg.Name, t.ID, t.ENI.PrivateAddr(), tg.cfg.VPC.ID())
 	}
+	port := t.Port
+	if port == 0 {
+		port = tg.cfg.Port
+	}
+	addr := netip.AddrPortFrom(t.ENI.PrivateAddr(), port)
 	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	addr := t.addr(tg.cfg.Port)
-	for _, o := range tg.targets {
-		if o.addr(tg.cfg.Port) == addr {
-			return fmt.Errorf("target group %s: target %s port %d is already registered", tg.cfg.Name, t.ID, addr.Port())
+	for _, o := range tg.members {
+		if o.addr == addr {
+			tg.mu.Unlock()
+			return fmt.Errorf("target group %s: target %s port %d is already registered", tg.cfg.Name, t.ID, port)
 		}
 	}
-	c := t
+	m := &member{Target: t, addr: addr}
+	m.Target.Port = port
+	m.setState(StateInitial, ReasonRegistrationInProgress)
 	h := fnv.New64a()
 	h.Write([]byte(addr.String()))
-	tg.targets = append(append([]*Target(nil), tg.targets...), &c)
+	tg.members = append(append([]*member(nil), tg.members...), m)
 	tg.ids = append(append([]uint64(nil), tg.ids...), h.Sum64())
+	inUse := len(tg.lbs) > 0
+	tg.mu.Unlock()
+	if inUse {
+		tg.startChecks(m)
+	}
 	return nil
 }
 
-// Deregister removes the target with id on port (0: the group's port).
-// Existing flows to it continue; new flows go elsewhere.
+// Deregister starts deregistering the target with id on port (0: the
+// group's port): it goes draining, takes no new flows while its established
+// flows continue, and leaves the group after the deregistration delay.
 func (tg *TargetGroup) Deregister(id string, port uint16) error {
+	if port == 0 {
+		port = tg.cfg.Port
+	}
 	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	for i, t := range tg.targets {
-		if t.ID == id && (port == 0 || t.addr(tg.cfg.Port).Port() == port) {
-			tg.targets = append(append([]*Target(nil), tg.targets[:i]...), tg.targets[i+1:]...)
-			tg.ids = append(append([]uint64(nil), tg.ids[:i]...), tg.ids[i+1:]...)
-			return nil
+	var m *member
+	for _, o := range tg.members {
+		if o.ID == id && o.addr.Port() == port {
+			m = o
 		}
 	}
-	return fmt.Errorf("target group %s: target %s is not registered", tg.cfg.Name, id)
+	if m == nil || m.state() == StateDraining {
+		tg.mu.Unlock()
+		return fmt.Errorf("target group %s: target %s port %d is not registered", tg.cfg.Name, id, port)
+	}
+	delay, _ := strconv.Atoi(tg.attrs[AttrDeregistrationDelay])
+	if m.round != nil {
+		m.round.Stop()
+	}
+	tg.setLocked(m, StateDraining, ReasonDeregistrationInProgress)
+	tg.mu.Unlock()
+	tg.net.Clock().AfterFunc(timeSeconds(delay), func() { tg.remove(m) })
+	return nil
+}
+
+func (tg *TargetGroup) remove(m *member) {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	for i, o := range tg.members {
+		if o == m {
+			tg.members = append(append([]*member(nil), tg.members[:i]...), tg.members[i+1:]...)
+			tg.ids = append(append([]uint64(nil), tg.ids[:i]...), tg.ids[i+1:]...)
+			tg.recountLocked()
+			return
+		}
+	}
 }
 
 // Targets returns the registered targets.
 func (tg *TargetGroup) Targets() []Target {
 	tg.mu.RLock()
 	defer tg.mu.RUnlock()
-	out := make([]Target, len(tg.targets))
-	for i, t := range tg.targets {
-		out[i] = *t
+	out := make([]Target, len(tg.members))
+	for i, m := range tg.members {
+		out[i] = m.Target
 	}
 	return out
 }
 
-// pick chooses the target of a new flow. Every registered target counts as
-// healthy until health checks exist.
-func (tg *TargetGroup) pick(k tuple) (*Target, netip.AddrPort, bool) {
+// startChecks runs m's first health check now and one every interval.
+func (tg *TargetGroup) startChecks(m *member) {
+	var tick func()
+	tick = func() {
+		tg.mu.Lock()
+		if tg.closed || m.state() == StateDraining {
+			tg.mu.Unlock()
+			return
+		}
+		m.round = tg.net.Clock().AfterFunc(tg.cfg.HealthCheck.interval(), tick)
+		tg.mu.Unlock()
+		tg.checker.round(m)
+	}
+	tg.mu.Lock()
+	m.round = tg.net.Clock().AfterFunc(0, tick)
+	tg.mu.Unlock()
+}
+
+// pick chooses the target of a new flow: a healthy one by flow hash or,
+// when none is healthy, any registered target that is not draining (the
+// NLB fails open; ELB User Guide, "Health checks").
+func (tg *TargetGroup) pick(k tuple) (*member, bool) {
 	tg.mu.RLock()
 	defer tg.mu.RUnlock()
-	i := rendezvous(k.hash(tg.seed), tg.ids)
-	if i < 0 {
-		return nil, netip.AddrPort{}, false
+	h := k.hash(tg.seed)
+	best, bestW := -1, uint64(0)
+	failOpen := tg.healthy.Load() == 0
+	for i, m := range tg.members {
+		s := m.state()
+		if s == StateDraining || (!failOpen && s != StateHealthy) {
+			continue
+		}
+		if w := mix64(h ^ tg.ids[i]); best < 0 || w > bestW {
+			best, bestW = i, w
+		}
 	}
-	t := tg.targets[i]
-	return t, t.addr(tg.cfg.Port), true
+	if best < 0 {
+		return nil, false
+	}
+	return tg.members[best], true
+}
+
+// FailedOpen reports whether no target is healthy, so that new flows go to
+// every target whatever its health.
+func (tg *TargetGroup) FailedOpen() bool { return tg.healthy.Load() == 0 }
+
+// resets reports whether a packet of a flow to m must be answered with an
+// RST: m turned unhealthy, the group has not failed open, and
+// AttrUnhealthyTermination is on.
+func (tg *TargetGroup) resets(m *member) bool {
+	return m.state() == StateUnhealthy && tg.terminate.Load() && tg.healthy.Load() > 0
+}
+
+// Close stops the group's health checks.
+func (tg *TargetGroup) Close() {
+	tg.mu.Lock()
+	tg.closed = true
+	for _, m := range tg.members {
+		if m.round != nil {
+			m.round.Stop()
+		}
+	}
+	tg.mu.Unlock()
+	tg.checker.stop()
 }

@@ -34,6 +34,8 @@ type Config struct {
 	// SSHPort is the port the SSH server listens on (22; 0 keeps the default;
 	// -1 runs no SSH server).
 	SSHPort int
+	// SecurityGroups of the primary ENI (none: the VPC's default group).
+	SecurityGroups []*vnet.SecurityGroup
 }
 
 // Instance is a simulated EC2 instance.
@@ -80,7 +82,7 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("instance: %w", err)
 	}
-	eni, err := h.AttachSubnet(c.Subnet, c.Addr, vnet.ENIOptions{Description: "Primary network interface"})
+	eni, err := h.AttachSubnet(c.Subnet, c.Addr, vnet.ENIOptions{Description: "Primary network interface", SecurityGroups: c.SecurityGroups})
 	if err != nil {
 		return nil, fmt.Errorf("instance %s: %w", c.Hostname, err)
 	}

@@ -1,6 +1,8 @@
 package vnet
 
 import (
+	"fmt"
+	"net/netip"
 	"sort"
 	"sync"
 
@@ -27,19 +29,40 @@ const (
 	DropNoListener DropReason = "no-listener"
 	// DropNoTarget: a load balancer had no target to send a new flow to.
 	DropNoTarget DropReason = "no-target"
+	// DropSecurityGroup: no rule of the ENI's security groups admits the
+	// packet, and it belongs to no tracked flow.
+	DropSecurityGroup DropReason = "security-group"
+	// DropNetworkACL: the subnet's network ACL denies the packet.
+	DropNetworkACL DropReason = "network-acl"
 	// DropMalformed: a frame that is not a whole IPv4 packet.
 	DropMalformed DropReason = "malformed"
 	// DropDetached: the destination interface's host is closed.
 	DropDetached DropReason = "detached"
 )
 
-// Drop is a count of packets dropped for one reason at one place.
+// Drop counts the packets dropped for one reason at one place between one
+// source and one destination address and port (source ports, which change
+// with every connection, are not told apart).
 type Drop struct {
-	// Where is the resource at which the packet was dropped: an ENI id, a
-	// route table id, or "internet" for the internet segment.
+	// Where is the resource at which the packets were dropped: an ENI id,
+	// a subnet id (network ACLs), a route table id, a gateway id, or
+	// "internet" for the internet segment.
 	Where  string
 	Reason DropReason
+	Proto  uint8
+	Src    netip.Addr
+	Dst    netip.AddrPort
 	Count  uint64
+	// Detail says why, in words a user searches for (the last drop's).
+	Detail string
+}
+
+func (d Drop) String() string {
+	s := fmt.Sprintf("%s at %s: %s %s > %s (%d packets)", d.Reason, d.Where, packet.ProtoName(d.Proto), d.Src, d.Dst, d.Count)
+	if d.Detail != "" {
+		s += ": " + d.Detail
+	}
+	return s
 }
 
 // DropEvent describes one dropped packet, for live logs.
@@ -47,29 +70,53 @@ type DropEvent struct {
 	Where  string
 	Reason DropReason
 	Flow   packet.Flow
+	Detail string
+}
+
+func (e DropEvent) String() string {
+	s := fmt.Sprintf("dropped at %s (%s): %s", e.Where, e.Reason, e.Flow)
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
 }
 
 type dropKey struct {
 	where  string
 	reason DropReason
+	proto  uint8
+	src    netip.Addr
+	dst    netip.AddrPort
+}
+
+type dropCount struct {
+	n      uint64
+	detail string
 }
 
 type dropTable struct {
 	mu       sync.Mutex
-	counts   map[dropKey]uint64
+	counts   map[dropKey]*dropCount
 	watchers []func(DropEvent)
 }
 
-func (t *dropTable) add(where string, reason DropReason, f packet.Flow) {
+func (t *dropTable) add(where string, reason DropReason, f packet.Flow, detail string) {
+	k := dropKey{where, reason, f.Proto, f.Src.Addr(), f.Dst}
 	t.mu.Lock()
 	if t.counts == nil {
-		t.counts = map[dropKey]uint64{}
+		t.counts = map[dropKey]*dropCount{}
 	}
-	t.counts[dropKey{where, reason}]++
+	c := t.counts[k]
+	if c == nil {
+		c = &dropCount{}
+		t.counts[k] = c
+	}
+	c.n++
+	c.detail = detail
 	ws := t.watchers
 	t.mu.Unlock()
 	for _, w := range ws {
-		w(DropEvent{Where: where, Reason: reason, Flow: f})
+		w(DropEvent{Where: where, Reason: reason, Flow: f, Detail: detail})
 	}
 }
 
@@ -77,16 +124,23 @@ func (t *dropTable) list(where string) []Drop {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []Drop
-	for k, n := range t.counts {
+	for k, c := range t.counts {
 		if where == "" || k.where == where {
-			out = append(out, Drop{Where: k.where, Reason: k.reason, Count: n})
+			out = append(out, Drop{Where: k.where, Reason: k.reason, Proto: k.proto, Src: k.src, Dst: k.dst, Count: c.n, Detail: c.detail})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Where != out[j].Where {
-			return out[i].Where < out[j].Where
+		a, b := out[i], out[j]
+		if a.Where != b.Where {
+			return a.Where < b.Where
 		}
-		return out[i].Reason < out[j].Reason
+		if a.Reason != b.Reason {
+			return a.Reason < b.Reason
+		}
+		if c := a.Src.Compare(b.Src); c != 0 {
+			return c < 0
+		}
+		return a.Dst.Compare(b.Dst) < 0
 	})
 	return out
 }
@@ -103,7 +157,13 @@ func (n *Network) DropsAt(where string) []Drop { return n.drops.list(where) }
 func (n *Network) DropCount(where string, reason DropReason) uint64 {
 	n.drops.mu.Lock()
 	defer n.drops.mu.Unlock()
-	return n.drops.counts[dropKey{where, reason}]
+	var sum uint64
+	for k, c := range n.drops.counts {
+		if k.where == where && k.reason == reason {
+			sum += c.n
+		}
+	}
+	return sum
 }
 
 // OnDrop registers f to be called for every drop, on the goroutine that sent
@@ -117,6 +177,11 @@ func (n *Network) OnDrop(f func(DropEvent)) {
 // Drop counts p as dropped at where for reason and releases it. Extensions
 // (the load balancer) use it so their drops show with the fabric's.
 func (n *Network) Drop(where string, reason DropReason, p *packet.Packet) {
-	n.drops.add(where, reason, p.Flow())
+	n.DropWithDetail(where, reason, p, "")
+}
+
+// DropWithDetail is Drop with words that say why.
+func (n *Network) DropWithDetail(where string, reason DropReason, p *packet.Packet, detail string) {
+	n.drops.add(where, reason, p.Flow(), detail)
 	p.Release()
 }

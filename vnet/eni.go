@@ -1,6 +1,7 @@
 package vnet
 
 import (
+	"fmt"
 	"net/netip"
 	"sync/atomic"
 
@@ -23,6 +24,12 @@ type ENI struct {
 	public      netip.Addr
 	iface       *netstack.Interface
 	intercept   atomic.Pointer[Interceptor]
+
+	// unfiltered ENIs (internet hosts, load balancer nodes without
+	// security groups) skip security groups and connection tracking.
+	unfiltered bool
+	groups     atomic.Pointer[[]*SecurityGroup]
+	ct         conntrack
 }
 
 // ID returns the interface id (eni-…).
@@ -64,8 +71,15 @@ func (e *ENI) SetInterceptor(f Interceptor) {
 
 // Forward sends p out of this interface as if its host had written it, but
 // without consulting return-path hooks: the path a load balancer node uses
-// for packets it has already translated.
-func (e *ENI) Forward(p *packet.Packet) { e.net.egress(e, p) }
+// for packets it has already translated. The interface's outbound rules
+// apply, and the receiving interface knows this one forwarded p.
+func (e *ENI) Forward(p *packet.Packet) {
+	if why := e.admit(true, p, nil); why != "" {
+		e.net.DropWithDetail(e.id, DropSecurityGroup, p, why)
+		return
+	}
+	e.net.egress(e, p, e)
+}
 
 // Deliver queues p for the interface's stack as if it had arrived from the
 // fabric, bypassing the interceptor: a load balancer node uses it for
@@ -82,4 +96,97 @@ type eniSink struct{ e *ENI }
 
 func (s eniSink) Send(p *packet.Packet) { s.e.net.send(s.e, p) }
 
-func (s eniSink) Malformed() { s.e.net.drops.add(s.e.id, DropMalformed, packet.Flow{}) }
+func (s eniSink) Malformed() { s.e.net.drops.add(s.e.id, DropMalformed, packet.Flow{}, "") }
+
+// SecurityGroups returns the groups attached to the interface.
+func (e *ENI) SecurityGroups() []*SecurityGroup {
+	if g := e.groups.Load(); g != nil {
+		return append([]*SecurityGroup(nil), (*g)...)
+	}
+	return nil
+}
+
+// SetSecurityGroups replaces the interface's groups (at least one, as in
+// AWS). Tracked flows continue.
+func (e *ENI) SetSecurityGroups(gs []*SecurityGroup) error {
+	if e.subnet == nil || e.unfiltered {
+		return fmt.Errorf("%s: this interface takes no security groups", e.id)
+	}
+	if len(gs) == 0 {
+		return fmt.Errorf("%s: an interface needs at least one security group", e.id)
+	}
+	// EC2 User Guide: up to five security groups per network interface.
+	if len(gs) > 5 {
+		return fmt.Errorf("%s: %d security groups: at most 5 per network interface", e.id, len(gs))
+	}
+	for _, g := range gs {
+		if g.vpc != e.subnet.vpc {
+			return fmt.Errorf("%s: security group %s (%s) belongs to another VPC", e.id, g.id, g.name)
+		}
+	}
+	if old := e.groups.Load(); old != nil {
+		for _, g := range *old {
+			g.mu.Lock()
+			delete(g.members, e)
+			g.mu.Unlock()
+		}
+	}
+	cp := append([]*SecurityGroup(nil), gs...)
+	for _, g := range cp {
+		g.mu.Lock()
+		g.members[e] = true
+		g.mu.Unlock()
+	}
+	e.groups.Store(&cp)
+	return nil
+}
+
+// TrackedFlows returns how many flows the interface's connection tracking
+// holds.
+func (e *ENI) TrackedFlows() int { return e.ct.len() }
+
+// admit applies the interface's security groups to p, leaving the
+// interface (outbound) or arriving (inbound); via is the ENI of a load
+// balancer node that forwarded p. It returns "" when p may pass, or why
+// not.
+func (e *ENI) admit(outbound bool, p *packet.Packet, via *ENI) string {
+	if e.unfiltered {
+		return ""
+	}
+	if e.ct.seen(p) {
+		return ""
+	}
+	gp := e.groups.Load()
+	if gp == nil {
+		return ""
+	}
+	gs := *gp
+	for _, g := range gs {
+		if g.allows(outbound, p, via) {
+			// AWS does not track a TCP or UDP flow whose rules are open to
+			// 0.0.0.0/0 on all ports both ways, so removing such a rule cuts
+			// it at once; flows through a load balancer are always tracked
+			// (EC2 User Guide, "Untracked connections").
+			if via != nil || !e.untracked(gs, p.Protocol()) {
+				e.ct.track(p)
+			}
+			return ""
+		}
+	}
+	if outbound {
+		return fmt.Sprintf("dropped by security group %s at %s of %s: no outbound rule allows %s to %s", groupNames(gs), e.id, e.host.name, p.Dst(), describeDst(p))
+	}
+	return fmt.Sprintf("dropped by security group %s at %s of %s: no inbound rule allows %s to %s", groupNames(gs), e.id, e.host.name, p.Src(), describeDst(p))
+}
+
+func (e *ENI) untracked(gs []*SecurityGroup, proto uint8) bool {
+	if proto != packet.TCP && proto != packet.UDP {
+		return false
+	}
+	in, out := false, false
+	for _, g := range gs {
+		in = in || g.openToAll(false, proto)
+		out = out || g.openToAll(true, proto)
+	}
+	return in && out
+}

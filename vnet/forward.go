@@ -1,6 +1,8 @@
 package vnet
 
 import (
+	"fmt"
+
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
 
@@ -8,25 +10,41 @@ import (
 const internetWhere = "internet"
 
 // send is the path of every packet a host writes (DESIGN.md, "One packet's
-// way"). It runs on the writer's goroutine up to the destination's queue and
-// never holds n.mu while delivering.
+// way"): the sender's outbound security-group rules, the return-path hooks,
+// then the route. It runs on the writer's goroutine up to the destination's
+// queue and never holds n.mu while delivering.
 func (n *Network) send(from *ENI, p *packet.Packet) {
-	if from.subnet != nil {
-		n.mu.RLock()
-		hooks := n.hooks
-		n.mu.RUnlock()
-		for _, h := range hooks {
-			if h.ReturnPath(from, p) {
-				return
-			}
-		}
+	if from.subnet == nil {
+		n.internetDeliver(p)
+		return
 	}
-	n.egress(from, p)
+	if why := from.admit(true, p, nil); why != "" {
+		n.DropWithDetail(from.id, DropSecurityGroup, p, why)
+		return
+	}
+	n.mu.RLock()
+	hooks := n.hooks
+	n.mu.RUnlock()
+	for _, h := range hooks {
+		to, take := h.ReturnPath(from, p)
+		if to == nil {
+			continue
+		}
+		// Carried to the node that owns the flow, the packet still crosses
+		// the subnets' ACLs and the node's own groups.
+		if !n.crossACL(from.subnet, to.subnet, p) || !n.admitIn(to, p, nil) {
+			return
+		}
+		take.Take(p)
+		return
+	}
+	n.egress(from, p, nil)
 }
 
 // egress routes p as leaving from: by its subnet's route table in a VPC, or
-// across the internet segment.
-func (n *Network) egress(from *ENI, p *packet.Packet) {
+// across the internet segment. via is the load balancer node ENI that
+// forwarded p, if any.
+func (n *Network) egress(from *ENI, p *packet.Packet, via *ENI) {
 	if from.subnet == nil {
 		n.internetDeliver(p)
 		return
@@ -37,7 +55,7 @@ func (n *Network) egress(from *ENI, p *packet.Packet) {
 	r, ok := rt.lookupLocked(dst)
 	if !ok {
 		n.mu.RUnlock()
-		n.Drop(rt.id, DropNoRoute, p)
+		n.DropWithDetail(rt.id, DropNoRoute, p, fmt.Sprintf("route table %s (%s) of subnet %s has no route to %s", rt.id, rt.name, from.subnet.name, dst))
 		return
 	}
 	switch t := r.Target.(type) {
@@ -45,17 +63,23 @@ func (n *Network) egress(from *ENI, p *packet.Packet) {
 		to := from.subnet.vpc.byAddr[dst]
 		n.mu.RUnlock()
 		if to == nil {
-			n.Drop(rt.id, DropNoInterface, p)
+			n.DropWithDetail(rt.id, DropNoInterface, p, fmt.Sprintf("no interface has address %s", dst))
 			return
 		}
-		n.deliver(to, p)
+		if !n.crossACL(from.subnet, to.subnet, p) {
+			return
+		}
+		n.arrive(to, p, via)
 	case *InternetGateway:
 		// The gateway maps the packet's source, whichever interface it came
 		// from, to that address's public IPv4 address.
 		owner := t.vpc.byAddr[p.Src()]
 		n.mu.RUnlock()
+		if !n.crossACL(from.subnet, nil, p) {
+			return
+		}
 		if owner == nil || !owner.public.IsValid() {
-			n.Drop(t.id, DropNoPublicIP, p)
+			n.DropWithDetail(t.id, DropNoPublicIP, p, fmt.Sprintf("%s has no public IPv4 address for internet gateway %s to map", p.Src(), t.id))
 			return
 		}
 		p.SetSrcAddr(owner.public)
@@ -76,25 +100,79 @@ func (n *Network) internetDeliver(p *packet.Packet) {
 		igw := e.subnet.vpc.igw
 		n.mu.RUnlock()
 		if igw == nil {
-			n.Drop(internetWhere, DropNoRoute, p)
+			n.DropWithDetail(internetWhere, DropNoRoute, p, fmt.Sprintf("%s belongs to a VPC with no internet gateway", dst))
 			return
 		}
 		p.SetDstAddr(e.addr.Addr())
-		n.deliver(e, p)
+		if !n.crossACL(nil, e.subnet, p) {
+			return
+		}
+		n.arrive(e, p, nil)
 		return
 	}
 	e := n.internet[dst]
 	n.mu.RUnlock()
 	if e == nil {
-		n.Drop(internetWhere, DropNoRoute, p)
+		n.DropWithDetail(internetWhere, DropNoRoute, p, fmt.Sprintf("no host on the internet has address %s", dst))
 		return
 	}
-	n.deliver(e, p)
+	n.arrive(e, p, nil)
 }
 
-// deliver hands p to the interface to: its interceptor first, then its
-// host's stack.
-func (n *Network) deliver(to *ENI, p *packet.Packet) {
+// crossACL applies the network ACLs of a packet leaving subnet from and
+// entering subnet to (nil for outside the VPC); traffic inside one subnet
+// meets none.
+func (n *Network) crossACL(from, to *Subnet, p *packet.Packet) bool {
+	if from == to {
+		return true
+	}
+	if from != nil && !n.aclAllows(from, true, p) {
+		return false
+	}
+	if to != nil && !n.aclAllows(to, false, p) {
+		return false
+	}
+	return true
+}
+
+func (n *Network) aclAllows(s *Subnet, egress bool, p *packet.Packet) bool {
+	n.mu.RLock()
+	acl := s.acl
+	n.mu.RUnlock()
+	ok, rule := acl.evaluate(egress, p)
+	if ok {
+		return true
+	}
+	dir, peer := "inbound", p.Src().String()
+	if egress {
+		dir, peer = "outbound", p.Dst().String()
+	}
+	by := "no rule matches (rule *: deny)"
+	if rule != nil {
+		by = fmt.Sprintf("rule %d denies", rule.Number)
+	}
+	n.DropWithDetail(s.id, DropNetworkACL, p, fmt.Sprintf("dropped by network ACL %s of subnet %s: %s %s %s to %s", acl.id, s.name, dir, by, peer, describeDst(p)))
+	return false
+}
+
+// admitIn applies to's inbound security-group rules.
+func (n *Network) admitIn(to *ENI, p *packet.Packet, via *ENI) bool {
+	if to.subnet == nil {
+		return true
+	}
+	if why := to.admit(false, p, via); why != "" {
+		n.DropWithDetail(to.id, DropSecurityGroup, p, why)
+		return false
+	}
+	return true
+}
+
+// arrive hands p to the interface to: its security groups, its interceptor,
+// then its host's stack.
+func (n *Network) arrive(to *ENI, p *packet.Packet, via *ENI) {
+	if !n.admitIn(to, p, via) {
+		return
+	}
 	if ic := to.intercept.Load(); ic != nil && (*ic)(p) {
 		return
 	}

@@ -88,6 +88,13 @@ type ENIOptions struct {
 	PublicIP netip.Addr
 	// Description is shown by describe commands.
 	Description string
+	// SecurityGroups are the interface's groups; none means the VPC's
+	// default group, as in AWS.
+	SecurityGroups []*SecurityGroup
+	// Unfiltered interfaces meet no security group at all: AWS's
+	// requester-managed interfaces of a load balancer created without
+	// security groups.
+	Unfiltered bool
 }
 
 // AttachSubnet gives the host a new interface in subnet s with private
@@ -121,6 +128,15 @@ func (h *Host) AttachSubnet(s *Subnet, addr netip.Addr, o ENIOptions) (*ENI, err
 		n.public[o.PublicIP] = e
 	}
 	n.mu.Unlock()
+	if !o.Unfiltered {
+		gs := o.SecurityGroups
+		if len(gs) == 0 {
+			gs = []*SecurityGroup{s.vpc.DefaultSecurityGroup()}
+		}
+		if err := e.SetSecurityGroups(gs); err != nil {
+			return nil, fmt.Errorf("host %s: %w", h.name, err)
+		}
+	}
 	return e, h.plug(e, s.Router())
 }
 
@@ -165,6 +181,7 @@ func (h *Host) newENILocked(s *Subnet, addr netip.Prefix, o ENIOptions) *ENI {
 		subnet:      s,
 		addr:        addr,
 		public:      o.PublicIP,
+		unfiltered:  s == nil || o.Unfiltered,
 	}
 	h.enis = append(h.enis, e)
 	return e

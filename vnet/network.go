@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
@@ -17,12 +18,19 @@ type Options struct {
 	AccountID string
 	// Region is the AWS region (ap-northeast-1 by default).
 	Region string
+	// Clock is the lab clock; nil gives a frozen clock at LabEpoch.
+	Clock *Clock
 }
+
+// LabEpoch is where a new lab clock starts: a fixed instant, so that a
+// lab's output is the same on every run.
+var LabEpoch = time.Date(2026, 11, 24, 3, 20, 0, 0, time.UTC)
 
 // Network is the whole fabric: the internet segment and every VPC, with the
 // hosts attached to them. It is safe for concurrent use.
 type Network struct {
 	ids     *IDs
+	clock   *Clock
 	account string
 	region  string
 	drops   dropTable
@@ -44,8 +52,12 @@ func New(o Options) *Network {
 	if o.Region == "" {
 		o.Region = "ap-northeast-1"
 	}
+	if o.Clock == nil {
+		o.Clock = NewClock(LabEpoch)
+	}
 	return &Network{
 		ids:      NewIDs(o.Seed),
+		clock:    o.Clock,
 		account:  o.AccountID,
 		region:   o.Region,
 		internet: map[netip.Addr]*ENI{},
@@ -56,6 +68,9 @@ func New(o Options) *Network {
 // IDs returns the network's id generator, for resources built on top of it
 // (load balancers, target groups, instances).
 func (n *Network) IDs() *IDs { return n.ids }
+
+// Clock returns the lab clock.
+func (n *Network) Clock() *Clock { return n.clock }
 
 // AccountID returns the account that owns the network's resources.
 func (n *Network) AccountID() string { return n.account }
@@ -121,7 +136,15 @@ func (n *Network) AddVPC(name string, cidr netip.Prefix) (*VPC, error) {
 	}
 	v := &VPC{net: n, id: n.ids.Next("vpc"), name: name, cidr: cidr, byAddr: map[netip.Addr]*ENI{}}
 	v.main = v.newRouteTableLocked(name + "-main")
+	v.newACLLocked(name+"-default", true)
 	n.vpcs = append(n.vpcs, v)
+	n.mu.Unlock()
+	def, err := v.AddSecurityGroup("default", "default VPC security group")
+	n.mu.Lock()
+	if err != nil {
+		return nil, err
+	}
+	def.inbound = []SGRule{{Protocol: "all", Group: def, proto: ProtoAll}}
 	return v, nil
 }
 
@@ -143,6 +166,7 @@ func (n *Network) Close() error {
 	n.closed = true
 	hosts := n.hosts
 	n.mu.Unlock()
+	n.clock.Close()
 	for _, h := range hosts {
 		h.close()
 	}
@@ -150,10 +174,15 @@ func (n *Network) Close() error {
 }
 
 // ReturnPathHook sees packets leaving VPC interfaces before route lookup.
-// ReturnPath reports whether it took p (and with it, ownership of p).
+// When p belongs to a flow the hook tracks, ReturnPath returns the ENI that
+// owns the flow and a Taker, which the fabric hands p (with ownership) once
+// p has crossed the network ACLs and to's security groups on its way there.
 type ReturnPathHook interface {
-	ReturnPath(from *ENI, p *packet.Packet) bool
+	ReturnPath(from *ENI, p *packet.Packet) (to *ENI, take Taker)
 }
+
+// Taker takes a packet a return-path hook claimed.
+type Taker interface{ Take(p *packet.Packet) }
 
 // Interceptor sees packets that arrive at an ENI before the ENI's stack
 // does. It reports whether it took p (and with it, ownership of p).

@@ -77,7 +77,10 @@ func TestInternetGatewayMapsPublicAddressOneToOne(t *testing.T) {
 	w := newWorld(t)
 	web, err := w.net.NewHost("web")
 	require.NoError(t, err)
-	_, err = web.AttachSubnet(w.pub, netip.MustParseAddr("10.0.1.20"), vnet.ENIOptions{PublicIP: netip.MustParseAddr("198.51.100.20")})
+	open, err := w.vpc.AddSecurityGroup("web", "HTTP from anywhere")
+	require.NoError(t, err)
+	require.NoError(t, open.AuthorizeIngress(vnet.SGRule{Protocol: "tcp", Ports: vnet.PortRange{From: 80, To: 80}, CIDR: netip.MustParsePrefix("0.0.0.0/0")}))
+	_, err = web.AttachSubnet(w.pub, netip.MustParseAddr("10.0.1.20"), vnet.ENIOptions{PublicIP: netip.MustParseAddr("198.51.100.20"), SecurityGroups: []*vnet.SecurityGroup{open}})
 	require.NoError(t, err)
 	serveRemoteAddr(t, web, "80")
 

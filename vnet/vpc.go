@@ -19,6 +19,8 @@ type VPC struct {
 	main    *RouteTable
 	igw     *InternetGateway
 	byAddr  map[netip.Addr]*ENI
+	groups  []*SecurityGroup
+	acls    []*NetworkACL // the default first
 }
 
 // ID returns the VPC id (vpc-…).
@@ -98,7 +100,7 @@ func (v *VPC) AddSubnet(c SubnetConfig) (*Subnet, error) {
 			return nil, fmt.Errorf("subnet %s: CidrBlock %s overlaps subnet %s (%s)", c.Name, c.CIDR, s.name, s.cidr)
 		}
 	}
-	s := &Subnet{vpc: v, id: v.net.ids.Next("subnet"), name: c.Name, cidr: c.CIDR, zone: c.Zone, table: v.main}
+	s := &Subnet{vpc: v, id: v.net.ids.Next("subnet"), name: c.Name, cidr: c.CIDR, zone: c.Zone, table: v.main, acl: v.acls[0]}
 	v.subnets = append(v.subnets, s)
 	return s, nil
 }
@@ -137,6 +139,7 @@ type Subnet struct {
 	cidr  netip.Prefix
 	zone  string
 	table *RouteTable // guarded by vpc.net.mu
+	acl   *NetworkACL // guarded by vpc.net.mu
 }
 
 // ID returns the subnet id (subnet-…).
@@ -175,6 +178,34 @@ func (s *Subnet) Associate(t *RouteTable) error {
 	s.table = t
 	s.vpc.net.mu.Unlock()
 	return nil
+}
+
+// NetworkACL returns the network ACL associated with the subnet.
+func (s *Subnet) NetworkACL() *NetworkACL {
+	s.vpc.net.mu.RLock()
+	defer s.vpc.net.mu.RUnlock()
+	return s.acl
+}
+
+// AssociateNetworkACL associates the subnet with a, replacing its current
+// ACL (a subnet has exactly one).
+func (s *Subnet) AssociateNetworkACL(a *NetworkACL) error {
+	if a.vpc != s.vpc {
+		return fmt.Errorf("subnet %s: network ACL %s belongs to another VPC", s.name, a.id)
+	}
+	s.vpc.net.mu.Lock()
+	s.acl = a
+	s.vpc.net.mu.Unlock()
+	return nil
+}
+
+// DefaultSecurityGroup returns the VPC's default security group, which ENIs
+// created without groups join: it admits traffic from its own members and
+// allows all outbound traffic.
+func (v *VPC) DefaultSecurityGroup() *SecurityGroup {
+	v.net.mu.RLock()
+	defer v.net.mu.RUnlock()
+	return v.groups[0]
 }
 
 // reserved reports whether AWS reserves a in this subnet: the first four

@@ -1,0 +1,287 @@
+package nlb
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vlab-sim/vlab/vnet"
+)
+
+// HealthCheck is a target group's health-check configuration, with the
+// names and defaults of CreateTargetGroup for NLB target groups (ELB User
+// Guide, "Health checks for Network Load Balancer target groups").
+type HealthCheck struct {
+	// Protocol is TCP (the default) or HTTP.
+	Protocol string
+	// Port is "traffic-port" (the default) or a port number.
+	Port string
+	// Path and Matcher apply to HTTP checks: "/" and "200-399".
+	Path    string
+	Matcher string
+	// IntervalSeconds 5-300 (30); TimeoutSeconds 2-120 (10);
+	// HealthyThresholdCount 2-10 (5); UnhealthyThresholdCount 2-10 (2).
+	IntervalSeconds         int
+	TimeoutSeconds          int
+	HealthyThresholdCount   int
+	UnhealthyThresholdCount int
+
+	matchLo, matchHi int
+}
+
+// normalize fills AWS's defaults and validates the ranges it allows.
+func (h *HealthCheck) normalize() error {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if h.Protocol == "" {
+		h.Protocol = "TCP"
+	}
+	h.Protocol = strings.ToUpper(h.Protocol)
+	switch h.Protocol {
+	case "TCP", "HTTP":
+	case "HTTPS":
+		return fmt.Errorf("HealthCheckProtocol HTTPS is not in scope yet (TCP and HTTP are)")
+	default:
+		return fmt.Errorf("HealthCheckProtocol %q: want TCP, HTTP or HTTPS", h.Protocol)
+	}
+	if h.Port == "" {
+		h.Port = "traffic-port"
+	}
+	if h.Port != "traffic-port" {
+		p, err := strconv.Atoi(h.Port)
+		if err != nil || p < 1 || p > 65535 {
+			return fmt.Errorf("HealthCheckPort %q: want traffic-port or 1-65535", h.Port)
+		}
+	}
+	def(&h.IntervalSeconds, 30)
+	def(&h.TimeoutSeconds, 10)
+	def(&h.HealthyThresholdCount, 5)
+	def(&h.UnhealthyThresholdCount, 2)
+	for _, c := range []struct {
+		name      string
+		v, lo, hi int
+	}{
+		{"HealthCheckIntervalSeconds", h.IntervalSeconds, 5, 300},
+		{"HealthCheckTimeoutSeconds", h.TimeoutSeconds, 2, 120},
+		{"HealthyThresholdCount", h.HealthyThresholdCount, 2, 10},
+		{"UnhealthyThresholdCount", h.UnhealthyThresholdCount, 2, 10},
+	} {
+		if c.v < c.lo || c.v > c.hi {
+			return fmt.Errorf("%s %d: must be %d-%d", c.name, c.v, c.lo, c.hi)
+		}
+	}
+	if h.TimeoutSeconds > h.IntervalSeconds {
+		return fmt.Errorf("HealthCheckTimeoutSeconds %d must not exceed HealthCheckIntervalSeconds %d", h.TimeoutSeconds, h.IntervalSeconds)
+	}
+	if h.Protocol == "HTTP" {
+		if h.Path == "" {
+			h.Path = "/"
+		}
+		if !strings.HasPrefix(h.Path, "/") {
+			return fmt.Errorf("HealthCheckPath %q must start with /", h.Path)
+		}
+		if h.Matcher == "" {
+			h.Matcher = "200-399"
+		}
+		lo, hi, err := parseMatcher(h.Matcher)
+		if err != nil {
+			return err
+		}
+		h.matchLo, h.matchHi = lo, hi
+	}
+	return nil
+}
+
+// parseMatcher reads "200" or "200-399"; NLB target groups allow 200-599.
+func parseMatcher(m string) (int, int, error) {
+	a, b, ok := strings.Cut(m, "-")
+	if !ok {
+		b = a
+	}
+	lo, err1 := strconv.Atoi(a)
+	hi, err2 := strconv.Atoi(b)
+	if err1 != nil || err2 != nil || lo < 200 || hi > 599 || lo > hi {
+		return 0, 0, fmt.Errorf("Matcher %q: want a code or range within 200-599", m)
+	}
+	return lo, hi, nil
+}
+
+func (h *HealthCheck) interval() time.Duration { return time.Duration(h.IntervalSeconds) * time.Second }
+func (h *HealthCheck) timeout() time.Duration  { return time.Duration(h.TimeoutSeconds) * time.Second }
+
+// check is one health check in flight: from one node to one target.
+type check struct {
+	node    *Node
+	target  netip.AddrPort
+	stalled bool // a packet of it was dropped: it can only end by timing out
+	done    bool
+}
+
+// checker runs a target group's health checks on the lab clock and lets
+// Advance wait for them (see vnet.Clock.AddQuiescer).
+type checker struct {
+	tg *TargetGroup
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	inflight map[*check]bool
+	wg       sync.WaitGroup
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+func newChecker(tg *TargetGroup) *checker {
+	c := &checker{tg: tg, inflight: map[*check]bool{}}
+	c.cond = sync.NewCond(&c.mu)
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	tg.net.OnDrop(c.onDrop)
+	tg.net.Clock().AddQuiescer(c.quiesce)
+	return c
+}
+
+// onDrop marks the checks whose packets the fabric dropped as stalled.
+func (c *checker) onDrop(e vnet.DropEvent) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for ch := range c.inflight {
+		na := ch.node.PrivateAddr()
+		if (e.Flow.Src.Addr() == na && e.Flow.Dst == ch.target) || (e.Flow.Src == ch.target && e.Flow.Dst.Addr() == na) {
+			ch.stalled = true
+			c.cond.Broadcast()
+		}
+	}
+}
+
+// realTimeGuard bounds how long Advance waits for a check that is neither
+// done nor known to be stalled (a server that accepts and never answers).
+const realTimeGuard = 2 * time.Second
+
+// quiesce returns when every check in flight is done or stalled.
+func (c *checker) quiesce() {
+	deadline := time.Now().Add(realTimeGuard)
+	t := time.AfterFunc(realTimeGuard, func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer t.Stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for time.Now().Before(deadline) {
+		busy := false
+		for ch := range c.inflight {
+			if !ch.done && !ch.stalled {
+				busy = true
+			}
+		}
+		if !busy {
+			return
+		}
+		c.cond.Wait()
+	}
+}
+
+func (c *checker) stop() {
+	c.cancel()
+	c.wg.Wait()
+}
+
+// round runs one check of t from every node and records the verdict: the
+// round passes only if every node's check passed (AWS decides by consensus
+// among its checkers; the lab asks all of them to agree, so a security group
+// must admit every node).
+func (c *checker) round(t *member) {
+	tg := c.tg
+	hc := tg.healthCheck()
+	nodes := tg.nodes()
+	if len(nodes) == 0 {
+		return
+	}
+	addr := tg.checkAddr(t, hc)
+	tg.mu.Lock()
+	t.startRound()
+	tg.mu.Unlock()
+	var (
+		mu     sync.Mutex
+		failed string
+		left   = len(nodes)
+	)
+	for _, nd := range nodes {
+		ch := &check{node: nd, target: addr}
+		ctx, cancel := context.WithCancel(c.ctx)
+		// The timeout runs on the lab clock and cancels the dial, so a
+		// check whose SYN was dropped never waits on real TCP timers.
+		timer := tg.net.Clock().AfterFunc(hc.timeout(), cancel)
+		c.mu.Lock()
+		c.inflight[ch] = true
+		c.wg.Add(1)
+		c.mu.Unlock()
+		go func() {
+			defer c.wg.Done()
+			why := c.probe(ctx, nd, addr, hc)
+			timer.Stop()
+			cancel()
+			mu.Lock()
+			if why != "" && failed == "" {
+				failed = why
+			}
+			left--
+			last := left == 0
+			mu.Unlock()
+			if last && c.ctx.Err() == nil {
+				tg.record(t, failed)
+			}
+			c.mu.Lock()
+			ch.done = true
+			delete(c.inflight, ch)
+			c.cond.Broadcast()
+			c.mu.Unlock()
+		}()
+	}
+}
+
+// probe runs one check and returns "" on success or why it failed.
+func (c *checker) probe(ctx context.Context, nd *Node, addr netip.AddrPort, hc HealthCheck) string {
+	conn, err := nd.host.Dial(ctx, addr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "Target.Timeout"
+		}
+		return "Target.FailedHealthChecks"
+	}
+	defer conn.Close()
+	if hc.Protocol == "TCP" {
+		return "" // a completed handshake is a pass; AWS then closes
+	}
+	// HTTP: one request on the connection just made, with the Host header
+	// AWS sends (the node's address and the listener port).
+	tr := &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) { return conn, nil }, DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr.String()+hc.Path, nil)
+	if err != nil {
+		return "Target.FailedHealthChecks"
+	}
+	req.Host = netip.AddrPortFrom(nd.PrivateAddr(), c.tg.listenerPort()).String()
+	req.Header.Set("User-Agent", "ELB-HealthChecker/2.0")
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "Target.Timeout"
+		}
+		return "Target.FailedHealthChecks"
+	}
+	resp.Body.Close()
+	if resp.StatusCode < hc.matchLo || resp.StatusCode > hc.matchHi {
+		return "Target.ResponseCodeMismatch"
+	}
+	return ""
+}

@@ -1,0 +1,181 @@
+package nlb
+
+import (
+	"net/netip"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/vlab-sim/vlab/vnet"
+)
+
+// Target health states and reason codes, as describe-target-health reports
+// them (ELB API Reference, "TargetHealth").
+const (
+	StateInitial   = "initial"
+	StateHealthy   = "healthy"
+	StateUnhealthy = "unhealthy"
+	StateUnused    = "unused"
+	StateDraining  = "draining"
+
+	ReasonRegistrationInProgress   = "Elb.RegistrationInProgress"
+	ReasonInitialHealthChecking    = "Elb.InitialHealthChecking"
+	ReasonFailedHealthChecks       = "Target.FailedHealthChecks"
+	ReasonDeregistrationInProgress = "Target.DeregistrationInProgress"
+	ReasonNotInUse                 = "Target.NotInUse"
+)
+
+// descriptions are the texts AWS puts beside each reason.
+var descriptions = map[string]string{
+	ReasonRegistrationInProgress:   "Target registration is in progress",
+	ReasonInitialHealthChecking:    "Initial health checks in progress",
+	ReasonFailedHealthChecks:       "Health checks failed",
+	ReasonDeregistrationInProgress: "Target deregistration is in progress",
+	ReasonNotInUse:                 "Target group is not configured to receive traffic from the load balancer",
+}
+
+var stateCodes = []string{StateInitial, StateHealthy, StateUnhealthy, StateUnused, StateDraining}
+
+// member is a registered target with its health.
+type member struct {
+	Target
+	addr netip.AddrPort
+
+	st     atomic.Int32 // index in stateCodes; read per packet
+	reason atomic.Pointer[string]
+	// guarded by TargetGroup.mu
+	passes, fails int
+	round         *vnet.Timer
+	checked       bool
+}
+
+func (m *member) state() string { return stateCodes[m.st.Load()] }
+
+func (m *member) setState(s, reason string) {
+	for i, c := range stateCodes {
+		if c == s {
+			m.st.Store(int32(i))
+		}
+	}
+	m.reason.Store(&reason)
+}
+
+func (m *member) startRound() {
+	if m.state() == StateInitial && !m.checked {
+		m.checked = true
+		m.setState(StateInitial, ReasonInitialHealthChecking)
+	}
+}
+
+// HealthChange is a target's move from one state to another.
+type HealthChange struct {
+	At        time.Time
+	TargetID  string
+	Port      uint16
+	From, To  string
+	Reason    string
+	GroupName string
+}
+
+// OnHealthChange registers f to be told of every state change; f runs on
+// the clock's goroutine and must not block.
+func (tg *TargetGroup) OnHealthChange(f func(HealthChange)) {
+	tg.mu.Lock()
+	tg.watchers = append(tg.watchers, f)
+	tg.mu.Unlock()
+}
+
+// setLocked moves m to state s; tg.mu is held.
+func (tg *TargetGroup) setLocked(m *member, s, reason string) {
+	from := m.state()
+	m.setState(s, reason)
+	tg.recountLocked()
+	if from == s {
+		return
+	}
+	ch := HealthChange{At: tg.net.Clock().Now(), TargetID: m.ID, Port: m.addr.Port(), From: from, To: s, Reason: reason, GroupName: tg.cfg.Name}
+	for _, w := range tg.watchers {
+		w(ch)
+	}
+}
+
+func (tg *TargetGroup) recountLocked() {
+	n := int32(0)
+	for _, m := range tg.members {
+		if m.state() == StateHealthy {
+			n++
+		}
+	}
+	tg.healthy.Store(n)
+}
+
+// record applies one round's verdict ("" for a pass) to m, with AWS's
+// thresholds: a new target turns healthy on its first pass and unhealthy
+// after UnhealthyThresholdCount failures; a healthy one turns unhealthy
+// after UnhealthyThresholdCount consecutive failures, an unhealthy one
+// healthy after HealthyThresholdCount consecutive passes (ELB User Guide,
+// "Health checks for Network Load Balancer target groups").
+func (tg *TargetGroup) record(m *member, failure string) {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	if tg.closed || m.state() == StateDraining {
+		return
+	}
+	hc := tg.cfg.HealthCheck
+	if failure == "" {
+		m.passes++
+		m.fails = 0
+	} else {
+		m.fails++
+		m.passes = 0
+	}
+	switch m.state() {
+	case StateInitial:
+		if failure == "" {
+			tg.setLocked(m, StateHealthy, "")
+		} else if m.fails >= hc.UnhealthyThresholdCount {
+			tg.setLocked(m, StateUnhealthy, ReasonFailedHealthChecks)
+		}
+	case StateHealthy:
+		if m.fails >= hc.UnhealthyThresholdCount {
+			tg.setLocked(m, StateUnhealthy, ReasonFailedHealthChecks)
+		}
+	case StateUnhealthy:
+		if m.passes >= hc.HealthyThresholdCount {
+			tg.setLocked(m, StateHealthy, "")
+		}
+	}
+}
+
+// TargetHealth is one target's entry in describe-target-health.
+type TargetHealth struct {
+	Target           Target
+	AvailabilityZone string
+	HealthCheckPort  string
+	State            string
+	Reason           string // empty when healthy
+	Description      string
+}
+
+// Health describes every registered target's health.
+func (tg *TargetGroup) Health() []TargetHealth {
+	tg.mu.RLock()
+	defer tg.mu.RUnlock()
+	inUse := len(tg.lbs) > 0
+	out := make([]TargetHealth, 0, len(tg.members))
+	for _, m := range tg.members {
+		th := TargetHealth{Target: m.Target, AvailabilityZone: m.ENI.Subnet().Zone(), State: m.state(), Reason: *m.reason.Load()}
+		th.HealthCheckPort = tg.cfg.HealthCheck.Port
+		if th.HealthCheckPort == "traffic-port" {
+			th.HealthCheckPort = strconv.Itoa(int(m.addr.Port()))
+		}
+		if !inUse {
+			th.State, th.Reason = StateUnused, ReasonNotInUse
+		}
+		th.Description = descriptions[th.Reason]
+		out = append(out, th)
+	}
+	return out
+}
+
+func timeSeconds(n int) time.Duration { return time.Duration(n) * time.Second }
