@@ -33,10 +33,10 @@ type Config struct {
 
 // LoadBalancer is a Network Load Balancer.
 type LoadBalancer struct {
-	net   *vnet.Network
-	name  string
-	id    string
-	cfg   Config
+	net    *vnet.Network
+	name   string
+	id     string
+	cfg    Config
 	nodes  []*Node
 	flows  *flowTable
 	resets atomic.Uint64

@@ -133,10 +133,14 @@ func (g *SecurityGroup) Outbound() []SGRule {
 }
 
 // AuthorizeIngress adds an inbound rule.
-func (g *SecurityGroup) AuthorizeIngress(r SGRule) error { return g.authorize(&g.inbound, r, "inbound") }
+func (g *SecurityGroup) AuthorizeIngress(r SGRule) error {
+	return g.authorize(&g.inbound, r, "inbound")
+}
 
 // AuthorizeEgress adds an outbound rule.
-func (g *SecurityGroup) AuthorizeEgress(r SGRule) error { return g.authorize(&g.outbound, r, "outbound") }
+func (g *SecurityGroup) AuthorizeEgress(r SGRule) error {
+	return g.authorize(&g.outbound, r, "outbound")
+}
 
 // RevokeIngress removes an inbound rule equal to r.
 func (g *SecurityGroup) RevokeIngress(r SGRule) error { return g.revoke(&g.inbound, r, "inbound") }
