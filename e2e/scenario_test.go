@@ -155,7 +155,7 @@ func TestFlowsSpreadAndStick(t *testing.T) {
 
 // The flow table holds the flow while it lives, with the client preserved.
 func TestFlowTableShowsLiveFlow(t *testing.T) {
-	l := lab.NewT(t, lab.Default())
+	l := lab.NewT(t, manual(lab.Default()))
 	cl, err := l.SSH(ctxT(t))
 	require.NoError(t, err)
 	flows := l.NLB.Flows()
@@ -167,5 +167,8 @@ func TestFlowTableShowsLiveFlow(t *testing.T) {
 	assert.Equal(t, f.Client, f.Source, "client IP preservation")
 	assert.Equal(t, "nlb-1a", f.Node)
 	require.NoError(t, cl.Close())
-	assert.Eventually(t, func() bool { return l.NLB.FlowCount() == 0 }, 10*time.Second, time.Millisecond, "a closed flow leaves the table")
+	assert.Eventually(t, func() bool {
+		l.Clock().Advance(time.Second)
+		return l.NLB.FlowCount() == 0
+	}, 10*time.Second, time.Millisecond, "a closed flow leaves the table")
 }

@@ -37,6 +37,11 @@ type Config struct {
 	// the rule for the client's address (sessions then cannot open).
 	NoSGNLBRule    bool
 	NoSGClientRule bool
+	// NLBSecurityGroup creates the NLB with a security group (vlab-nlb:
+	// TCP on the listener port from anywhere) and replaces the instances'
+	// two address rules with one that references it, as AWS allows since
+	// 2023.
+	NLBSecurityGroup bool
 
 	// HealthCheck overrides the target group's health-check settings
 	// (zero fields keep AWS's defaults).

@@ -64,14 +64,15 @@ func New(c Config) (l *Lab, err error) {
 			return nil, err
 		}
 	}
-	l = &Lab{Config: c, Net: vnet.New(vnet.Options{Seed: c.Seed, AccountID: AccountID, Region: Region})}
-	l.closers = append(l.closers, func() { l.Net.Close() })
+	built := &Lab{Config: c, Net: vnet.New(vnet.Options{Seed: c.Seed, AccountID: AccountID, Region: Region})}
+	built.closers = append(built.closers, func() { built.Net.Close() })
 	defer func() {
+		// The returns below leave l nil: close what was built so far.
 		if err != nil {
-			l.Close()
-			l = nil
+			built.Close()
 		}
 	}()
+	l = built
 	if err := l.buildVPC(); err != nil {
 		return nil, err
 	}
@@ -205,7 +206,18 @@ func (l *Lab) buildNLB() error {
 		maps = append(maps, nlb.SubnetMapping{Subnet: l.VPC.Subnet("vlab-public-" + z), PrivateAddr: zl.nodePrivate, PublicAddr: zl.nodePublic})
 	}
 	var err error
-	if l.NLB, err = nlb.New(l.Net, nlb.Config{Name: "vlab-nlb", Subnets: maps}); err != nil {
+	var nlbGroups []*vnet.SecurityGroup
+	if c.NLBSecurityGroup {
+		g, err := l.VPC.AddSecurityGroup("vlab-nlb", "clients to the NLB listener")
+		if err != nil {
+			return err
+		}
+		if err := g.AuthorizeIngress(vnet.SGRule{Protocol: "tcp", Ports: vnet.PortRange{From: c.ListenerPort, To: c.ListenerPort}, CIDR: netip.MustParsePrefix("0.0.0.0/0"), Description: "clients"}); err != nil {
+			return err
+		}
+		nlbGroups = []*vnet.SecurityGroup{g}
+	}
+	if l.NLB, err = nlb.New(l.Net, nlb.Config{Name: "vlab-nlb", Subnets: maps, SecurityGroups: nlbGroups}); err != nil {
 		return err
 	}
 	if l.TargetGroup, err = nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{
@@ -262,6 +274,11 @@ func (l *Lab) buildTargetGroup() error {
 	}
 	l.TargetSecurityGroup = sg
 	port := vnet.PortRange{From: l.Config.TargetPort, To: l.Config.TargetPort}
+	if gs := l.NLB.SecurityGroups(); len(gs) > 0 {
+		// One rule admits both the health checks (from the nodes, members
+		// of the group) and the clients' traffic the nodes forward.
+		return sg.AuthorizeIngress(vnet.SGRule{Protocol: "tcp", Ports: port, Group: gs[0], Description: "the NLB"})
+	}
 	if !l.Config.NoSGNLBRule {
 		for _, nd := range l.NLB.Nodes() {
 			if err := sg.AuthorizeIngress(vnet.SGRule{Protocol: "tcp", Ports: port, CIDR: netip.PrefixFrom(nd.PrivateAddr(), 32), Description: "health checks from " + nd.Host().Name()}); err != nil {

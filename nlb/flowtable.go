@@ -3,6 +3,10 @@ package nlb
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vlab-sim/vlab/vnet"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
@@ -28,42 +32,53 @@ type Flow struct {
 	Source   netip.AddrPort // the source the target sees (the client's, with client IP preservation)
 	Node     string         // the node's host name
 	TargetID string
-
-	node     *Node
-	target   *member
-	group    *TargetGroup
-	finFront bool // the client sent FIN; guarded by flowTable.mu
-	finBack  bool // the target sent FIN; guarded by flowTable.mu
 }
+
+// flow is a Flow as the table holds it.
+type flow struct {
+	Flow
+	node   *Node
+	target *member
+	group  *TargetGroup
+	ending atomic.Uint32 // finFront | finBack | closing
+}
+
+// Bits of Flow.ending.
+const (
+	finFront = 1 << iota // the client sent FIN
+	finBack              // the target sent FIN
+	closing              // ended: leaving the table after closeLinger
+)
 
 // flowTable maps both legs of every flow: the client leg as it arrives at
 // the node and the target leg as the target's replies leave it.
 type flowTable struct {
+	clock *vnet.Clock
 	mu    sync.RWMutex
-	front map[tuple]*Flow // client -> frontend
-	back  map[tuple]*Flow // backend -> source
+	front map[tuple]*flow // client -> frontend
+	back  map[tuple]*flow // backend -> source
 }
 
-func newFlowTable() *flowTable {
-	return &flowTable{front: map[tuple]*Flow{}, back: map[tuple]*Flow{}}
+func newFlowTable(clock *vnet.Clock) *flowTable {
+	return &flowTable{clock: clock, front: map[tuple]*flow{}, back: map[tuple]*flow{}}
 }
 
-func (t *flowTable) frontKey(f *Flow) tuple {
+func (t *flowTable) frontKey(f *flow) tuple {
 	return tupleOf(packet.Flow{Proto: f.Proto, Src: f.Client, Dst: f.Frontend})
 }
 
-func (t *flowTable) backKey(f *Flow) tuple {
+func (t *flowTable) backKey(f *flow) tuple {
 	return tupleOf(packet.Flow{Proto: f.Proto, Src: f.Backend, Dst: f.Source})
 }
 
-func (t *flowTable) lookupFront(k tuple) *Flow {
+func (t *flowTable) lookupFront(k tuple) *flow {
 	t.mu.RLock()
 	f := t.front[k]
 	t.mu.RUnlock()
 	return f
 }
 
-func (t *flowTable) lookupBack(k tuple) *Flow {
+func (t *flowTable) lookupBack(k tuple) *flow {
 	t.mu.RLock()
 	f := t.back[k]
 	t.mu.RUnlock()
@@ -72,7 +87,7 @@ func (t *flowTable) lookupBack(k tuple) *Flow {
 
 // insert adds f unless a flow with the same client leg exists, and returns
 // the flow that is in the table.
-func (t *flowTable) insert(f *Flow) *Flow {
+func (t *flowTable) insert(f *flow) *flow {
 	fk := t.frontKey(f)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -84,7 +99,7 @@ func (t *flowTable) insert(f *Flow) *Flow {
 	return f
 }
 
-func (t *flowTable) remove(f *Flow) {
+func (t *flowTable) remove(f *flow) {
 	fk, bk := t.frontKey(f), t.backKey(f)
 	t.mu.Lock()
 	if t.front[fk] == f {
@@ -96,33 +111,36 @@ func (t *flowTable) remove(f *Flow) {
 	t.mu.Unlock()
 }
 
-// noteFlags records the end of a TCP connection: after an RST, or once the
-// ACK that follows both FINs has passed, the flow is forgotten. (AWS keeps a
-// closed flow until its idle timeout; the lab forgets it at once so that the
-// table holds only live connections.)
-func (t *flowTable) noteFlags(f *Flow, fromClient bool, flags uint8) {
-	const fin, rst, ack = 0x01, 0x04, 0x10
+// closeLinger is how long a flow stays in the table after its TCP
+// connection ends, so that its last packets still find it. (AWS keeps a
+// flow until its idle timeout, 350 s; the lab lets a closed one go sooner,
+// after Linux conntrack's 10 s, so the table shows live connections.)
+const closeLinger = 10 * time.Second
+
+// noteFlags records the end of a TCP connection: closeLinger after an RST,
+// or after the ACK that follows both FINs, the flow is forgotten.
+func (t *flowTable) noteFlags(f *flow, fromClient bool, flags uint8) {
+	const fin, rst = 0x01, 0x04
 	if f.Proto != packet.TCP {
 		return
 	}
+	e := f.ending.Load()
 	switch {
+	case e&closing != 0:
+		return
 	case flags&rst != 0:
-		t.remove(f)
 	case flags&fin != 0:
-		t.mu.Lock()
+		bit := uint32(finBack)
 		if fromClient {
-			f.finFront = true
-		} else {
-			f.finBack = true
+			bit = finFront
 		}
-		t.mu.Unlock()
-	case flags&ack != 0:
-		t.mu.RLock()
-		done := f.finFront && f.finBack
-		t.mu.RUnlock()
-		if done {
-			t.remove(f)
-		}
+		f.ending.Or(bit)
+		return
+	case e&(finFront|finBack) != finFront|finBack:
+		return // the common case: a packet of a live connection
+	}
+	if f.ending.Or(closing)&closing == 0 {
+		t.clock.AfterFunc(closeLinger, func() { t.remove(f) })
 	}
 }
 
@@ -131,9 +149,7 @@ func (t *flowTable) list() []Flow {
 	defer t.mu.RUnlock()
 	out := make([]Flow, 0, len(t.front))
 	for _, f := range t.front {
-		c := *f
-		c.node = nil
-		out = append(out, c)
+		out = append(out, f.Flow)
 	}
 	return out
 }

@@ -48,17 +48,19 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 		lb.net.DropWithDetail(nd.eni.ID(), vnet.DropNoTarget, p, fmt.Sprintf("target group %s has no target to send a new flow to", l.TargetGroup.Name()))
 		return true
 	}
-	fl := lb.flows.insert(&Flow{
-		Proto:    f.Proto,
-		Client:   f.Src,
-		Frontend: f.Dst,
-		Backend:  t.addr,
-		Source:   f.Src, // client IP preservation: the target sees the client
-		Node:     nd.host.Name(),
-		TargetID: t.ID,
-		node:     nd,
-		target:   t,
-		group:    l.TargetGroup,
+	fl := lb.flows.insert(&flow{
+		Flow: Flow{
+			Proto:    f.Proto,
+			Client:   f.Src,
+			Frontend: f.Dst,
+			Backend:  t.addr,
+			Source:   f.Src, // client IP preservation: the target sees the client
+			Node:     nd.host.Name(),
+			TargetID: t.ID,
+		},
+		node:   nd,
+		target: t,
+		group:  l.TargetGroup,
 	})
 	nd.forward(fl, p, true)
 	return true
@@ -74,7 +76,7 @@ func (nd *Node) ownPort(f packet.Flow) bool {
 
 // forward rewrites p for the other leg of fl and sends it on from the node's
 // ENI.
-func (nd *Node) forward(fl *Flow, p *packet.Packet, fromClient bool) {
+func (nd *Node) forward(fl *flow, p *packet.Packet, fromClient bool) {
 	flags := p.TCPFlags()
 	if fl.group.resets(fl.target) {
 		nd.reset(fl, p)
@@ -99,7 +101,7 @@ func (nd *Node) forward(fl *Flow, p *packet.Packet, fromClient bool) {
 // RST to its sender, and forgets the flow: AWS's behaviour while
 // target_health_state.unhealthy.connection_termination.enabled is true.
 // The reset is counted, as TCP_ELB_Reset_Count counts it.
-func (nd *Node) reset(fl *Flow, p *packet.Packet) {
+func (nd *Node) reset(fl *flow, p *packet.Packet) {
 	nd.lb.flows.remove(fl)
 	rst, err := packet.NewReset(p)
 	p.Release()
@@ -126,6 +128,6 @@ func (r returnPath) ReturnPath(from *vnet.ENI, p *packet.Packet) (*vnet.ENI, vne
 
 // backLeg takes a target's reply to its flow's node (pointer-shaped, so
 // handing it out as an interface does not allocate).
-type backLeg struct{ fl *Flow }
+type backLeg struct{ fl *flow }
 
 func (b backLeg) Take(p *packet.Packet) { b.fl.node.forward(b.fl, p, false) }

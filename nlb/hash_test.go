@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/vlab-sim/vlab/vnet"
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
 
@@ -45,8 +46,10 @@ func TestRendezvousSpreadsAndMovesLittle(t *testing.T) {
 }
 
 func TestFlowTableForgetsClosedFlows(t *testing.T) {
-	ft := newFlowTable()
-	f := &Flow{Proto: packet.TCP, Client: netip.MustParseAddrPort("203.0.113.10:40000"), Frontend: netip.MustParseAddrPort("10.0.10.25:51512"), Backend: netip.MustParseAddrPort("10.0.128.108:22")}
+	clock := vnet.NewClock(vnet.LabEpoch)
+	defer clock.Close()
+	ft := newFlowTable(clock)
+	f := &flow{Flow: Flow{Proto: packet.TCP, Client: netip.MustParseAddrPort("203.0.113.10:40000"), Frontend: netip.MustParseAddrPort("10.0.10.25:51512"), Backend: netip.MustParseAddrPort("10.0.128.108:22")}}
 	f.Source = f.Client
 	assert.Same(t, f, ft.insert(f))
 	assert.NotNil(t, ft.lookupBack(tupleOf(packet.Flow{Proto: packet.TCP, Src: f.Backend, Dst: f.Source})))
@@ -56,10 +59,13 @@ func TestFlowTableForgetsClosedFlows(t *testing.T) {
 	ft.noteFlags(f, false, 0x11) // FIN+ACK from the target
 	assert.Equal(t, 1, ft.len())
 	ft.noteFlags(f, true, 0x10) // the last ACK
+	assert.Equal(t, 1, ft.len(), "a closed flow lingers for its last packets")
+	clock.Advance(closeLinger)
 	assert.Equal(t, 0, ft.len())
 
-	g := *f
-	ft.insert(&g)
-	ft.noteFlags(&g, false, 0x04) // RST
+	g := &flow{Flow: f.Flow}
+	ft.insert(g)
+	ft.noteFlags(g, false, 0x04) // RST
+	clock.Advance(closeLinger)
 	assert.Equal(t, 0, ft.len())
 }

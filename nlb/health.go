@@ -219,8 +219,14 @@ func (c *checker) round(t *member) {
 		ch := &check{node: nd, target: addr}
 		ctx, cancel := context.WithCancel(c.ctx)
 		// The timeout runs on the lab clock and cancels the dial, so a
-		// check whose SYN was dropped never waits on real TCP timers.
-		timer := tg.net.Clock().AfterFunc(hc.timeout(), cancel)
+		// check whose SYN was dropped never waits on real TCP timers. Once
+		// cancelled the check ends promptly: Advance waits for it again.
+		timer := tg.net.Clock().AfterFunc(hc.timeout(), func() {
+			c.mu.Lock()
+			ch.stalled = false
+			c.mu.Unlock()
+			cancel()
+		})
 		c.mu.Lock()
 		c.inflight[ch] = true
 		c.wg.Add(1)

@@ -77,7 +77,7 @@ func New(n *vnet.Network, c Config) (*LoadBalancer, error) {
 			return nil, fmt.Errorf("load balancer %s: subnet %s: an internet-facing load balancer needs a public IPv4 address per node", c.Name, m.Subnet.Name())
 		}
 	}
-	lb := &LoadBalancer{net: n, name: c.Name, id: n.IDs().Hex("loadbalancer", 16), cfg: c, flows: newFlowTable(), listeners: map[uint16]*Listener{}}
+	lb := &LoadBalancer{net: n, name: c.Name, id: n.IDs().Hex("loadbalancer", 16), cfg: c, flows: newFlowTable(n.Clock()), listeners: map[uint16]*Listener{}}
 	for _, m := range c.Subnets {
 		nd, err := newNode(lb, m)
 		if err != nil {

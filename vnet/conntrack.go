@@ -2,6 +2,7 @@ package vnet
 
 import (
 	"sync"
+	"time"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
@@ -25,18 +26,26 @@ func ctKeyOf(p *packet.Packet) (k ctKey, forward bool) {
 
 type ctEntry struct {
 	finA, finB bool // each end has sent FIN
+	closing    bool // ended; forgotten after closeLinger of lab time
 }
+
+// closeLinger is how long a tracked TCP flow is remembered after it ends, so
+// that its last packets (a FIN after an RST, a retransmitted ACK) still
+// pass. AWS does not document it; the lab takes Linux conntrack's 10 s for
+// closed connections.
+const closeLinger = 10 * time.Second
 
 // conntrack is an ENI's connection tracking table: the flows its security
 // groups admitted, whose packets then pass both ways whatever the rules say
 // (VPC User Guide, "Security group connection tracking").
 //
-// Simplification: TCP entries end with an RST or once both ends have sent
-// FIN and the closing ACK has passed; UDP and ICMP entries stay until the
-// ENI is gone (AWS times them out).
+// Simplification: TCP entries end closeLinger after an RST or after the ACK
+// that follows both ends' FINs; UDP and ICMP entries stay until the ENI is
+// gone (AWS times them out).
 type conntrack struct {
-	mu sync.Mutex
-	m  map[ctKey]*ctEntry
+	clock *Clock
+	mu    sync.Mutex
+	m     map[ctKey]*ctEntry
 }
 
 // seen reports whether p belongs to a tracked flow, and notes its flags.
@@ -74,8 +83,9 @@ func (c *conntrack) noteLocked(k ctKey, e *ctEntry, fwd bool, p *packet.Packet) 
 	}
 	f := p.TCPFlags()
 	switch {
+	case e.closing:
 	case f&rst != 0:
-		delete(c.m, k)
+		c.closeLocked(k, e)
 	case f&fin != 0:
 		if fwd {
 			e.finA = true
@@ -83,8 +93,19 @@ func (c *conntrack) noteLocked(k ctKey, e *ctEntry, fwd bool, p *packet.Packet) 
 			e.finB = true
 		}
 	case f&ack != 0 && e.finA && e.finB:
-		delete(c.m, k)
+		c.closeLocked(k, e)
 	}
+}
+
+func (c *conntrack) closeLocked(k ctKey, e *ctEntry) {
+	e.closing = true
+	c.clock.AfterFunc(closeLinger, func() {
+		c.mu.Lock()
+		if c.m[k] == e {
+			delete(c.m, k)
+		}
+		c.mu.Unlock()
+	})
 }
 
 func (c *conntrack) len() int {

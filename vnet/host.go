@@ -182,6 +182,7 @@ func (h *Host) newENILocked(s *Subnet, addr netip.Prefix, o ENIOptions) *ENI {
 		addr:        addr,
 		public:      o.PublicIP,
 		unfiltered:  s == nil || o.Unfiltered,
+		ct:          conntrack{clock: h.net.clock},
 	}
 	h.enis = append(h.enis, e)
 	return e
