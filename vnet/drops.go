@@ -97,7 +97,7 @@ type dropCount struct {
 type dropTable struct {
 	mu       sync.Mutex
 	counts   map[dropKey]*dropCount
-	watchers []func(DropEvent)
+	watchers []*func(DropEvent)
 }
 
 func (t *dropTable) add(where string, reason DropReason, f packet.Flow, detail string) {
@@ -116,7 +116,7 @@ func (t *dropTable) add(where string, reason DropReason, f packet.Flow, detail s
 	ws := t.watchers
 	t.mu.Unlock()
 	for _, w := range ws {
-		w(DropEvent{Where: where, Reason: reason, Flow: f, Detail: detail})
+		(*w)(DropEvent{Where: where, Reason: reason, Flow: f, Detail: detail})
 	}
 }
 
@@ -167,12 +167,26 @@ func (n *Network) DropCount(where string, reason DropReason) uint64 {
 }
 
 // OnDrop registers f to be called for every drop, on the goroutine that sent
-// the packet; f must not block.
-func (n *Network) OnDrop(f func(DropEvent)) {
+// the packet; f must not block. The returned function unregisters f.
+func (n *Network) OnDrop(f func(DropEvent)) (stop func()) {
+	w := &f
 	n.drops.mu.Lock()
-	n.drops.watchers = append(append([]func(DropEvent){}, n.drops.watchers...), f)
+	n.drops.watchers = append(append([]*func(DropEvent){}, n.drops.watchers...), w)
 	n.drops.mu.Unlock()
+	return func() {
+		n.drops.mu.Lock()
+		defer n.drops.mu.Unlock()
+		for i, o := range n.drops.watchers {
+			if o == w {
+				n.drops.watchers = append(append([]*func(DropEvent){}, n.drops.watchers[:i]...), n.drops.watchers[i+1:]...)
+				return
+			}
+		}
+	}
 }
+
+// ProtocolName names an IP protocol as flow tuples print it (tcp, udp…).
+func ProtocolName(p uint8) string { return packet.ProtoName(p) }
 
 // Drop counts p as dropped at where for reason and releases it. Extensions
 // (the load balancer) use it so their drops show with the fabric's.

@@ -11,10 +11,13 @@ import (
 
 // labFlags are the flags of every command that builds a lab.
 type labFlags struct {
-	seed      uint64
-	ephemeral bool
-	zones     string
-	targets   int
+	seed           uint64
+	ephemeral      bool
+	zones          string
+	targets        int
+	noSGNLBRule    bool
+	noSGClientRule bool
+	nlbSG          bool
 }
 
 func (f *labFlags) register(cmd *cobra.Command) {
@@ -23,6 +26,9 @@ func (f *labFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.ephemeral, "ephemeral", false, "keep no keys: generate the host and client keys for this run only")
 	fl.StringVar(&f.zones, "zones", "1a", "zones the NLB is enabled in, comma-separated (1a, 1c)")
 	fl.IntVar(&f.targets, "targets", 1, "instances registered behind the NLB, spread over the zones")
+	fl.BoolVar(&f.noSGNLBRule, "no-sg-nlb-rule", false, "leave out the instances' security-group rule for the NLB nodes' private addresses (health checks fail)")
+	fl.BoolVar(&f.noSGClientRule, "no-sg-client-rule", false, "leave out the instances' security-group rule for the client's address (sessions cannot open)")
+	fl.BoolVar(&f.nlbSG, "nlb-security-group", false, "give the NLB a security group and let the instances' rule reference it instead of addresses")
 }
 
 // config turns the flags into a lab config, loading persistent keys unless
@@ -32,6 +38,10 @@ func (f *labFlags) config() (lab.Config, error) {
 	c.Seed = f.seed
 	c.Zones = strings.Split(f.zones, ",")
 	c.Targets = f.targets
+	c.NoSGNLBRule, c.NoSGClientRule, c.NLBSecurityGroup = f.noSGNLBRule, f.noSGClientRule, f.nlbSG
+	// One-shot commands keep lab time frozen once the lab is built; the
+	// long-running ones set it running.
+	c.ManualClock = true
 	if f.targets < 1 {
 		return c, &usageError{fmt.Errorf("--targets %d: at least one target is needed", f.targets)}
 	}
@@ -68,12 +78,15 @@ the loopback ports you ask for with 'vlab up --listen'.`,
 		Example: `  vlab ssh                          a shell on the instance, through the NLB
   vlab ssh -- 'echo $SSH_CLIENT'    the instance sees the client's own address
   vlab ssh -- ss -tn                its sockets: peer 203.0.113.10, port 22
-  vlab up --listen 127.0.0.1:2222   then: ssh -p 2222 ec2-user@127.0.0.1`,
+  vlab up --listen 127.0.0.1:2222   then: ssh -p 2222 ec2-user@127.0.0.1
+  vlab health                       the target group's targets and their health
+  vlab health --no-sg-nlb-rule      without the rule for the NLB's address: unhealthy
+  vlab describe --drops             the lab's resources, and what the seed session dropped`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newSSH(), newUp())
+	root.AddCommand(newSSH(), newUp(), newHealth(), newDescribe())
 	// Unknown commands and bad arguments are usage errors.
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })

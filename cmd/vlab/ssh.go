@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -16,13 +17,15 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet"
 )
 
 func newSSH() *cobra.Command {
 	var (
-		lf      labFlags
-		timeout time.Duration
+		lf        labFlags
+		timeout   time.Duration
+		timeScale float64
 	)
 	cmd := &cobra.Command{
 		Use:   "ssh [-- COMMAND [ARG…]]",
@@ -52,11 +55,16 @@ grep, wc for pipes; 'help' lists them.`,
 			if err != nil {
 				return err
 			}
+			if len(args) == 0 && term.IsTerminal(int(os.Stdin.Fd())) {
+				// An interactive lab lives on: its time follows the wall clock.
+				c.ManualClock, c.TimeScale = false, timeScale
+			}
 			return runSSH(c, strings.Join(args, " "), timeout)
 		},
 	}
 	lf.register(cmd)
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "how long to wait for the connection and SSH handshake")
+	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "interactive: how fast lab time runs (health checks, delays) against the wall clock")
 	return cmd
 }
 
@@ -69,10 +77,21 @@ func runSSH(c lab.Config, command string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	cfg := l.SSHConfig()
 	cfg.Timeout = timeout
+	// Give up as soon as the fabric drops a packet of the session: the drop
+	// explains the failure better than a timeout would.
+	why := make(chan string, 1)
+	stop := watchClientDrops(l, cancel, why)
 	cl, err := l.Client.SSH(ctx, l.Endpoint(), cfg)
+	stop()
 	cancel()
 	if err != nil {
-		return &exitCode{code: exitNoSession, err: withDrops(err, l.Net)}
+		select {
+		case w := <-why:
+			err = fmt.Errorf("ssh: %s: %s", l.Endpoint(), w)
+		default:
+			err = withDrops(err, l.Net)
+		}
+		return &exitCode{code: exitNoSession, err: err}
 	}
 	defer cl.Close()
 	s, err := cl.NewSession()
@@ -108,6 +127,53 @@ func runSSH(c lab.Config, command string, timeout time.Duration) error {
 		err = s.Run(command)
 	}
 	return exitStatus(err)
+}
+
+// watchClientDrops calls giveUp when the fabric drops a packet to or from
+// the client, and sends the drop's explanation on why (if not nil).
+func watchClientDrops(l *lab.Lab, giveUp func(), why ...chan string) (stop func()) {
+	client := l.Client.Addr()
+	return l.Net.OnDrop(func(e vnet.DropEvent) {
+		if e.Flow.Src.Addr() != client && e.Flow.Dst.Addr() != client {
+			return
+		}
+		for _, w := range why {
+			select {
+			case w <- dropWords(e):
+			default:
+			}
+		}
+		giveUp()
+	})
+}
+
+func dropWords(e vnet.DropEvent) string {
+	if e.Detail != "" {
+		return e.Detail
+	}
+	return e.String()
+}
+
+// logEvents logs drops and target health changes to stderr until the
+// returned function is called.
+func logEvents(l *lab.Lab, eol string) (stop func()) {
+	var stopped atomic.Bool
+	stopDrops := l.Net.OnDrop(func(e vnet.DropEvent) {
+		if !stopped.Load() {
+			fmt.Fprintf(os.Stderr, "vlab: %s%s", e, eol)
+		}
+	})
+	l.TargetGroup.OnHealthChange(func(h nlb.HealthChange) {
+		if stopped.Load() {
+			return
+		}
+		why := ""
+		if h.Reason != "" {
+			why = " (" + h.Reason + ")"
+		}
+		fmt.Fprintf(os.Stderr, "vlab: %s target %s:%d %s -> %s%s%s", h.At.Format(time.RFC3339), h.TargetID, h.Port, h.From, h.To, why, eol)
+	})
+	return func() { stopped.Store(true); stopDrops() }
 }
 
 // withDrops adds what the fabric dropped to err: the usual reason a session
@@ -160,10 +226,9 @@ func interactiveShell(l *lab.Lab, s *ssh.Session) error {
 	}
 	defer term.Restore(in, old)
 
-	// Drops are logged as they happen, on stderr, in raw-mode line endings.
-	l.Net.OnDrop(func(e vnet.DropEvent) {
-		fmt.Fprintf(os.Stderr, "vlab: drop at %s (%s): %s\r\n", e.Where, e.Reason, e.Flow)
-	})
+	// Drops and health changes are logged as they happen, on stderr, in
+	// raw-mode line endings.
+	defer logEvents(l, "\r\n")()
 
 	winch := make(chan os.Signal, 1)
 	signal.Notify(winch, syscall.SIGWINCH)

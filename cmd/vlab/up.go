@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/vlab-sim/vlab/client"
 	"github.com/vlab-sim/vlab/lab"
-	"github.com/vlab-sim/vlab/vnet"
 )
 
 func newUp() *cobra.Command {
@@ -22,6 +20,7 @@ func newUp() *cobra.Command {
 		lf            labFlags
 		listen        string
 		authorizedKey string
+		timeScale     float64
 	)
 	cmd := &cobra.Command{
 		Use:   "up --listen 127.0.0.1:PORT",
@@ -44,20 +43,22 @@ stderr as they happen.`,
   vlab up --listen 127.0.0.1:0 --authorized-key ~/.ssh/id_ed25519.pub`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runUp(&lf, listen, authorizedKey)
+			return runUp(&lf, listen, authorizedKey, timeScale)
 		},
 	}
 	lf.register(cmd)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:2222", "loopback address to accept connections on (127.0.0.1:PORT, localhost:PORT or [::1]:PORT)")
+	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "how fast lab time runs (health checks, delays) against the wall clock")
 	cmd.Flags().StringVar(&authorizedKey, "authorized-key", "", "a public key file (authorized_keys format) that may also log in as ec2-user")
 	return cmd
 }
 
-func runUp(lf *labFlags, listen, authorizedKey string) error {
+func runUp(lf *labFlags, listen, authorizedKey string, timeScale float64) error {
 	c, err := lf.config()
 	if err != nil {
 		return err
 	}
+	c.ManualClock, c.TimeScale = false, timeScale
 	if authorizedKey != "" {
 		if c.AuthorizedKeys, err = lab.ReadAuthorizedKeys(authorizedKey); err != nil {
 			return err
@@ -94,12 +95,7 @@ func runUp(lf *labFlags, listen, authorizedKey string) error {
 		return err
 	}
 	defer l.Close()
-	var stopping atomic.Bool // what dies with the lab at the end is not news
-	l.Net.OnDrop(func(e vnet.DropEvent) {
-		if !stopping.Load() {
-			fmt.Fprintf(os.Stderr, "vlab: drop at %s (%s): %s\n", e.Where, e.Reason, e.Flow)
-		}
-	})
+	stopLog := logEvents(l, "\n")
 	fw := l.Client.Forward(ln, l.Endpoint(), func(err error) { fmt.Fprintf(os.Stderr, "vlab: %v\n", err) })
 	defer fw.Close()
 
@@ -116,7 +112,7 @@ func runUp(lf *labFlags, listen, authorizedKey string) error {
 	fmt.Fprintf(os.Stderr, "vlab: lab up: client %s -> NLB %s -> %s (%s); forwarding %s; Ctrl-C stops\n",
 		l.Client.Addr(), l.Endpoint(), l.Target.Hostname(), l.Target.Addr(), fw.Addr())
 	<-sig
-	stopping.Store(true)
+	stopLog() // what dies with the lab at the end is not news
 	fmt.Fprintln(os.Stderr, "vlab: stopping")
 	return nil
 }

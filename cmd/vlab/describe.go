@@ -1,0 +1,370 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/vnet"
+)
+
+func newDescribe() *cobra.Command {
+	var (
+		lf      labFlags
+		output  string
+		drops   bool
+		timeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "describe",
+		Short: "Describe the lab: hosts, ENIs, subnets, route tables, security groups, ACLs, the NLB",
+		Long: `Build the lab and print what a user needs to name things: every host and its
+network interfaces (id, subnet, private and public address, security groups,
+description), the subnets, the route tables with their routes, the security
+groups and network ACLs with their rules, the load balancer (nodes,
+listeners) and its target group (health check, attributes).
+
+With --drops, vlab first runs the seed's session (SSH from the client through
+the NLB, 'true') and then lists every packet the lab dropped, with the
+reason, the place (an ENI, subnet, route table or gateway) and the words
+that explain it.`,
+		Example: `  vlab describe
+  vlab describe --drops --no-sg-client-rule
+  vlab describe --output json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := outputFlag(output, "table", "json"); err != nil {
+				return err
+			}
+			c, err := lf.config()
+			if err != nil {
+				return err
+			}
+			l, err := lab.New(c)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			d := describeLab(l)
+			if drops {
+				runSeedSession(l, timeout)
+				d.Drops = describeDrops(l.Net.Drops())
+			}
+			if output == "json" {
+				return printJSON(d)
+			}
+			d.print(drops)
+			return nil
+		},
+	}
+	lf.register(cmd)
+	cmd.Flags().StringVar(&output, "output", "table", "table or json")
+	cmd.Flags().BoolVar(&drops, "drops", false, "run the seed's SSH session first, then list the drops it caused")
+	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "with --drops: how long the session may take to open")
+	return cmd
+}
+
+// runSeedSession runs `true` over SSH through the NLB, giving up as soon as
+// the fabric drops a packet of it.
+func runSeedSession(l *lab.Lab, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	stop := watchClientDrops(l, cancel)
+	defer stop()
+	l.Run(ctx, "true")
+}
+
+type description struct {
+	Hosts          []hostDesc
+	Subnets        []subnetDesc
+	RouteTables    []routeTableDesc
+	SecurityGroups []sgDesc
+	NetworkAcls    []aclDesc
+	LoadBalancers  []lbDesc
+	TargetGroups   []tgDesc
+	Drops          []dropDesc `json:",omitempty"`
+}
+
+type hostDesc struct {
+	Name              string
+	InstanceId        string `json:",omitempty"`
+	NetworkInterfaces []eniDesc
+}
+
+type eniDesc struct {
+	NetworkInterfaceId string
+	Device             string
+	SubnetId           string `json:",omitempty"`
+	PrivateIpAddress   string
+	PublicIp           string   `json:",omitempty"`
+	Groups             []string `json:",omitempty"`
+	Description        string   `json:",omitempty"`
+}
+
+type subnetDesc struct {
+	SubnetId, Name, CidrBlock, AvailabilityZone, RouteTableId, NetworkAclId string
+}
+
+type routeTableDesc struct {
+	RouteTableId, Name string
+	Routes             []routeDesc
+	Subnets            []string
+}
+
+type routeDesc struct{ DestinationCidrBlock, Target string }
+
+type sgDesc struct {
+	GroupId, GroupName, Description string
+	Inbound, Outbound               []string
+}
+
+type aclDesc struct {
+	NetworkAclId, Name string
+	IsDefault          bool
+	Inbound, Outbound  []string
+}
+
+type lbDesc struct {
+	LoadBalancerName, DNSName, LoadBalancerArn, Scheme string
+	SecurityGroups                                     []string `json:",omitempty"`
+	Nodes                                              []nodeDesc
+	Listeners                                          []string
+}
+
+type nodeDesc struct{ Host, AvailabilityZone, PrivateIpAddress, PublicIp, NetworkInterfaceId string }
+
+type tgDesc struct {
+	TargetGroupName, TargetGroupArn, Protocol, TargetType string
+	Port                                                  int
+	HealthCheck                                           string
+	Attributes                                            map[string]string
+}
+
+type dropDesc struct {
+	Where, Reason, Protocol, Source, Destination, Detail string
+	Packets                                              uint64
+}
+
+func describeLab(l *lab.Lab) description {
+	var d description
+	groups := func(gs []*vnet.SecurityGroup) []string {
+		var out []string
+		for _, g := range gs {
+			out = append(out, g.ID()+" ("+g.Name()+")")
+		}
+		return out
+	}
+	instances := map[string]string{}
+	for _, in := range l.Targets {
+		instances[in.Host().Name()] = in.ID()
+	}
+	for _, h := range l.Net.Hosts() {
+		hd := hostDesc{Name: h.Name(), InstanceId: instances[h.Name()]}
+		for _, e := range h.ENIs() {
+			ed := eniDesc{NetworkInterfaceId: e.ID(), Device: e.Name(), PrivateIpAddress: e.Prefix().String(), Groups: groups(e.SecurityGroups()), Description: e.Description()}
+			if s := e.Subnet(); s != nil {
+				ed.SubnetId = s.ID() + " (" + s.Name() + ")"
+			} else {
+				ed.SubnetId = "internet"
+			}
+			if pub, ok := e.PublicAddr(); ok {
+				ed.PublicIp = pub.String()
+			}
+			hd.NetworkInterfaces = append(hd.NetworkInterfaces, ed)
+		}
+		d.Hosts = append(d.Hosts, hd)
+	}
+	for _, s := range l.VPC.Subnets() {
+		d.Subnets = append(d.Subnets, subnetDesc{s.ID(), s.Name(), s.CIDR().String(), s.Zone(), s.RouteTable().ID(), s.NetworkACL().ID()})
+	}
+	for _, rt := range l.VPC.RouteTables() {
+		rd := routeTableDesc{RouteTableId: rt.ID(), Name: rt.Name()}
+		for _, r := range rt.Routes() {
+			rd.Routes = append(rd.Routes, routeDesc{r.Destination.String(), r.Target.TargetID()})
+		}
+		for _, s := range l.VPC.Subnets() {
+			if s.RouteTable() == rt {
+				rd.Subnets = append(rd.Subnets, s.Name())
+			}
+		}
+		d.RouteTables = append(d.RouteTables, rd)
+	}
+	for _, g := range l.VPC.SecurityGroups() {
+		sd := sgDesc{GroupId: g.ID(), GroupName: g.Name(), Description: g.Description()}
+		for _, r := range g.Inbound() {
+			sd.Inbound = append(sd.Inbound, ruleText(r))
+		}
+		for _, r := range g.Outbound() {
+			sd.Outbound = append(sd.Outbound, ruleText(r))
+		}
+		d.SecurityGroups = append(d.SecurityGroups, sd)
+	}
+	for _, a := range l.VPC.NetworkACLs() {
+		ad := aclDesc{NetworkAclId: a.ID(), Name: a.Name(), IsDefault: a.IsDefault()}
+		for _, r := range a.Rules(false) {
+			ad.Inbound = append(ad.Inbound, r.String())
+		}
+		ad.Inbound = append(ad.Inbound, "* all 0.0.0.0/0 deny")
+		for _, r := range a.Rules(true) {
+			ad.Outbound = append(ad.Outbound, r.String())
+		}
+		ad.Outbound = append(ad.Outbound, "* all 0.0.0.0/0 deny")
+		d.NetworkAcls = append(d.NetworkAcls, ad)
+	}
+	lb := l.NLB
+	ld := lbDesc{LoadBalancerName: lb.Name(), DNSName: lb.DNSName(), LoadBalancerArn: lb.ARN(), Scheme: lb.Scheme(), SecurityGroups: groups(lb.SecurityGroups())}
+	for _, nd := range lb.Nodes() {
+		ld.Nodes = append(ld.Nodes, nodeDesc{nd.Host().Name(), nd.Zone(), nd.PrivateAddr().String(), nd.PublicAddr().String(), nd.ENI().ID()})
+	}
+	for _, li := range lb.Listeners() {
+		ld.Listeners = append(ld.Listeners, fmt.Sprintf("%s %d -> %s", li.Protocol, li.Port, li.TargetGroup.Name()))
+	}
+	d.LoadBalancers = []lbDesc{ld}
+	tg := l.TargetGroup
+	hc := tg.HealthCheck()
+	d.TargetGroups = []tgDesc{{
+		TargetGroupName: tg.Name(), TargetGroupArn: tg.ARN(), Protocol: tg.Protocol(), TargetType: tg.TargetType(), Port: int(tg.Port()),
+		HealthCheck: fmt.Sprintf("%s port %s, interval %ds, timeout %ds, healthy %d, unhealthy %d", hc.Protocol, hc.Port, hc.IntervalSeconds, hc.TimeoutSeconds, hc.HealthyThresholdCount, hc.UnhealthyThresholdCount),
+		Attributes:  tg.Attributes(),
+	}}
+	return d
+}
+
+func ruleText(r vnet.SGRule) string {
+	if r.Description != "" {
+		return r.String() + " (" + r.Description + ")"
+	}
+	return r.String()
+}
+
+func describeDrops(ds []vnet.Drop) []dropDesc {
+	out := []dropDesc{}
+	for _, d := range ds {
+		out = append(out, dropDesc{Where: d.Where, Reason: string(d.Reason), Protocol: strings.ToUpper(vnet.ProtocolName(d.Proto)), Source: d.Src.String(), Destination: d.Dst.String(), Detail: d.Detail, Packets: d.Count})
+	}
+	return out
+}
+
+func (d description) print(drops bool) {
+	w := os.Stdout
+	section := func(name string) { fmt.Fprintf(w, "\n%s\n", name) }
+	fmt.Fprintln(w, "HOSTS")
+	t := newTable(w)
+	t.row("HOST", "INSTANCE", "DEVICE", "ENI", "SUBNET", "PRIVATE", "PUBLIC", "SECURITY GROUPS", "DESCRIPTION")
+	for _, h := range d.Hosts {
+		for _, e := range h.NetworkInterfaces {
+			t.row(h.Name, dash(h.InstanceId), e.Device, e.NetworkInterfaceId, e.SubnetId, e.PrivateIpAddress, dash(e.PublicIp), dash(strings.Join(e.Groups, ", ")), dash(e.Description))
+		}
+	}
+	t.flush()
+	section("SUBNETS")
+	t = newTable(w)
+	t.row("SUBNET", "NAME", "CIDR", "ZONE", "ROUTE TABLE", "NETWORK ACL")
+	for _, s := range d.Subnets {
+		t.row(s.SubnetId, s.Name, s.CidrBlock, s.AvailabilityZone, s.RouteTableId, s.NetworkAclId)
+	}
+	t.flush()
+	section("ROUTE TABLES")
+	t = newTable(w)
+	t.row("ROUTE TABLE", "NAME", "DESTINATION", "TARGET", "SUBNETS")
+	for _, rt := range d.RouteTables {
+		for i, r := range rt.Routes {
+			if i == 0 {
+				t.row(rt.RouteTableId, rt.Name, r.DestinationCidrBlock, r.Target, dash(strings.Join(rt.Subnets, ", ")))
+			} else {
+				t.row("", "", r.DestinationCidrBlock, r.Target, "")
+			}
+		}
+	}
+	t.flush()
+	section("SECURITY GROUPS")
+	t = newTable(w)
+	t.row("GROUP", "NAME", "DIRECTION", "RULE")
+	for _, g := range d.SecurityGroups {
+		first := true
+		emit := func(dir string, rules []string) {
+			if len(rules) == 0 {
+				rules = []string{"(none)"}
+			}
+			for _, r := range rules {
+				if first {
+					t.row(g.GroupId, g.GroupName, dir, r)
+					first = false
+				} else {
+					t.row("", "", dir, r)
+				}
+			}
+		}
+		emit("inbound", g.Inbound)
+		emit("outbound", g.Outbound)
+	}
+	t.flush()
+	section("NETWORK ACLS")
+	t = newTable(w)
+	t.row("ACL", "NAME", "DIRECTION", "RULE")
+	for _, a := range d.NetworkAcls {
+		for i, r := range append(prefixAll("inbound", a.Inbound), prefixAll("outbound", a.Outbound)...) {
+			if i == 0 {
+				t.row(a.NetworkAclId, a.Name, r[0], r[1])
+			} else {
+				t.row("", "", r[0], r[1])
+			}
+		}
+	}
+	t.flush()
+	section("LOAD BALANCER")
+	for _, lb := range d.LoadBalancers {
+		fmt.Fprintf(w, "%s (%s)  %s\n%s\n", lb.LoadBalancerName, lb.Scheme, lb.DNSName, lb.LoadBalancerArn)
+		if len(lb.SecurityGroups) > 0 {
+			fmt.Fprintf(w, "security groups: %s\n", strings.Join(lb.SecurityGroups, ", "))
+		}
+		t = newTable(w)
+		t.row("NODE", "ZONE", "PRIVATE", "PUBLIC", "ENI")
+		for _, n := range lb.Nodes {
+			t.row(n.Host, n.AvailabilityZone, n.PrivateIpAddress, n.PublicIp, n.NetworkInterfaceId)
+		}
+		t.flush()
+		for _, li := range lb.Listeners {
+			fmt.Fprintf(w, "listener %s\n", li)
+		}
+	}
+	section("TARGET GROUPS")
+	for _, tg := range d.TargetGroups {
+		fmt.Fprintf(w, "%s  %s %d, target type %s\n%s\nhealth check: %s\n", tg.TargetGroupName, tg.Protocol, tg.Port, tg.TargetType, tg.TargetGroupArn, tg.HealthCheck)
+		keys := make([]string, 0, len(tg.Attributes))
+		for k := range tg.Attributes {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %s = %s\n", k, tg.Attributes[k])
+		}
+	}
+	if drops {
+		section("DROPS (after the seed's session)")
+		if len(d.Drops) == 0 {
+			fmt.Fprintln(w, "none")
+			return
+		}
+		t = newTable(w)
+		t.row("WHERE", "REASON", "PROTO", "SOURCE", "DESTINATION", "PACKETS", "WHY")
+		for _, dr := range d.Drops {
+			t.row(dr.Where, dr.Reason, dr.Protocol, dr.Source, dr.Destination, dr.Packets, dash(dr.Detail))
+		}
+		t.flush()
+	}
+}
+
+func prefixAll(dir string, rules []string) [][2]string {
+	out := make([][2]string, len(rules))
+	for i, r := range rules {
+		out[i] = [2]string{dir, r}
+	}
+	return out
+}
