@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -250,4 +251,90 @@ func TestCLIInteractiveShell(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGKILL)
 		t.Fatalf("vlab ssh did not exit; screen: %q", buf.String())
 	}
+}
+
+func TestCLIHealth(t *testing.T) {
+	cfg := t.TempDir()
+	out, errs, code := vlab(t, cfg, "health")
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `^TARGET\s+PORT\s+ZONE\s+STATE\s+REASON\s+DESCRIPTION\n`, out)
+	assert.Regexp(t, `(?m)^i-0[0-9a-f]{16}\s+22\s+ap-northeast-1a\s+healthy\s+-\s+-$`, out)
+
+	out, _, code = vlab(t, cfg, "health", "--no-sg-nlb-rule")
+	require.Equal(t, 0, code)
+	assert.Regexp(t, `(?m)\s+unhealthy\s+Target\.FailedHealthChecks\s+Health checks failed$`, out)
+
+	out, _, code = vlab(t, cfg, "health", "--no-sg-nlb-rule", "--output", "json")
+	require.Equal(t, 0, code)
+	var doc struct {
+		TargetHealthDescriptions []struct {
+			Target struct {
+				Id               string
+				Port             int
+				AvailabilityZone string
+			}
+			HealthCheckPort string
+			TargetHealth    struct{ State, Reason, Description string }
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc), out)
+	require.Len(t, doc.TargetHealthDescriptions, 1)
+	d := doc.TargetHealthDescriptions[0]
+	assert.Equal(t, 22, d.Target.Port)
+	assert.Equal(t, "22", d.HealthCheckPort)
+	assert.Equal(t, "unhealthy", d.TargetHealth.State)
+	assert.Equal(t, "Target.FailedHealthChecks", d.TargetHealth.Reason)
+
+	out, _, code = vlab(t, cfg, "health", "--output", "text")
+	require.Equal(t, 0, code)
+	assert.Regexp(t, "^TARGETHEALTHDESCRIPTIONS\t22\nTARGET\tap-northeast-1a\ti-0[0-9a-f]{16}\t22\nTARGETHEALTH\thealthy\n$", out)
+
+	_, errs, code = vlab(t, cfg, "health", "--output", "yaml")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, `--output "yaml"`)
+}
+
+// A session that cannot open fails fast, naming the security-group drop.
+func TestCLISSHNamesTheSecurityGroupDrop(t *testing.T) {
+	start := time.Now()
+	_, errs, code := vlab(t, t.TempDir(), "ssh", "--no-sg-client-rule", "--", "true")
+	assert.Equal(t, 255, code)
+	assert.Regexp(t, `dropped by security group sg-0[0-9a-f]{16} \(ssh-target\) at eni-0[0-9a-f]{16} of ip-10-0-128-108: no inbound rule allows 203\.0\.113\.10 to TCP 22`, errs)
+	assert.Less(t, time.Since(start), 8*time.Second, "well before --timeout")
+
+	// Without the node's rule the target is unhealthy, the NLB fails open,
+	// and the session works.
+	out, errs, code := vlab(t, t.TempDir(), "ssh", "--no-sg-nlb-rule", "--", "hostname")
+	assert.Equal(t, 0, code, errs)
+	assert.Equal(t, "ip-10-0-128-108\n", out)
+}
+
+func TestCLIDescribe(t *testing.T) {
+	cfg := t.TempDir()
+	out, errs, code := vlab(t, cfg, "describe", "--drops", "--no-sg-client-rule")
+	require.Equal(t, 0, code, errs)
+	for _, want := range []string{
+		"ELB net/vlab-nlb/", "ssh-target", "tcp 22 10.0.10.25/32", "0.0.0.0/0    igw-0",
+		"listener TCP 51512 -> ssh-targets", "target_health_state.unhealthy.connection_termination.enabled = true",
+		"DROPS (after the seed's session)",
+	} {
+		assert.Contains(t, out, want)
+	}
+	assert.Regexp(t, `eni-0[0-9a-f]{16}\s+security-group\s+TCP\s+203\.0\.113\.10\s+10\.0\.128\.108:22\s+1\s+dropped by security group`, out)
+
+	out, _, code = vlab(t, cfg, "describe", "--output", "json")
+	require.Equal(t, 0, code)
+	var d struct {
+		Hosts []struct {
+			Name              string
+			NetworkInterfaces []struct{ NetworkInterfaceId, PrivateIpAddress string }
+		}
+		SecurityGroups []struct{ GroupName string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &d))
+	names := []string{}
+	for _, h := range d.Hosts {
+		names = append(names, h.Name)
+	}
+	assert.Equal(t, []string{"client", "mirror", "nlb-1a", "ip-10-0-128-108"}, names)
 }

@@ -139,6 +139,10 @@ func TestNLBSecurityGroupFiltersClients(t *testing.T) {
 	assertDropped(t, l, l.Client.Host(), "198.51.100.10:51512", node, vnet.DropSecurityGroup)
 	d := dropsAt(l, node, vnet.DropSecurityGroup)[0]
 	assert.Equal(t, "10.0.10.25:51512", d.Dst.String(), "the node sees its private address after the gateway's mapping")
+	// Health checks obey only the group's outbound rules: with no inbound
+	// rule left the target stays healthy.
+	l.Clock().Advance(5 * time.Minute)
+	assert.Equal(t, nlb.StateHealthy, stateOf(t, l, 0).State)
 }
 
 // Network ACLs are stateless: an outbound rule that denies the ephemeral
