@@ -30,6 +30,7 @@ type ENI struct {
 	unfiltered bool
 	groups     atomic.Pointer[[]*SecurityGroup]
 	ct         conntrack
+	taps       taps
 }
 
 // ID returns the interface id (eni-…).
@@ -74,6 +75,7 @@ func (e *ENI) SetInterceptor(f Interceptor) {
 // for packets it has already translated. The interface's outbound rules
 // apply, and the receiving interface knows this one forwarded p.
 func (e *ENI) Forward(p *packet.Packet) {
+	e.tap(Out, p)
 	if why := e.admit(true, p, nil); why != "" {
 		e.net.DropWithDetail(e.id, DropSecurityGroup, p, why)
 		return

@@ -14,6 +14,8 @@ const internetWhere = "internet"
 // then the route. It runs on the writer's goroutine up to the destination's
 // queue and never holds n.mu while delivering.
 func (n *Network) send(from *ENI, p *packet.Packet) {
+	// The host's capture sees what it sent, whatever happens next.
+	from.tap(Out, p)
 	if from.subnet == nil {
 		n.internetDeliver(p)
 		return
@@ -35,6 +37,7 @@ func (n *Network) send(from *ENI, p *packet.Packet) {
 		if !n.crossACL(from.subnet, to.subnet, p) || !n.admitIn(to, p, nil) {
 			return
 		}
+		to.tap(In, p)
 		take.Take(p)
 		return
 	}
@@ -173,6 +176,7 @@ func (n *Network) arrive(to *ENI, p *packet.Packet, via *ENI) {
 	if !n.admitIn(to, p, via) {
 		return
 	}
+	to.tap(In, p)
 	if ic := to.intercept.Load(); ic != nil && (*ic)(p) {
 		return
 	}

@@ -1,0 +1,88 @@
+package vnet
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vlab-sim/vlab/vnet/packet"
+)
+
+// Direction says which way a packet crossed an interface.
+type Direction uint8
+
+const (
+	// In: the fabric delivered the packet to the interface (after its
+	// security groups and network ACL admitted it).
+	In Direction = iota
+	// Out: the interface's host (or, for a load balancer node, its
+	// forwarding path) sent the packet.
+	Out
+)
+
+func (d Direction) String() string {
+	if d == In {
+		return "In"
+	}
+	return "Out"
+}
+
+// TapFunc sees a packet crossing an interface: when (lab time), which way,
+// and its bytes from the IPv4 header on. b is only valid during the call.
+type TapFunc func(when time.Time, dir Direction, b []byte)
+
+// taps are an interface's capture taps. With none attached, a packet costs
+// one atomic load.
+type taps struct {
+	mu   sync.Mutex
+	list atomic.Pointer[[]*TapFunc]
+}
+
+// Tap attaches f to the interface: it sees every packet that crosses the
+// interface, in either direction, as it is on that hop, as tcpdump on the
+// host would. Packets a security group or network ACL dropped on their way
+// in are not seen (they never reached the interface). The returned
+// function detaches f.
+func (e *ENI) Tap(f TapFunc) (stop func()) {
+	t := &e.taps
+	fp := &f
+	t.mu.Lock()
+	var cur []*TapFunc
+	if l := t.list.Load(); l != nil {
+		cur = *l
+	}
+	next := append(append([]*TapFunc(nil), cur...), fp)
+	t.list.Store(&next)
+	t.mu.Unlock()
+	return func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		l := t.list.Load()
+		if l == nil {
+			return
+		}
+		var next []*TapFunc
+		for _, o := range *l {
+			if o != fp {
+				next = append(next, o)
+			}
+		}
+		if len(next) == 0 {
+			t.list.Store(nil)
+		} else {
+			t.list.Store(&next)
+		}
+	}
+}
+
+// tap shows p to the interface's taps.
+func (e *ENI) tap(dir Direction, p *packet.Packet) {
+	l := e.taps.list.Load()
+	if l == nil {
+		return
+	}
+	now := e.net.clock.Now()
+	for _, f := range *l {
+		(*f)(now, dir, p.Bytes())
+	}
+}
