@@ -54,6 +54,11 @@ type Config struct {
 	// clock, times TimeScale (1 when zero).
 	ManualClock bool
 	TimeScale   float64
+
+	// PcapDir, when set, receives one pcap file per ENI,
+	// <host>-<eni-id>.pcap, written as packets cross it and closed with the
+	// lab.
+	PcapDir string
 }
 
 // Region and addresses of the reference scenario (SCENARIO.md).

@@ -82,6 +82,11 @@ func New(c Config) (l *Lab, err error) {
 	if err := l.buildNLB(); err != nil {
 		return nil, err
 	}
+	if c.PcapDir != "" {
+		if err := l.writePcaps(c.PcapDir); err != nil {
+			return nil, err
+		}
+	}
 	l.settle()
 	if !c.ManualClock {
 		l.Net.Clock().Run(c.TimeScale)

@@ -2,12 +2,14 @@ package target
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/term"
@@ -181,6 +183,7 @@ func (s *session) run(exec bool, command string) {
 	defer close(s.done)
 	s.mu.Lock()
 	sh := shell.New(system{s.in}, s.env)
+	sh.Register("tcpdump", s.in.tcpdump)
 	pty := s.pty
 	s.mu.Unlock()
 	var status int
@@ -206,7 +209,34 @@ func (s *session) prompt() string {
 }
 
 func (s *session) interactive(sh *shell.Shell) int {
-	t := term.NewTerminal(interruptReader{s.ch}, s.prompt())
+	// A pump reads the terminal's keys all the time, so that Ctrl-C can
+	// interrupt a running command (tcpdump) as it does in bash; between
+	// commands the keys go to the line editor.
+	var running atomic.Pointer[context.CancelFunc]
+	pr, pw := io.Pipe()
+	defer pr.Close()
+	go func() {
+		buf := make([]byte, 1024)
+		for {
+			n, err := s.ch.Read(buf)
+			if err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+			data := buf[:n]
+			if c := running.Load(); c != nil && bytes.IndexByte(data, 3) >= 0 {
+				(*c)()
+				data = bytes.ReplaceAll(data, []byte{3}, nil)
+			}
+			if _, err := pw.Write(data); err != nil {
+				return
+			}
+		}
+	}()
+	t := term.NewTerminal(interruptReader{struct {
+		io.Reader
+		io.Writer
+	}{pr, s.ch}}, s.prompt())
 	s.mu.Lock()
 	s.term = t
 	t.SetSize(s.cols, s.rows)
@@ -218,7 +248,11 @@ func (s *session) interactive(sh *shell.Shell) int {
 			io.WriteString(t, "logout\n")
 			return sh.Status()
 		}
-		st := sh.Run(s.ctx, line, nil, t, t)
+		ctx, cancel := context.WithCancel(s.ctx)
+		running.Store(&cancel)
+		st := sh.Run(ctx, line, nil, t, t)
+		running.Store(nil)
+		cancel()
 		if sh.Exited {
 			io.WriteString(t, "logout\n")
 			return st

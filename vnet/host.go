@@ -56,6 +56,9 @@ func (n *Network) NewHost(name string) (*Host, error) {
 // Name returns the host's name.
 func (h *Host) Name() string { return h.name }
 
+// Network returns the network the host is part of.
+func (h *Host) Network() *Network { return h.net }
+
 // ENIs returns the host's interfaces, eth0 first.
 func (h *Host) ENIs() []*ENI {
 	h.mu.Lock()

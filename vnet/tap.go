@@ -1,10 +1,12 @@
 package vnet
 
 import (
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/vlab-sim/vlab/vnet/capture"
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
 
@@ -36,6 +38,10 @@ type TapFunc func(when time.Time, dir Direction, b []byte)
 type taps struct {
 	mu   sync.Mutex
 	list atomic.Pointer[[]*TapFunc]
+	// emit orders packets that cross the interface at once from several
+	// goroutines: each is stamped and shown under it, so timestamps never
+	// go backwards in a capture.
+	emit sync.Mutex
 }
 
 // Tap attaches f to the interface: it sees every packet that crosses the
@@ -81,8 +87,50 @@ func (e *ENI) tap(dir Direction, p *packet.Packet) {
 	if l == nil {
 		return
 	}
+	e.taps.emit.Lock()
+	defer e.taps.emit.Unlock()
 	now := e.net.clock.Now()
 	for _, f := range *l {
 		(*f)(now, dir, p.Bytes())
 	}
+}
+
+// captureSource adapts an ENI to capture.Source.
+type captureSource struct{ e *ENI }
+
+// CaptureSource returns the interface as a source for package capture.
+func (e *ENI) CaptureSource() capture.Source { return captureSource{e} }
+
+func (c captureSource) Tap(f func(time.Time, []byte)) func() {
+	return c.e.Tap(func(ts time.Time, _ Direction, b []byte) { f(ts, b) })
+}
+
+func (c captureSource) Name() string { return c.e.name }
+
+// NameOf returns the name of the host that has address a, on the internet
+// or in a VPC: what the lab's tcpdump prints without -n. The host
+// machine's resolver is never asked.
+func (n *Network) NameOf(a netip.Addr) (string, bool) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	if e := n.internet[a]; e != nil {
+		return e.host.name, true
+	}
+	for _, v := range n.vpcs {
+		if e := v.byAddr[a]; e != nil {
+			return e.host.name, true
+		}
+	}
+	return "", false
+}
+
+// AddrOf returns the primary address of the host named name (for filters
+// such as "host ip-10-0-128-108").
+func (n *Network) AddrOf(name string) (netip.Addr, bool) {
+	if h := n.Host(name); h != nil {
+		if a := h.Addr(); a.IsValid() {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
 }

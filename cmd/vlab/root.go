@@ -18,6 +18,7 @@ type labFlags struct {
 	noSGNLBRule    bool
 	noSGClientRule bool
 	nlbSG          bool
+	pcap           string
 }
 
 func (f *labFlags) register(cmd *cobra.Command) {
@@ -29,6 +30,7 @@ func (f *labFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.noSGNLBRule, "no-sg-nlb-rule", false, "leave out the instances' security-group rule for the NLB nodes' private addresses (health checks fail)")
 	fl.BoolVar(&f.noSGClientRule, "no-sg-client-rule", false, "leave out the instances' security-group rule for the client's address (sessions cannot open)")
 	fl.BoolVar(&f.nlbSG, "nlb-security-group", false, "give the NLB a security group and let the instances' rule reference it instead of addresses")
+	fl.StringVar(&f.pcap, "pcap", "", "write every interface's packets to DIR/<host>-<eni-id>.pcap (tcpdump -r, tshark -r and Wireshark read them)")
 }
 
 // config turns the flags into a lab config, loading persistent keys unless
@@ -39,6 +41,7 @@ func (f *labFlags) config() (lab.Config, error) {
 	c.Zones = strings.Split(f.zones, ",")
 	c.Targets = f.targets
 	c.NoSGNLBRule, c.NoSGClientRule, c.NLBSecurityGroup = f.noSGNLBRule, f.noSGClientRule, f.nlbSG
+	c.PcapDir = f.pcap
 	// One-shot commands keep lab time frozen once the lab is built; the
 	// long-running ones set it running.
 	c.ManualClock = true
@@ -81,12 +84,13 @@ the loopback ports you ask for with 'vlab up --listen'.`,
   vlab up --listen 127.0.0.1:2222   then: ssh -p 2222 ec2-user@127.0.0.1
   vlab health                       the target group's targets and their health
   vlab health --no-sg-nlb-rule      without the rule for the NLB's address: unhealthy
-  vlab describe --drops             the lab's resources, and what the seed session dropped`,
+  vlab describe --drops             the lab's resources, and what the seed session dropped
+  vlab tcpdump -n port 22           the instance's capture of an SSH session through the NLB`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newSSH(), newUp(), newHealth(), newDescribe())
+	root.AddCommand(newSSH(), newUp(), newHealth(), newDescribe(), newTcpdump())
 	// Unknown commands and bad arguments are usage errors.
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })

@@ -55,10 +55,8 @@ grep, wc for pipes; 'help' lists them.`,
 			if err != nil {
 				return err
 			}
-			if len(args) == 0 && term.IsTerminal(int(os.Stdin.Fd())) {
-				// An interactive lab lives on: its time follows the wall clock.
-				c.ManualClock, c.TimeScale = false, timeScale
-			}
+			// Lab time follows the wall clock (captures show real intervals).
+			c.ManualClock, c.TimeScale = false, timeScale
 			return runSSH(c, strings.Join(args, " "), timeout)
 		},
 	}

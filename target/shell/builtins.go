@@ -163,7 +163,15 @@ func cmdHead(ctx context.Context, o IO, args []string) int {
 			n = v
 		}
 	}
-	copyLines(ctx, o.Stdout, o.Stdin, func(string) bool { n--; return n >= 0 })
+	// head stops reading after n lines, so that the writer of its pipe
+	// (tcpdump) finds the pipe closed and stops too.
+	if o.Stdin == nil {
+		return 0
+	}
+	sc := bufio.NewScanner(o.Stdin)
+	for ; n > 0 && ctx.Err() == nil && sc.Scan(); n-- {
+		fmt.Fprintln(o.Stdout, sc.Text())
+	}
 	return 0
 }
 

@@ -24,65 +24,99 @@ const queueLen = 8192
 // Stats are tcpdump's closing figures.
 type Stats struct{ Captured, Received, Dropped int }
 
-// Run captures from src per cfg, printing tcpdump's text to out, until
-// cfg.Count packets were printed, ctx ends, or out fails (the reader of a
-// pipe went away, as when head exits). Errors in cfg are reported before
-// anything runs. The banner and the closing figures go to errOut, as
-// tcpdump writes them to stderr.
-func Run(ctx context.Context, src Source, cfg Config, names func(netip.Addr) (string, bool), resolve func(string) (netip.Addr, bool), out, errOut io.Writer) (Stats, error) {
-	var st Stats
+// Session is a running capture.
+type Session struct {
+	cfg    Config
+	fm     *Formatter
+	q      chan rec
+	stop   func()
+	errOut io.Writer
+
+	mu sync.Mutex
+	st Stats
+}
+
+type rec struct {
+	ts time.Time
+	b  []byte
+}
+
+// Start opens a capture on src per cfg: the tap is attached and the banner
+// written to errOut (tcpdump's stderr) when it returns, so that traffic
+// started afterwards is seen whole. Errors in cfg are reported before
+// anything is attached.
+func Start(src Source, cfg Config, names func(netip.Addr) (string, bool), resolve func(string) (netip.Addr, bool), errOut io.Writer) (*Session, error) {
 	if cfg.Interface != "" && cfg.Interface != src.Name() && cfg.Interface != "any" {
-		return st, fmt.Errorf("tcpdump: %s: No such device exists", cfg.Interface)
+		return nil, fmt.Errorf("tcpdump: %s: No such device exists", cfg.Interface)
 	}
 	flt, err := ParseFilter(cfg.Expr, resolve)
 	if err != nil {
-		return st, fmt.Errorf("tcpdump: %w", err)
+		return nil, fmt.Errorf("tcpdump: %w", err)
 	}
 	cfg.Options.Names = names
-	fm := NewFormatter(cfg.Options)
+	s := &Session{cfg: cfg, fm: NewFormatter(cfg.Options), q: make(chan rec, queueLen), errOut: errOut}
+	s.stop = src.Tap(func(ts time.Time, b []byte) {
+		if !flt.Match(b) {
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.st.Received++
+		select {
+		case s.q <- rec{ts, append([]byte(nil), b...)}:
+		default:
+			s.st.Dropped++
+		}
+	})
 	if cfg.Verbose == 0 {
 		fmt.Fprintln(errOut, "tcpdump: verbose output suppressed, use -v[v]... for full protocol decode")
 	}
 	fmt.Fprintf(errOut, "listening on %s, link-type RAW (Raw IP), snapshot length %d bytes\n", src.Name(), snapLen)
+	return s, nil
+}
 
-	type rec struct {
-		ts time.Time
-		b  []byte
-	}
-	q := make(chan rec, queueLen)
-	var mu sync.Mutex
-	stop := src.Tap(func(ts time.Time, b []byte) {
-		if !flt.Match(b) {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		st.Received++
-		select {
-		case q <- rec{ts, append([]byte(nil), b...)}:
-		default:
-			st.Dropped++
-		}
-	})
-	defer stop()
+// Print writes tcpdump's text to out until cfg.Count packets were printed,
+// ctx ends, or out fails (the reader of a pipe went away, as when head
+// exits: tcpdump then dies of SIGPIPE without its closing figures).
+// Otherwise the closing figures go to errOut. The capture is closed when
+// Print returns.
+func (s *Session) Print(ctx context.Context, out io.Writer) Stats {
+	defer s.stop()
 	n := 0
-loop:
-	for cfg.Count == 0 || n < cfg.Count {
+	for s.cfg.Count == 0 || n < s.cfg.Count {
 		select {
 		case <-ctx.Done():
-			break loop
-		case r := <-q:
-			if _, err := io.WriteString(out, fm.Format(r.ts, r.b)+"\n"); err != nil {
-				break loop
+			return s.finish(n)
+		case r := <-s.q:
+			if _, err := io.WriteString(out, s.fm.Format(r.ts, r.b)+"\n"); err != nil {
+				s.stop()
+				return s.stats(n)
 			}
 			n++
 		}
 	}
-	stop()
-	mu.Lock()
-	st.Captured = n
-	fin := st
-	mu.Unlock()
-	fmt.Fprintf(errOut, "%d packets captured\n%d packets received by filter\n%d packets dropped by kernel\n", fin.Captured, fin.Received, fin.Dropped)
-	return fin, nil
+	return s.finish(n)
+}
+
+func (s *Session) stats(n int) Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.Captured = n
+	return s.st
+}
+
+func (s *Session) finish(n int) Stats {
+	s.stop()
+	st := s.stats(n)
+	fmt.Fprintf(s.errOut, "%d packets captured\n%d packets received by filter\n%d packets dropped by kernel\n", st.Captured, st.Received, st.Dropped)
+	return st
+}
+
+// Run is Start then Print.
+func Run(ctx context.Context, src Source, cfg Config, names func(netip.Addr) (string, bool), resolve func(string) (netip.Addr, bool), out, errOut io.Writer) (Stats, error) {
+	s, err := Start(src, cfg, names, resolve, errOut)
+	if err != nil {
+		return Stats{}, err
+	}
+	return s.Print(ctx, out), nil
 }
