@@ -338,3 +338,37 @@ func TestCLIDescribe(t *testing.T) {
 	}
 	assert.Equal(t, []string{"client", "mirror", "nlb-1a", "ip-10-0-128-108"}, names)
 }
+
+func TestCLITcpdump(t *testing.T) {
+	cfg := t.TempDir()
+	out, errs, code := vlab(t, cfg, "tcpdump", "-n", "port", "22")
+	require.Equal(t, 0, code, errs)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Greater(t, len(lines), 10)
+	// The session's handshake (health checks from 10.0.10.25 may show too,
+	// as they do on a real instance).
+	assert.Regexp(t, `(?m)^\d\d:\d\d:\d\d\.\d{6} IP 203\.0\.113\.10\.\d+ > 10\.0\.128\.108\.ssh: Flags \[S\], seq \d+, win \d+, options \[mss 1460,`, out)
+	assert.Contains(t, errs, "listening on eth0")
+	assert.Regexp(t, `\d+ packets captured`, errs)
+
+	out, _, code = vlab(t, cfg, "tcpdump", "--host", "client", "-nn", "-c", "3")
+	require.Equal(t, 0, code)
+	assert.Len(t, strings.Split(strings.TrimSpace(out), "\n"), 3)
+	assert.Contains(t, out, "198.51.100.10.51512")
+
+	_, errs, code = vlab(t, cfg, "tcpdump", "-n", "port", "22", "and")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "column 12: expected an expression")
+
+	out, errs, code = vlab(t, cfg, "ssh", "--", "sudo tcpdump -n port 22 -A | head")
+	require.Equal(t, 0, code, errs)
+	assert.Len(t, strings.Split(strings.TrimRight(out, "\n"), "\n"), 10)
+	assert.Contains(t, out, "IP 10.0.128.108.ssh > 203.0.113.10.")
+
+	dir := t.TempDir()
+	_, errs, code = vlab(t, cfg, "ssh", "--pcap", dir, "--", "true")
+	require.Equal(t, 0, code, errs)
+	files, err := filepath.Glob(filepath.Join(dir, "ip-10-0-128-108-eni-*.pcap"))
+	require.NoError(t, err)
+	assert.Len(t, files, 1)
+}

@@ -150,3 +150,32 @@ func TestBulkThroughNLBIsLossless(t *testing.T) {
 	assert.Zero(t, l.Target.Host().Stats().Retransmits)
 	assert.Empty(t, l.Net.Drops())
 }
+
+// Ctrl-C stops a running tcpdump in an interactive session and the prompt
+// comes back, as in bash.
+func TestCtrlCStopsTcpdump(t *testing.T) {
+	l := lab.NewT(t, lab.Default())
+	cl, err := l.SSH(ctxT(t))
+	require.NoError(t, err)
+	defer cl.Close()
+	s, err := cl.NewSession()
+	require.NoError(t, err)
+	require.NoError(t, s.RequestPty("xterm", 24, 200, ssh.TerminalModes{}))
+	in, err := s.StdinPipe()
+	require.NoError(t, err)
+	var out syncBuffer
+	s.Stdout = &out
+	require.NoError(t, s.Shell())
+	waitFor := func(sub string, n int) {
+		t.Helper()
+		require.Eventually(t, func() bool { return strings.Count(out.String(), sub) >= n }, 10*time.Second, time.Millisecond, "want %q in %q", sub, out.String())
+	}
+	waitFor("]$ ", 1)
+	io.WriteString(in, "tcpdump -n port 22\r")
+	waitFor("IP 10.0.128.108.ssh > 203.0.113.10.", 1)
+	io.WriteString(in, "\x03")
+	waitFor("packets captured", 1)
+	waitFor("]$ ", 2)
+	io.WriteString(in, "exit\r")
+	s.Wait()
+}

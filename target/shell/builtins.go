@@ -176,7 +176,7 @@ func cmdHead(ctx context.Context, o IO, args []string) int {
 }
 
 func cmdGrep(ctx context.Context, o IO, args []string) int {
-	invert, fold := false, false
+	invert, fold, count := false, false, false
 	var pat []string
 	for _, a := range args[1:] {
 		switch a {
@@ -184,28 +184,38 @@ func cmdGrep(ctx context.Context, o IO, args []string) int {
 			invert = true
 		case "-i":
 			fold = true
+		case "-c":
+			count = true
 		default:
 			pat = append(pat, a)
 		}
 	}
 	if len(pat) != 1 {
-		fmt.Fprintln(o.Stderr, "Usage: grep [-v] [-i] PATTERN (reads standard input; fixed strings only)")
+		fmt.Fprintln(o.Stderr, "Usage: grep [-v] [-i] [-c] PATTERN (reads standard input; fixed strings only)")
 		return 2
+	}
+	out, n := o.Stdout, 0
+	if count {
+		out = io.Discard
 	}
 	p := pat[0]
 	if fold {
 		p = strings.ToLower(p)
 	}
-	found := false
-	copyLines(ctx, o.Stdout, o.Stdin, func(l string) bool {
+	copyLines(ctx, out, o.Stdin, func(l string) bool {
 		if fold {
 			l = strings.ToLower(l)
 		}
 		m := strings.Contains(l, p) != invert
-		found = found || m
+		if m {
+			n++
+		}
 		return m
 	})
-	if !found {
+	if count {
+		fmt.Fprintln(o.Stdout, n)
+	}
+	if n == 0 {
 		return 1
 	}
 	return 0

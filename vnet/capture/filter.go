@@ -312,6 +312,9 @@ func (ps *parser) primary() (node, error) {
 	kind := ps.peek()
 	switch kind {
 	case "host", "net", "port", "portrange":
+		if (kind == "host" || kind == "net") && hasProto && proto != 0 {
+			return nil, ps.errf("%s does not take a %s qualifier", kind, t)
+		}
 		ps.next()
 	default:
 		if hasProto && !hasDir {
@@ -326,9 +329,6 @@ func (ps *parser) primary() (node, error) {
 		} else {
 			return nil, ps.errf("unknown keyword %q: expected host, net, port, portrange, src, dst, tcp, udp, icmp, not, or a parenthesis", t)
 		}
-	}
-	if (kind == "host" || kind == "net") && hasProto && proto != 0 {
-		return nil, ps.errf("%s does not take a %s qualifier", kind, t)
 	}
 	build := func(v token) (node, error) { return ps.value(kind, d, proto, v) }
 	ps.last = build
