@@ -273,3 +273,36 @@ func BenchmarkCLISSHTrue(b *testing.B) {
 	b.ReportMetric(time.Since(t0).Seconds()*1e3/float64(b.N), "ms/process")
 	b.ReportMetric(0, "ns/op")
 }
+
+// BenchmarkBulkTCPCaptured is BenchmarkBulkTCP's NLB path with captures on:
+// every ENI of the lab written to a pcap file (--pcap), the cost of
+// watching. With no capture, a tap costs one atomic load per packet.
+func BenchmarkBulkTCPCaptured(b *testing.B) {
+	const total = 64 << 20
+	c := lab.Default()
+	c.PcapDir = b.TempDir()
+	l, err := lab.New(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.NLB.AddListener(nlbListener(l, 9000)); err != nil {
+		b.Fatal(err)
+	}
+	ln, err := l.Target.Listen("tcp", ":9000")
+	if err != nil {
+		b.Fatal(err)
+	}
+	got := sink(ln)
+	var elapsed time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		conn, err := l.Client.Host().Dial(context.Background(), netip.AddrPortFrom(l.Endpoint().Addr(), 9000))
+		if err != nil {
+			b.Fatal(err)
+		}
+		elapsed += pump(b, conn, total, got)
+	}
+	b.ReportMetric(float64(total)*float64(b.N)/elapsed.Seconds()/1e6, "nlb-pcap-MB/s")
+	b.ReportMetric(0, "ns/op")
+}

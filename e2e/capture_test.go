@@ -55,7 +55,9 @@ var ipLine = regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{6} IP (\S+) > (\S+): Flags 
 // -n) and the client's own address and port.
 func TestTcpdumpOnTheTarget(t *testing.T) {
 	l := lab.NewT(t, manual(lab.Default()))
-	lines, port := captureSession(t, l, "ec2", "-n", "port", "22")
+	// Health checks from the node (10.0.10.25) share port 22; the session is
+	// the rest.
+	lines, port := captureSession(t, l, "ec2", "-n", "port", "22", "and", "not", "host", "10.0.10.25")
 	require.NotEmpty(t, lines)
 	client := fmt.Sprintf("203.0.113.10.%d", port)
 	assert.Contains(t, lines[0], "Flags [S], seq ", "the capture sees the handshake")

@@ -16,20 +16,24 @@ const linkTypeRaw = 101
 // default).
 const snapLen = 262144
 
+// flushDelay bounds how long a written packet may sit in the buffer: the
+// file stays readable while the lab runs without a write call per packet.
+const flushDelay = 50 * time.Millisecond
+
 // PcapWriter writes a classic pcap file (microsecond timestamps, link type
 // raw IP) that tcpdump -r, tshark -r and Wireshark read. It is safe for
-// concurrent use; each packet is flushed, so the file is readable while the
-// lab runs.
+// concurrent use; packets reach the file within flushDelay.
 type PcapWriter struct {
-	mu  sync.Mutex
-	w   *bufio.Writer
-	c   io.Closer
-	err error
+	mu    sync.Mutex
+	w     *bufio.Writer
+	c     io.Closer
+	err   error
+	timer *time.Timer // pending flush, nil when the buffer is flushed
 }
 
 // NewPcapWriter writes the file header to w.
 func NewPcapWriter(w io.WriteCloser) (*PcapWriter, error) {
-	pw := &PcapWriter{w: bufio.NewWriter(w), c: w}
+	pw := &PcapWriter{w: bufio.NewWriterSize(w, 256<<10), c: w}
 	var h [24]byte
 	binary.LittleEndian.PutUint32(h[0:], 0xa1b2c3d4) // microsecond resolution
 	binary.LittleEndian.PutUint16(h[4:], 2)
@@ -56,15 +60,30 @@ func (pw *PcapWriter) WritePacket(ts time.Time, b []byte) error {
 	binary.LittleEndian.PutUint32(h[8:], uint32(len(b)))
 	binary.LittleEndian.PutUint32(h[12:], uint32(len(b)))
 	pw.w.Write(h[:])
-	pw.w.Write(b)
-	pw.err = pw.w.Flush()
+	_, pw.err = pw.w.Write(b)
+	if pw.timer == nil && pw.err == nil {
+		pw.timer = time.AfterFunc(flushDelay, pw.flush)
+	}
 	return pw.err
+}
+
+func (pw *PcapWriter) flush() {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	pw.timer = nil
+	if pw.err == nil {
+		pw.err = pw.w.Flush()
+	}
 }
 
 // Close flushes and closes the file.
 func (pw *PcapWriter) Close() error {
 	pw.mu.Lock()
 	defer pw.mu.Unlock()
+	if pw.timer != nil {
+		pw.timer.Stop()
+		pw.timer = nil
+	}
 	err := pw.w.Flush()
 	if cerr := pw.c.Close(); err == nil {
 		err = cerr
