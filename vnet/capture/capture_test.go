@@ -151,7 +151,9 @@ func TestDumpsAndVerbose(t *testing.T) {
 	assert.Contains(t, out, "IP (tos 0x0, ttl 64, id 4242, offset 0, flags [DF], proto TCP (6), length 61)\n    10.0.128.108.ssh > ")
 	assert.Contains(t, out, "cksum 0x", "checksum shown")
 	assert.Contains(t, out, "(correct)")
-	names := func(a netip.Addr) (string, bool) { return map[string]string{"10.0.128.108": "ip-10-0-128-108"}[a.String()], a.String() == "10.0.128.108" }
+	names := func(a netip.Addr) (string, bool) {
+		return map[string]string{"10.0.128.108": "ip-10-0-128-108"}[a.String()], a.String() == "10.0.128.108"
+	}
 	out = NewFormatter(Options{Names: names}).Format(ts, b)
 	assert.Contains(t, out, "IP ip-10-0-128-108.ssh > 203.0.113.10.65367:", "names come from the lab only")
 }

@@ -103,7 +103,9 @@ type netNode struct {
 	prefix netip.Prefix
 }
 
-func (n netNode) match(p *pkt) bool { return n.d.test(n.prefix.Contains(p.src), n.prefix.Contains(p.dst)) }
+func (n netNode) match(p *pkt) bool {
+	return n.d.test(n.prefix.Contains(p.src), n.prefix.Contains(p.dst))
+}
 
 type portNode struct {
 	d      dir
