@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,6 +86,14 @@ func TestNoClientRuleHealthyButNoSession(t *testing.T) {
 	c.NoSGClientRule = true
 	l := lab.NewT(t, c)
 	assert.Equal(t, nlb.StateHealthy, stateOf(t, l, 0).State)
+	// The instance's capture never sees what its group dropped.
+	var seen atomic.Int32
+	stop := l.Target.ENI().Tap(func(_ time.Time, _ vnet.Direction, b []byte) {
+		if netip.AddrFrom4([4]byte(b[12:16])).String() == "203.0.113.10" {
+			seen.Add(1)
+		}
+	})
+	defer stop()
 
 	ctx, cancel := context.WithCancel(ctxT(t))
 	defer cancel()
@@ -101,6 +110,7 @@ func TestNoClientRuleHealthyButNoSession(t *testing.T) {
 	assert.Contains(t, drops[0].Detail, "ssh-target")
 	assert.Contains(t, drops[0].Detail, "no inbound rule allows 203.0.113.10 to TCP 22")
 	assert.Empty(t, dropsAt(l, l.NLB.Nodes()[0].ENI().ID(), vnet.DropSecurityGroup), "the node let it through")
+	assert.Zero(t, seen.Load(), "a packet the security group dropped never reaches the instance's capture")
 }
 
 // A target rule that references the NLB's security group admits both the
