@@ -19,17 +19,7 @@ import (
 // the window size, and exit.
 func TestInteractiveShellWithPty(t *testing.T) {
 	l := lab.NewT(t, lab.Default())
-	cl, err := l.SSH(ctxT(t))
-	require.NoError(t, err)
-	defer cl.Close()
-	s, err := cl.NewSession()
-	require.NoError(t, err)
-	require.NoError(t, s.RequestPty("xterm", 24, 80, ssh.TerminalModes{}))
-	in, err := s.StdinPipe()
-	require.NoError(t, err)
-	var out syncBuffer
-	s.Stdout = &out
-	require.NoError(t, s.Shell())
+	s, in, out := ptyShell(t, l, 80)
 	waitFor := func(sub string) {
 		t.Helper()
 		require.Eventually(t, func() bool { return strings.Contains(out.String(), sub) }, 10*time.Second, time.Millisecond, "want %q in %q", sub, out.String())
@@ -42,7 +32,7 @@ func TestInteractiveShellWithPty(t *testing.T) {
 	waitFor("ec2-user\r\n")
 	io.WriteString(in, "false\r")
 	io.WriteString(in, "\x04") // Ctrl-D on an empty line
-	err = s.Wait()
+	err := s.Wait()
 	var ee *ssh.ExitError
 	require.ErrorAs(t, err, &ee)
 	assert.Equal(t, 1, ee.ExitStatus(), "the shell exits with the last status")
@@ -159,17 +149,7 @@ func TestBulkThroughNLBIsLossless(t *testing.T) {
 // comes back, as in bash.
 func TestCtrlCStopsTcpdump(t *testing.T) {
 	l := lab.NewT(t, lab.Default())
-	cl, err := l.SSH(ctxT(t))
-	require.NoError(t, err)
-	defer cl.Close()
-	s, err := cl.NewSession()
-	require.NoError(t, err)
-	require.NoError(t, s.RequestPty("xterm", 24, 200, ssh.TerminalModes{}))
-	in, err := s.StdinPipe()
-	require.NoError(t, err)
-	var out syncBuffer
-	s.Stdout = &out
-	require.NoError(t, s.Shell())
+	s, in, out := ptyShell(t, l, 200)
 	waitFor := func(sub string, n int) {
 		t.Helper()
 		require.Eventually(t, func() bool { return strings.Count(out.String(), sub) >= n }, 10*time.Second, time.Millisecond, "want %q in %q", sub, out.String())
@@ -182,4 +162,21 @@ func TestCtrlCStopsTcpdump(t *testing.T) {
 	waitFor("]$ ", 2)
 	io.WriteString(in, "exit\r")
 	s.Wait()
+}
+
+// ptyShell opens an interactive shell with a pty through the NLB.
+func ptyShell(t *testing.T, l *lab.Lab, cols int) (*ssh.Session, io.Writer, *syncBuffer) {
+	t.Helper()
+	cl, err := l.SSH(ctxT(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { cl.Close() })
+	s, err := cl.NewSession()
+	require.NoError(t, err)
+	require.NoError(t, s.RequestPty("xterm", 24, cols, ssh.TerminalModes{}))
+	in, err := s.StdinPipe()
+	require.NoError(t, err)
+	out := &syncBuffer{}
+	s.Stdout = out
+	require.NoError(t, s.Shell())
+	return s, in, out
 }

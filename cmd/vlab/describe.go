@@ -42,11 +42,7 @@ that explain it.`,
 			if err := outputFlag(output, "table", "json"); err != nil {
 				return err
 			}
-			c, err := lf.config()
-			if err != nil {
-				return err
-			}
-			l, err := lab.New(c)
+			l, err := lf.build()
 			if err != nil {
 				return err
 			}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vlab-sim/vlab/lab"
 	"github.com/vlab-sim/vlab/nlb"
 )
 
@@ -37,11 +36,7 @@ group: with --no-sg-nlb-rule the target turns unhealthy
 			if err := outputFlag(output, "table", "json", "text"); err != nil {
 				return err
 			}
-			c, err := lf.config()
-			if err != nil {
-				return err
-			}
-			l, err := lab.New(c)
+			l, err := lf.build()
 			if err != nil {
 				return err
 			}

@@ -64,6 +64,15 @@ func (f *labFlags) config() (lab.Config, error) {
 	return c, nil
 }
 
+// build builds the lab the flags describe, for a one-shot command.
+func (f *labFlags) build() (*lab.Lab, error) {
+	c, err := f.config()
+	if err != nil {
+		return nil, err
+	}
+	return lab.New(c)
+}
+
 func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "vlab",
