@@ -82,12 +82,13 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("instance: %w", err)
 	}
-	eni, err := h.AttachSubnet(c.Subnet, c.Addr, vnet.ENIOptions{Description: "Primary network interface", SecurityGroups: c.SecurityGroups})
+	id := n.IDs().Next("i")
+	eni, err := h.AttachSubnet(c.Subnet, c.Addr, vnet.ENIOptions{Description: "Primary network interface", SecurityGroups: c.SecurityGroups, InstanceID: id})
 	if err != nil {
 		return nil, fmt.Errorf("instance %s: %w", c.Hostname, err)
 	}
 	in := &Instance{
-		id:       n.IDs().Next("i"),
+		id:       id,
 		host:     h,
 		eni:      eni,
 		hostname: c.Hostname,

@@ -19,6 +19,7 @@ type ENI struct {
 	id          string
 	name        string // the interface name inside the host: eth0
 	description string
+	instanceID  string
 	subnet      *Subnet // nil on the internet segment
 	addr        netip.Prefix
 	public      netip.Addr
@@ -77,11 +78,17 @@ func (e *ENI) SetInterceptor(f Interceptor) {
 func (e *ENI) Forward(p *packet.Packet) {
 	e.tap(Out, p)
 	if why := e.admit(true, p, nil); why != "" {
+		e.net.verdict(e, true, false, p)
 		e.net.DropWithDetail(e.id, DropSecurityGroup, p, why)
 		return
 	}
+	e.net.verdict(e, true, true, p)
 	e.net.egress(e, p, e)
 }
+
+// InstanceID returns the id of the instance the interface belongs to, if
+// any.
+func (e *ENI) InstanceID() string { return e.instanceID }
 
 // Deliver queues p for the interface's stack as if it had arrived from the
 // fabric, bypassing the interceptor: a load balancer node uses it for

@@ -21,9 +21,11 @@ func (n *Network) send(from *ENI, p *packet.Packet) {
 		return
 	}
 	if why := from.admit(true, p, nil); why != "" {
+		n.verdict(from, true, false, p)
 		n.DropWithDetail(from.id, DropSecurityGroup, p, why)
 		return
 	}
+	n.verdict(from, true, true, p)
 	n.mu.RLock()
 	hooks := n.hooks
 	n.mu.RUnlock()
@@ -34,7 +36,7 @@ func (n *Network) send(from *ENI, p *packet.Packet) {
 		}
 		// Carried to the node that owns the flow, the packet still crosses
 		// the subnets' ACLs and the node's own groups.
-		if !n.crossACL(from.subnet, to.subnet, p) || !n.admitIn(to, p, nil) {
+		if !n.crossACL(from, to, p) || !n.admitIn(to, p, nil) {
 			return
 		}
 		to.tap(In, p)
@@ -69,7 +71,7 @@ func (n *Network) egress(from *ENI, p *packet.Packet, via *ENI) {
 			n.DropWithDetail(rt.id, DropNoInterface, p, fmt.Sprintf("no interface has address %s", dst))
 			return
 		}
-		if !n.crossACL(from.subnet, to.subnet, p) {
+		if !n.crossACL(from, to, p) {
 			return
 		}
 		n.arrive(to, p, via)
@@ -78,7 +80,7 @@ func (n *Network) egress(from *ENI, p *packet.Packet, via *ENI) {
 		// from, to that address's public IPv4 address.
 		owner := t.vpc.byAddr[p.Src()]
 		n.mu.RUnlock()
-		if !n.crossACL(from.subnet, nil, p) {
+		if !n.crossACL(from, nil, p) {
 			return
 		}
 		if owner == nil || !owner.public.IsValid() {
@@ -107,7 +109,7 @@ func (n *Network) internetDeliver(p *packet.Packet) {
 			return
 		}
 		p.SetDstAddr(e.addr.Addr())
-		if !n.crossACL(nil, e.subnet, p) {
+		if !n.crossACL(nil, e, p) {
 			return
 		}
 		n.arrive(e, p, nil)
@@ -122,23 +124,31 @@ func (n *Network) internetDeliver(p *packet.Packet) {
 	n.arrive(e, p, nil)
 }
 
-// crossACL applies the network ACLs of a packet leaving subnet from and
-// entering subnet to (nil for outside the VPC); traffic inside one subnet
-// meets none.
-func (n *Network) crossACL(from, to *Subnet, p *packet.Packet) bool {
-	if from == to {
+// crossACL applies the network ACLs of a packet leaving from's subnet and
+// entering to's (nil for outside the VPC); traffic inside one subnet meets
+// none. A denied packet is a REJECT in the flow log of the interface on the
+// side of the ACL that denied it.
+func (n *Network) crossACL(from, to *ENI, p *packet.Packet) bool {
+	var fs, ts *Subnet
+	if from != nil {
+		fs = from.subnet
+	}
+	if to != nil {
+		ts = to.subnet
+	}
+	if fs == ts {
 		return true
 	}
-	if from != nil && !n.aclAllows(from, true, p) {
+	if fs != nil && !n.aclAllows(fs, true, p, from) {
 		return false
 	}
-	if to != nil && !n.aclAllows(to, false, p) {
+	if ts != nil && !n.aclAllows(ts, false, p, to) {
 		return false
 	}
 	return true
 }
 
-func (n *Network) aclAllows(s *Subnet, egress bool, p *packet.Packet) bool {
+func (n *Network) aclAllows(s *Subnet, egress bool, p *packet.Packet, at *ENI) bool {
 	n.mu.RLock()
 	acl := s.acl
 	n.mu.RUnlock()
@@ -154,6 +164,7 @@ func (n *Network) aclAllows(s *Subnet, egress bool, p *packet.Packet) bool {
 	if rule != nil {
 		by = fmt.Sprintf("rule %d denies", rule.Number)
 	}
+	n.verdict(at, egress, false, p)
 	n.DropWithDetail(s.id, DropNetworkACL, p, fmt.Sprintf("dropped by network ACL %s of subnet %s: %s %s %s to %s", acl.id, s.name, dir, by, peer, describeDst(p)))
 	return false
 }
@@ -164,9 +175,11 @@ func (n *Network) admitIn(to *ENI, p *packet.Packet, via *ENI) bool {
 		return true
 	}
 	if why := to.admit(false, p, via); why != "" {
+		n.verdict(to, false, false, p)
 		n.DropWithDetail(to.id, DropSecurityGroup, p, why)
 		return false
 	}
+	n.verdict(to, false, true, p)
 	return true
 }
 

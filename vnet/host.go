@@ -94,6 +94,9 @@ type ENIOptions struct {
 	// SecurityGroups are the interface's groups; none means the VPC's
 	// default group, as in AWS.
 	SecurityGroups []*SecurityGroup
+	// InstanceID is the instance the interface belongs to (flow logs'
+	// instance-id).
+	InstanceID string
 	// Unfiltered interfaces meet no security group at all: AWS's
 	// requester-managed interfaces of a load balancer created without
 	// security groups.
@@ -181,6 +184,7 @@ func (h *Host) newENILocked(s *Subnet, addr netip.Prefix, o ENIOptions) *ENI {
 		id:          h.net.ids.Next("eni"),
 		name:        "eth" + strconv.Itoa(len(h.enis)),
 		description: o.Description,
+		instanceID:  o.InstanceID,
 		subnet:      s,
 		addr:        addr,
 		public:      o.PublicIP,

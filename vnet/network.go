@@ -42,6 +42,7 @@ type Network struct {
 	public   map[netip.Addr]*ENI // public IPv4 addresses mapped 1:1 by internet gateways
 	hooks    []ReturnPathHook
 	closed   bool
+	flowLogs flowLogs
 }
 
 // New returns an empty network.
@@ -166,6 +167,7 @@ func (n *Network) Close() error {
 	n.closed = true
 	hosts := n.hosts
 	n.mu.Unlock()
+	n.closeFlowLogs()
 	n.clock.Close()
 	for _, h := range hosts {
 		h.close()
