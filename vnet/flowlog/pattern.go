@@ -1,0 +1,389 @@
+package flowlog
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Pattern is a CloudWatch Logs filter pattern for space-delimited events
+// (CloudWatch Logs User Guide, "Filter pattern syntax"): either a bracketed
+// list of fields matched by position ([version, account, eni,
+// source="203.0.113.10", ...]) or plain terms (ACCEPT, "203.0.113.10",
+// -term, ?term, %regex%). Matching is case-sensitive.
+type Pattern struct {
+	src    string
+	fields []fieldCond // bracketed form
+	terms  []term      // term form
+}
+
+// PatternError is a pattern that does not parse.
+type PatternError struct {
+	Pattern string
+	Column  int
+	Msg     string
+}
+
+func (e *PatternError) Error() string {
+	return fmt.Sprintf("filter pattern: column %d: %s", e.Column, e.Msg)
+}
+
+type fieldCond struct {
+	ellipsis bool
+	name     string
+	alts     [][]cond // OR of ANDs
+}
+
+type cond struct {
+	op    string // = != < <= > >=
+	value string
+	glob  *regexp.Regexp
+	num   float64
+	isNum bool
+}
+
+type term struct {
+	kind  byte // 0 plain (AND), '-' exclude, '?' any-of
+	text  string
+	regex *regexp.Regexp
+}
+
+// ParsePattern compiles a filter pattern. An empty pattern matches every
+// event, as in CloudWatch.
+func ParsePattern(s string) (*Pattern, error) {
+	// MetricFilter API: filter patterns are at most 1024 characters.
+	if len(s) > 1024 {
+		return nil, &PatternError{s, 1025, "a filter pattern is at most 1024 characters"}
+	}
+	p := &Pattern{src: s}
+	t := strings.TrimSpace(s)
+	if strings.HasPrefix(t, "[") {
+		return p, p.parseFields(s)
+	}
+	return p, p.parseTerms(s)
+}
+
+func (p *Pattern) String() string { return p.src }
+
+func (p *Pattern) errAt(i int, format string, a ...any) error {
+	return &PatternError{p.src, i + 1, fmt.Sprintf(format, a...)}
+}
+
+func (p *Pattern) parseTerms(s string) error {
+	i := 0
+	for {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+		if i >= len(s) {
+			return nil
+		}
+		var t term
+		if s[i] == '-' || s[i] == '?' {
+			t.kind = s[i]
+			i++
+		}
+		start := i
+		switch {
+		case i < len(s) && s[i] == '"':
+			j := strings.IndexByte(s[i+1:], '"')
+			if j < 0 {
+				return p.errAt(start, "unterminated quoted term: expected a closing \"")
+			}
+			t.text = s[i+1 : i+1+j]
+			i += j + 2
+		case i < len(s) && s[i] == '%':
+			j := strings.IndexByte(s[i+1:], '%')
+			if j < 0 {
+				return p.errAt(start, "unterminated regular expression: expected a closing %%")
+			}
+			re, err := regexp.Compile(s[i+1 : i+1+j])
+			if err != nil {
+				return p.errAt(start+1, "bad regular expression: %v", err)
+			}
+			t.regex = re
+			i += j + 2
+		default:
+			j := i
+			for j < len(s) && s[j] != ' ' {
+				j++
+			}
+			if j == i {
+				return p.errAt(i, "expected a term after %q", string(s[i-1]))
+			}
+			t.text = s[i:j]
+			i = j
+		}
+		p.terms = append(p.terms, t)
+	}
+}
+
+// parseFields reads [f1, f2=v, ..., f3 > 10 && f3 < 20, f4=a || f4=b].
+func (p *Pattern) parseFields(s string) error {
+	i := strings.IndexByte(s, '[') + 1
+	skip := func() {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+	}
+	for {
+		skip()
+		if i >= len(s) {
+			return p.errAt(i, "expected a field or ']'")
+		}
+		if s[i] == ']' && len(p.fields) == 0 {
+			i++
+			break
+		}
+		var fc fieldCond
+		if strings.HasPrefix(s[i:], "...") {
+			fc.ellipsis = true
+			i += 3
+		} else {
+			name, n := readName(s[i:])
+			if n == 0 {
+				return p.errAt(i, "expected a field name or '...'")
+			}
+			fc.name = name
+			i += n
+			skip()
+			var and []cond
+			for i < len(s) && s[i] != ',' && s[i] != ']' {
+				c, n, err := p.readCond(s, i, fc.name)
+				if err != nil {
+					return err
+				}
+				and = append(and, c)
+				i = n
+				skip()
+				switch {
+				case strings.HasPrefix(s[i:], "&&"):
+					i += 2
+				case strings.HasPrefix(s[i:], "||"):
+					i += 2
+					fc.alts = append(fc.alts, and)
+					and = nil
+				default:
+					continue
+				}
+				skip()
+				// a repeated field name before the next operator is allowed
+				if nm, n := readName(s[i:]); n > 0 && nm == fc.name {
+					i += n
+					skip()
+				}
+			}
+			if len(and) > 0 {
+				fc.alts = append(fc.alts, and)
+			}
+		}
+		p.fields = append(p.fields, fc)
+		skip()
+		if i >= len(s) {
+			return p.errAt(i, "expected ',' or ']'")
+		}
+		if s[i] == ']' {
+			i++
+			break
+		}
+		if s[i] != ',' {
+			return p.errAt(i, "expected ',' or ']', got %q", string(s[i]))
+		}
+		i++
+	}
+	skip()
+	if i < len(s) {
+		return p.errAt(i, "unexpected text after ']'")
+	}
+	return nil
+}
+
+func readName(s string) (string, int) {
+	n := 0
+	for n < len(s) && (s[n] == '_' || s[n] == '$' || s[n] >= 'a' && s[n] <= 'z' || s[n] >= 'A' && s[n] <= 'Z' || n > 0 && s[n] >= '0' && s[n] <= '9' || n > 0 && s[n] == '-') {
+		n++
+	}
+	return s[:n], n
+}
+
+// readCond reads "<op> value" at s[i:].
+func (p *Pattern) readCond(s string, i int, field string) (cond, int, error) {
+	var c cond
+	for _, op := range []string{"!=", "<=", ">=", "=", "<", ">"} {
+		if strings.HasPrefix(s[i:], op) {
+			c.op = op
+			break
+		}
+	}
+	if c.op == "" {
+		return c, i, p.errAt(i, "expected =, !=, <, <=, > or >= after field %q", field)
+	}
+	i += len(c.op)
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	start := i
+	if i < len(s) && s[i] == '"' {
+		j := strings.IndexByte(s[i+1:], '"')
+		if j < 0 {
+			return c, i, p.errAt(i, "unterminated quoted value: expected a closing \"")
+		}
+		c.value = s[i+1 : i+1+j]
+		i += j + 2
+	} else {
+		for i < len(s) && !strings.ContainsRune(" ,]&|", rune(s[i])) {
+			i++
+		}
+		c.value = s[start:i]
+	}
+	if c.value == "" && (start >= len(s) || s[start] != '"') {
+		return c, i, p.errAt(start, "expected a value after %q", c.op)
+	}
+	if v, err := strconv.ParseFloat(c.value, 64); err == nil {
+		c.num, c.isNum = v, true
+	}
+	switch c.op {
+	case "<", "<=", ">", ">=":
+		if !c.isNum {
+			return c, i, p.errAt(start, "%s needs a number, got %q", c.op, c.value)
+		}
+	default:
+		if strings.Contains(c.value, "*") {
+			c.glob = regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(c.value), `\*`, ".*") + "$")
+		}
+	}
+	return c, i, nil
+}
+
+// Match reports whether the event (a log line) matches.
+func (p *Pattern) Match(event string) bool {
+	if p.fields != nil {
+		return matchFields(p.fields, splitEvent(event))
+	}
+	any, anyHit := false, false
+	for _, t := range p.terms {
+		hit := t.hits(event)
+		switch t.kind {
+		case '-':
+			if hit {
+				return false
+			}
+		case '?':
+			any = true
+			anyHit = anyHit || hit
+		default:
+			if !hit {
+				return false
+			}
+		}
+	}
+	return !any || anyHit
+}
+
+func (t term) hits(e string) bool {
+	if t.regex != nil {
+		return t.regex.MatchString(e)
+	}
+	return strings.Contains(e, t.text)
+}
+
+// splitEvent splits a space-delimited event; text in [] or "" is one field.
+func splitEvent(e string) []string {
+	var out []string
+	for i := 0; i < len(e); {
+		if e[i] == ' ' {
+			i++
+			continue
+		}
+		j := i
+		switch e[i] {
+		case '"':
+			if k := strings.IndexByte(e[i+1:], '"'); k >= 0 {
+				out = append(out, e[i+1:i+1+k])
+				i += k + 2
+				continue
+			}
+		case '[':
+			if k := strings.IndexByte(e[i+1:], ']'); k >= 0 {
+				out = append(out, e[i+1:i+1+k])
+				i += k + 2
+				continue
+			}
+		}
+		for j < len(e) && e[j] != ' ' {
+			j++
+		}
+		out = append(out, e[i:j])
+		i = j
+	}
+	return out
+}
+
+func matchFields(fs []fieldCond, vals []string) bool {
+	if len(fs) == 0 {
+		return len(vals) == 0
+	}
+	f := fs[0]
+	if f.ellipsis {
+		for k := 0; k <= len(vals); k++ {
+			if matchFields(fs[1:], vals[k:]) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(vals) == 0 || !f.test(vals[0]) {
+		return false
+	}
+	return matchFields(fs[1:], vals[1:])
+}
+
+func (f fieldCond) test(v string) bool {
+	if len(f.alts) == 0 {
+		return true
+	}
+	for _, and := range f.alts {
+		ok := true
+		for _, c := range and {
+			if !c.test(v) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (c cond) test(v string) bool {
+	n, err := strconv.ParseFloat(v, 64)
+	isNum := err == nil
+	switch c.op {
+	case "=", "!=":
+		eq := false
+		switch {
+		case c.glob != nil:
+			eq = c.glob.MatchString(v)
+		case c.isNum && isNum:
+			eq = n == c.num
+		default:
+			eq = v == c.value
+		}
+		return eq == (c.op == "=")
+	}
+	if !isNum {
+		return false
+	}
+	switch c.op {
+	case "<":
+		return n < c.num
+	case "<=":
+		return n <= c.num
+	case ">":
+		return n > c.num
+	}
+	return n >= c.num
+}

@@ -1,0 +1,99 @@
+package flowlog
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	clientSSH = "2 123456789012 eni-0aaa 203.0.113.10 10.0.128.108 40000 22 6 20 4000 1732418400 1732418460 ACCEPT OK"
+	replySSH  = "2 123456789012 eni-0aaa 10.0.128.108 203.0.113.10 22 40000 6 18 5000 1732418400 1732418460 ACCEPT OK"
+	health    = "2 123456789012 eni-0aaa 10.0.10.25 10.0.128.108 33000 22 6 5 300 1732418400 1732418460 ACCEPT OK"
+	rejected  = "2 123456789012 eni-0aaa 203.0.113.10 10.0.128.108 40001 22 6 1 60 1732418400 1732418400 REJECT OK"
+	web       = "2 123456789012 eni-0bbb 198.51.100.7 10.0.2.50 50000 8081 6 30 20000 1732418400 1732418460 ACCEPT OK"
+	nodata    = "2 123456789012 eni-0ccc - - - - - - - 1732418400 1732418460 - NODATA"
+	access    = `127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 404 2326`
+	forbidden = `127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 403 2326`
+)
+
+var events = []string{clientSSH, replySSH, health, rejected, web, nodata, access, forbidden}
+
+func TestPatterns(t *testing.T) {
+	cases := []struct {
+		pattern string
+		want    []string
+	}{
+		// The seed's pattern (SCENARIO.md, O6): exactly the client's records.
+		{`[version, account, eni, source="203.0.113.10", destination, srcport, destport="22", protocol="6", packets, bytes, windowstart, windowend, action, flowlogstatus]`, []string{clientSSH, rejected}},
+		// AWS's "rejected SSH" example.
+		{`[version, account, eni, source, destination, srcport, destport="22", protocol="6", packets, bytes, windowstart, windowend, action="REJECT", flowlogstatus]`, []string{rejected}},
+		{`[..., action="REJECT", flowlogstatus]`, []string{rejected}},
+		{`[version, account, eni, source=203.0.113.*, ...]`, []string{clientSSH, rejected}},
+		{`[version, account, eni, source, destination="10.0.2.50", srcport, destport=8080 || destport=8081, ...]`, []string{web}},
+		{`[version, account, eni, source, destination, srcport, destport, protocol, packets, bytes > 10000, ...]`, []string{web}},
+		{`[version, account, eni, source, destination, srcport, destport, protocol=6, packets, bytes, start, end, action!=ACCEPT, status]`, []string{rejected}},
+		{`[ip, user, username, timestamp, request, status_code = 4* && status_code != 403, bytes]`, []string{access}},
+		{`[..., status="NODATA"]`, []string{nodata}},
+		{`[v, a, eni, src, dst, sp, dp, proto, packets >= 18 && packets < 20, ...]`, []string{replySSH}},
+		{`[v, a, eni, ..., action=ACCEPT, s]`, []string{clientSSH, replySSH, health, web}},
+		{`[v, a, eni=eni-0b*, ...]`, []string{web}},
+		// Plain terms.
+		{`ACCEPT`, []string{clientSSH, replySSH, health, web}},
+		{`"203.0.113.10"`, []string{clientSSH, replySSH, rejected}},
+		{`ACCEPT -10.0.10.25`, []string{clientSSH, replySSH, web}},
+		{`?REJECT ?NODATA`, []string{rejected, nodata}},
+		{`%eni-0[ab]+%`, []string{clientSSH, replySSH, health, rejected, web}},
+		{``, events},
+		{`accept`, nil},
+	}
+	for _, c := range cases {
+		p, err := ParsePattern(c.pattern)
+		require.NoError(t, err, c.pattern)
+		var got []string
+		for _, e := range events {
+			if p.Match(e) {
+				got = append(got, e)
+			}
+		}
+		assert.Equal(t, c.want, got, c.pattern)
+	}
+}
+
+func TestPatternErrorsNameTheColumn(t *testing.T) {
+	for _, c := range []struct {
+		pattern string
+		col     int
+		msg     string
+	}{
+		{`[a, b=`, 7, "expected a value"},
+		{`[a, b="x]`, 7, "unterminated quoted value"},
+		{`[a b]`, 4, "expected =, !="},
+		{`[a, bytes > x]`, 13, "needs a number"},
+		{`[a, , b]`, 5, "expected a field name"},
+		{`[a, b] c`, 8, "unexpected text after ']'"},
+		{`[a, b`, 6, "expected ',' or ']'"},
+		{`"open`, 1, "unterminated quoted term"},
+		{`%[%`, 2, "bad regular expression"},
+	} {
+		_, err := ParsePattern(c.pattern)
+		var pe *PatternError
+		require.ErrorAs(t, err, &pe, c.pattern)
+		assert.Equal(t, c.col, pe.Column, c.pattern)
+		assert.Contains(t, pe.Msg, c.msg, c.pattern)
+	}
+}
+
+func FuzzPattern(f *testing.F) {
+	for _, s := range []string{`[a, b="x", ...]`, `[..., c>1 && c<3 || c=9]`, `?a -b "c d"`, `%a+%`, `[`, `[a=*]`} {
+		f.Add(s, clientSSH)
+	}
+	f.Fuzz(func(t *testing.T, pattern, event string) {
+		p, err := ParsePattern(pattern)
+		if err != nil {
+			return
+		}
+		p.Match(event)
+	})
+}
