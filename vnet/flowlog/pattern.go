@@ -38,7 +38,7 @@ type fieldCond struct {
 type cond struct {
 	op    string // = != < <= > >=
 	value string
-	glob  *regexp.Regexp
+	glob  bool // value has * wildcards
 	num   float64
 	isNum bool
 }
@@ -249,9 +249,7 @@ func (p *Pattern) readCond(s string, i int, field string) (cond, int, error) {
 			return c, i, p.errAt(start, "%s needs a number, got %q", c.op, c.value)
 		}
 	default:
-		if strings.Contains(c.value, "*") {
-			c.glob = regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(c.value), `\*`, ".*") + "$")
-		}
+		c.glob = strings.Contains(c.value, "*")
 	}
 	return c, i, nil
 }
@@ -365,8 +363,8 @@ func (c cond) test(v string) bool {
 	case "=", "!=":
 		eq := false
 		switch {
-		case c.glob != nil:
-			eq = c.glob.MatchString(v)
+		case c.glob:
+			eq = globMatch(c.value, v)
 		case c.isNum && isNum:
 			eq = n == c.num
 		default:
@@ -386,4 +384,22 @@ func (c cond) test(v string) bool {
 		return n > c.num
 	}
 	return n >= c.num
+}
+
+// globMatch matches s against pattern, where * stands for any run of bytes.
+func globMatch(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	last := parts[len(parts)-1]
+	for _, mid := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, mid)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(mid):]
+	}
+	return len(parts) == 1 && s == "" || len(parts) > 1 && strings.HasSuffix(s, last) && len(s) >= len(last)
 }
