@@ -372,3 +372,44 @@ func TestCLITcpdump(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, files, 1)
 }
+
+func TestCLIFlowlogs(t *testing.T) {
+	cfg := t.TempDir()
+	out, errs, code := vlab(t, cfg, "flowlogs", "--filter", `[version, account, eni, source="203.0.113.10", destination, srcport, destport="22", protocol="6", packets, bytes, windowstart, windowend, action, flowlogstatus]`)
+	require.Equal(t, 0, code, errs)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2, "the client's records at the node's and the instance's ENI")
+	for _, ln := range lines {
+		assert.Regexp(t, `^2 123456789012 eni-0[0-9a-f]{16} 203\.0\.113\.10 10\.0\.128\.108 \d+ 22 6 \d+ \d+ \d+ \d+ ACCEPT OK$`, ln)
+	}
+
+	out, _, code = vlab(t, cfg, "flowlogs", "--no-sg-client-rule", "--host", "ec2", "--filter", `[..., action="REJECT", flowlogstatus]`)
+	require.Equal(t, 0, code)
+	assert.Regexp(t, `^2 123456789012 eni-0[0-9a-f]{16} 203\.0\.113\.10 10\.0\.128\.108 \d+ 22 6 \d+ \d+ \d+ \d+ REJECT OK\n$`, out)
+
+	out, _, code = vlab(t, cfg, "flowlogs", "--host", "ec2", "--output", "json", "--filter", "ACCEPT")
+	require.Equal(t, 0, code)
+	var doc struct {
+		Events []struct {
+			LogStreamName string
+			Timestamp     int64
+			Message       string
+		} `json:"events"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	require.NotEmpty(t, doc.Events)
+	assert.Regexp(t, `^eni-0`, doc.Events[0].LogStreamName)
+	assert.Contains(t, doc.Events[0].Message, " ACCEPT OK")
+
+	_, errs, code = vlab(t, cfg, "flowlogs", "--filter", "[a, b=")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "column 7: expected a value")
+
+	file := filepath.Join(t.TempDir(), "flow.log")
+	_, errs, code = vlab(t, cfg, "ssh", "--flow-logs", file, "--", "true")
+	require.Equal(t, 0, code, errs)
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(b), "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"), string(b))
+	assert.Contains(t, string(b), " 203.0.113.10 10.0.128.108 ")
+}

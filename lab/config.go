@@ -7,6 +7,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/vlab-sim/vlab/nlb"
+	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
 
 // Config describes a lab. Default returns the reference scenario; a zero
@@ -59,6 +60,11 @@ type Config struct {
 	// <host>-<eni-id>.pcap, written as packets cross it and closed with the
 	// lab.
 	PcapDir string
+
+	// FlowLogs, when set, starts a flow log on every VPC interface as the
+	// lab is built (before the first health checks), read with
+	// Lab.FlowLog.
+	FlowLogs *flowlog.Config
 }
 
 // Region and addresses of the reference scenario (SCENARIO.md).

@@ -18,6 +18,7 @@ import (
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/target"
 	"github.com/vlab-sim/vlab/vnet"
+	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
 
 // Lab is a running lab.
@@ -43,6 +44,8 @@ type Lab struct {
 	Target  *target.Instance
 	// Mirror is the internet server (192.0.2.80, HTTP on 80).
 	Mirror *vnet.Host
+	// FlowLog is the flow log of Config.FlowLogs, if any.
+	FlowLog *flowlog.Log
 
 	closeOnce sync.Once
 	closers   []func()
@@ -84,6 +87,11 @@ func New(c Config) (l *Lab, err error) {
 	}
 	if c.PcapDir != "" {
 		if err := l.writePcaps(c.PcapDir); err != nil {
+			return nil, err
+		}
+	}
+	if c.FlowLogs != nil {
+		if l.FlowLog, err = l.Net.EnableFlowLogs(*c.FlowLogs, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -322,6 +330,25 @@ func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
 	return l.Client.Host().Dial(ctx, l.Endpoint())
 }
 
+// WaitClosed waits, up to d of real time, until the client's connections
+// have finished closing (none left but in TIME-WAIT), so that their last
+// packets are counted before a test or command moves lab time on.
+func (l *Lab) WaitClosed(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		busy := false
+		for _, s := range l.Client.Host().Sockets() {
+			if s.State != "TIME-WAIT" && s.State != "LISTEN" {
+				busy = true
+			}
+		}
+		if !busy {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // Host returns the host named name: client, nlb-1a, mirror, an instance's
 // hostname, or ec2 for the first instance.
 func (l *Lab) Host(name string) (*vnet.Host, error) {
@@ -337,6 +364,10 @@ func (l *Lab) Host(name string) (*vnet.Host, error) {
 	}
 	return nil, fmt.Errorf("host %q: no such host (the lab has %v and ec2)", name, names)
 }
+
+// AtClose runs f when the lab closes, after everything else (a file the lab
+// writes to, say).
+func (l *Lab) AtClose(f func()) { l.closers = append([]func(){f}, l.closers...) }
 
 // Close stops every server, stack and goroutine of the lab.
 func (l *Lab) Close() error {

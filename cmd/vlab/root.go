@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
 
 // labFlags are the flags of every command that builds a lab.
@@ -19,6 +20,7 @@ type labFlags struct {
 	noSGClientRule bool
 	nlbSG          bool
 	pcap           string
+	flowLogs       string
 }
 
 func (f *labFlags) register(cmd *cobra.Command) {
@@ -30,6 +32,7 @@ func (f *labFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.noSGNLBRule, "no-sg-nlb-rule", false, "leave out the instances' security-group rule for the NLB nodes' private addresses (health checks fail)")
 	fl.BoolVar(&f.noSGClientRule, "no-sg-client-rule", false, "leave out the instances' security-group rule for the client's address (sessions cannot open)")
 	fl.BoolVar(&f.nlbSG, "nlb-security-group", false, "give the NLB a security group and let the instances' rule reference it instead of addresses")
+	fl.StringVar(&f.flowLogs, "flow-logs", "", "write every VPC interface's flow-log records to FILE (a header line of field names, then a line a record, as windows close and when the lab closes)")
 	fl.StringVar(&f.pcap, "pcap", "", "write every interface's packets to DIR/<host>-<eni-id>.pcap (tcpdump -r, tshark -r and Wireshark read them)")
 }
 
@@ -70,6 +73,26 @@ func (f *labFlags) build() (*lab.Lab, error) {
 	if err != nil {
 		return nil, err
 	}
+	return f.buildFrom(c)
+}
+
+// buildFrom builds the lab of c, with --flow-logs FILE when given; the
+// file is closed with the lab.
+func (f *labFlags) buildFrom(c lab.Config) (*lab.Lab, error) {
+	if f.flowLogs != "" && c.FlowLogs == nil {
+		file, err := openFlowLogFile(f.flowLogs)
+		if err != nil {
+			return nil, err
+		}
+		c.FlowLogs = &flowlog.Config{File: file}
+		l, err := lab.New(c)
+		if err != nil {
+			file.Close()
+			return nil, err
+		}
+		l.AtClose(func() { file.Close() })
+		return l, nil
+	}
 	return lab.New(c)
 }
 
@@ -94,12 +117,13 @@ the loopback ports you ask for with 'vlab up --listen'.`,
   vlab health                       the target group's targets and their health
   vlab health --no-sg-nlb-rule      without the rule for the NLB's address: unhealthy
   vlab describe --drops             the lab's resources, and what the seed session dropped
-  vlab tcpdump -n port 22           the instance's capture of an SSH session through the NLB`,
+  vlab tcpdump -n port 22           the instance's capture of an SSH session through the NLB
+  vlab flowlogs --host ec2          the instance's VPC Flow Logs records of that session`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newSSH(), newUp(), newHealth(), newDescribe(), newTcpdump())
+	root.AddCommand(newSSH(), newUp(), newHealth(), newDescribe(), newTcpdump(), newFlowlogs())
 	// Unknown commands and bad arguments are usage errors.
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })

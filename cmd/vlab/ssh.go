@@ -57,7 +57,7 @@ grep, wc for pipes; 'help' lists them.`,
 			}
 			// Lab time follows the wall clock (captures show real intervals).
 			c.ManualClock, c.TimeScale = false, timeScale
-			return runSSH(c, strings.Join(args, " "), timeout)
+			return runSSH(&lf, c, strings.Join(args, " "), timeout)
 		},
 	}
 	lf.register(cmd)
@@ -66,8 +66,8 @@ grep, wc for pipes; 'help' lists them.`,
 	return cmd
 }
 
-func runSSH(c lab.Config, command string, timeout time.Duration) error {
-	l, err := lab.New(c)
+func runSSH(lf *labFlags, c lab.Config, command string, timeout time.Duration) error {
+	l, err := lf.buildFrom(c)
 	if err != nil {
 		return err
 	}

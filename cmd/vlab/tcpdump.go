@@ -67,7 +67,7 @@ rewrite.`,
 				return err
 			}
 			c.ManualClock = false
-			return runTcpdump(c, host, traffic, cfg, timeout)
+			return runTcpdump(&lf, c, host, traffic, cfg, timeout)
 		},
 	}
 	lf.register(cmd)
@@ -109,8 +109,8 @@ func splitOwnFlags(cmd *cobra.Command, args []string) (own, rest []string, err e
 	return own, nil, nil
 }
 
-func runTcpdump(c lab.Config, host, traffic string, cfg capture.Config, timeout time.Duration) error {
-	l, err := lab.New(c)
+func runTcpdump(lf *labFlags, c lab.Config, host, traffic string, cfg capture.Config, timeout time.Duration) error {
+	l, err := lf.buildFrom(c)
 	if err != nil {
 		return err
 	}

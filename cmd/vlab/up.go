@@ -89,7 +89,7 @@ func runUp(lf *labFlags, listen, authorizedKey string, timeScale float64) error 
 	if err != nil {
 		return err
 	}
-	l, err := lab.New(c)
+	l, err := lf.buildFrom(c)
 	if err != nil {
 		ln.Close()
 		return err
