@@ -61,6 +61,11 @@ type Config struct {
 	// lab.
 	PcapDir string
 
+	// NATGateway adds the NAT gateway of SCENARIO.md (natgw: 10.0.0.50 in
+	// the 1a public subnet, public 198.51.100.30) and the private route
+	// table's 0.0.0.0/0 route to it, so instances can reach the internet.
+	NATGateway bool
+
 	// FlowLogs, when set, starts a flow log on every VPC interface as the
 	// lab is built (before the first health checks), read with
 	// Lab.FlowLog.
@@ -74,6 +79,8 @@ const (
 )
 
 var (
+	natPrivate = netip.MustParseAddr("10.0.0.50")
+	natPublic  = netip.MustParseAddr("198.51.100.30")
 	vpcCIDR    = netip.MustParsePrefix("10.0.0.0/16")
 	clientAddr = netip.MustParsePrefix("203.0.113.10/24")
 	mirrorAddr = netip.MustParsePrefix("192.0.2.80/24")

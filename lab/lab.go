@@ -44,6 +44,8 @@ type Lab struct {
 	Target  *target.Instance
 	// Mirror is the internet server (192.0.2.80, HTTP on 80).
 	Mirror *vnet.Host
+	// NATGateway is the NAT gateway of Config.NATGateway, if any.
+	NATGateway *vnet.NATGateway
 	// FlowLog is the flow log of Config.FlowLogs, if any.
 	FlowLog *flowlog.Log
 
@@ -177,6 +179,15 @@ func (l *Lab) buildVPC() error {
 			return err
 		}
 		if err := priv.Associate(l.PrivateRouteTable); err != nil {
+			return err
+		}
+	}
+	if l.Config.NATGateway {
+		var err error
+		if l.NATGateway, err = l.VPC.AddNATGateway("natgw", l.VPC.Subnet("vlab-public-1a"), natPrivate, natPublic); err != nil {
+			return err
+		}
+		if err := l.PrivateRouteTable.AddRoute(netip.MustParsePrefix("0.0.0.0/0"), l.NATGateway); err != nil {
 			return err
 		}
 	}

@@ -184,6 +184,7 @@ func (s *session) run(exec bool, command string) {
 	s.mu.Lock()
 	sh := shell.New(system{s.in}, s.env)
 	sh.Register("tcpdump", s.in.tcpdump)
+	sh.Register("curl", s.in.curl)
 	pty := s.pty
 	s.mu.Unlock()
 	var status int

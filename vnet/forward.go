@@ -89,6 +89,12 @@ func (n *Network) egress(from *ENI, p *packet.Packet, via *ENI) {
 		}
 		p.SetSrcAddr(owner.public)
 		n.internetDeliver(p)
+	case *NATGateway:
+		n.mu.RUnlock()
+		if !n.crossACL(from, t.eni, p) {
+			return
+		}
+		n.arrive(t.eni, p, nil)
 	default:
 		n.mu.RUnlock()
 		n.Drop(rt.id, DropNoRoute, p)

@@ -61,6 +61,9 @@ func (t *RouteTable) AddRoute(dst netip.Prefix, target RouteTarget) error {
 	if g, ok := target.(*InternetGateway); ok && g.vpc != t.vpc {
 		return fmt.Errorf("route table %s: route %s: internet gateway %s is attached to another VPC", t.name, dst, g.id)
 	}
+	if g, ok := target.(*NATGateway); ok && g.vpc != t.vpc {
+		return fmt.Errorf("route table %s: route %s: NAT gateway %s is in another VPC", t.name, dst, g.id)
+	}
 	t.vpc.net.mu.Lock()
 	defer t.vpc.net.mu.Unlock()
 	for _, r := range t.routes {

@@ -21,6 +21,7 @@ type labFlags struct {
 	nlbSG          bool
 	pcap           string
 	flowLogs       string
+	natGateway     bool
 }
 
 func (f *labFlags) register(cmd *cobra.Command) {
@@ -32,6 +33,7 @@ func (f *labFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.noSGNLBRule, "no-sg-nlb-rule", false, "leave out the instances' security-group rule for the NLB nodes' private addresses (health checks fail)")
 	fl.BoolVar(&f.noSGClientRule, "no-sg-client-rule", false, "leave out the instances' security-group rule for the client's address (sessions cannot open)")
 	fl.BoolVar(&f.nlbSG, "nlb-security-group", false, "give the NLB a security group and let the instances' rule reference it instead of addresses")
+	fl.BoolVar(&f.natGateway, "nat-gateway", false, "add a NAT gateway (10.0.0.50, public 198.51.100.30) and a 0.0.0.0/0 route to it in the private route table, so the instance reaches the internet")
 	fl.StringVar(&f.flowLogs, "flow-logs", "", "write every VPC interface's flow-log records to FILE (a header line of field names, then a line a record, as windows close and when the lab closes)")
 	fl.StringVar(&f.pcap, "pcap", "", "write every interface's packets to DIR/<host>-<eni-id>.pcap (tcpdump -r, tshark -r and Wireshark read them)")
 }
@@ -45,6 +47,7 @@ func (f *labFlags) config() (lab.Config, error) {
 	c.Targets = f.targets
 	c.NoSGNLBRule, c.NoSGClientRule, c.NLBSecurityGroup = f.noSGNLBRule, f.noSGClientRule, f.nlbSG
 	c.PcapDir = f.pcap
+	c.NATGateway = f.natGateway
 	// One-shot commands keep lab time frozen once the lab is built; the
 	// long-running ones set it running.
 	c.ManualClock = true
