@@ -4,6 +4,7 @@ go 1.26.3
 
 require (
 	github.com/creack/pty v1.1.24
+	github.com/pires/go-proxyproto v0.15.0
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0

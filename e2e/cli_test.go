@@ -413,3 +413,19 @@ func TestCLIFlowlogs(t *testing.T) {
 	assert.True(t, strings.HasPrefix(string(b), "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"), string(b))
 	assert.Contains(t, string(b), " 203.0.113.10 10.0.128.108 ")
 }
+
+func TestCLITargetsAndNAT(t *testing.T) {
+	cfg := t.TempDir()
+	out, errs, code := vlab(t, cfg, "ssh", "--target-type", "ip", "--", "echo $SSH_CLIENT")
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `^10\.0\.10\.25 \d+ 22\n$`, out)
+	out, errs, code = vlab(t, cfg, "ssh", "--target-type", "ip", "--proxy-protocol", "--", "echo $SSH_CLIENT")
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `^203\.0\.113\.10 \d+ 22\n$`, out)
+	out, errs, code = vlab(t, cfg, "ssh", "--nat-gateway", "--", "curl -s http://192.0.2.80/")
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `^mirror: hello 198\.51\.100\.30:\d+\n$`, out)
+	_, errs, code = vlab(t, cfg, "ssh", "--preserve-client-ip", "maybe", "--", "true")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "--preserve-client-ip")
+}

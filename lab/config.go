@@ -61,6 +61,18 @@ type Config struct {
 	// lab.
 	PcapDir string
 
+	// TargetType is instance (the default) or ip: ip targets are
+	// registered by address and, with TCP, do not preserve the client's
+	// address unless PreserveClientIP says so.
+	TargetType string
+	// PreserveClientIP overrides the target group's
+	// preserve_client_ip.enabled (AWS's default: on for instance, off for
+	// ip targets).
+	PreserveClientIP *bool
+	// ProxyProtocol turns on proxy_protocol_v2.enabled, and the instances'
+	// SSH servers unwrap the header.
+	ProxyProtocol bool
+
 	// NATGateway adds the NAT gateway of SCENARIO.md (natgw: 10.0.0.50 in
 	// the 1a public subnet, public 198.51.100.30) and the private route
 	// table's 0.0.0.0/0 route to it, so instances can reach the internet.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -244,13 +245,23 @@ func (l *Lab) buildNLB() error {
 	if l.NLB, err = nlb.New(l.Net, nlb.Config{Name: "vlab-nlb", Subnets: maps, SecurityGroups: nlbGroups}); err != nil {
 		return err
 	}
+	attrs := map[string]string{}
+	if c.PreserveClientIP != nil {
+		attrs[nlb.AttrPreserveClientIP] = strconv.FormatBool(*c.PreserveClientIP)
+	}
+	if c.ProxyProtocol {
+		attrs[nlb.AttrProxyProtocolV2] = "true"
+	}
+	for k, v := range c.TargetGroupAttributes {
+		attrs[k] = v
+	}
 	if l.TargetGroup, err = nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{
-		Name: "ssh-targets", Port: c.TargetPort, VPC: l.VPC,
-		HealthCheck: c.HealthCheck, Attributes: c.TargetGroupAttributes,
+		Name: "ssh-targets", Port: c.TargetPort, VPC: l.VPC, TargetType: c.TargetType,
+		HealthCheck: c.HealthCheck, Attributes: attrs,
 	}); err != nil {
 		return err
 	}
-	l.closers = append(l.closers, l.TargetGroup.Close)
+	l.closers = append(l.closers, l.TargetGroup.Close, func() { l.NLB.Close() })
 	if err := l.buildTargetGroup(); err != nil {
 		return err
 	}
@@ -273,13 +284,14 @@ func (l *Lab) buildNLB() error {
 			AuthorizedKeys: keys,
 			SSHPort:        int(c.TargetPort),
 			SecurityGroups: []*vnet.SecurityGroup{l.TargetSecurityGroup},
+			ProxyProtocol:  c.ProxyProtocol,
 		})
 		if err != nil {
 			return err
 		}
 		l.closers = append(l.closers, func() { in.Close() })
 		l.Targets = append(l.Targets, in)
-		if err := l.TargetGroup.Register(nlb.Target{ID: in.ID(), ENI: in.ENI()}); err != nil {
+		if err := l.TargetGroup.Register(nlb.Target{ID: in.ID(), ENI: in.ENI(), IP: in.Addr()}); err != nil {
 			return err
 		}
 	}

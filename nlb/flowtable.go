@@ -101,6 +101,9 @@ func (t *flowTable) insert(f *flow) *flow {
 
 func (t *flowTable) remove(f *flow) {
 	fk, bk := t.frontKey(f), t.backKey(f)
+	if f.Source != f.Client && f.node != nil {
+		f.node.snat.release(f.Backend, f.Source.Port())
+	}
 	t.mu.Lock()
 	if t.front[fk] == f {
 		delete(t.front, fk)

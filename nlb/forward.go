@@ -2,6 +2,7 @@ package nlb
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/vlab-sim/vlab/vnet"
 	"github.com/vlab-sim/vlab/vnet/packet"
@@ -38,6 +39,11 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 		lb.net.Drop(nd.eni.ID(), vnet.DropNoListener, p)
 		return true
 	}
+	// A target group that speaks Proxy Protocol v2 has its connections
+	// terminated by the node's own stack (see proxyv2.go).
+	if l.TargetGroup.proxyV2.Load() {
+		return false
+	}
 	// Only a SYN opens a flow.
 	if p.TCPFlags()&(tcpSYN|tcpACK) != tcpSYN {
 		lb.net.Drop(nd.eni.ID(), DropNoFlow, p)
@@ -48,13 +54,25 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 		lb.net.DropWithDetail(nd.eni.ID(), vnet.DropNoTarget, p, fmt.Sprintf("target group %s has no target to send a new flow to", l.TargetGroup.Name()))
 		return true
 	}
+	// With client IP preservation the target sees the client; without it,
+	// the node's private address and a port the node allocates.
+	source := f.Src
+	if !l.TargetGroup.preserve.Load() {
+		port, ok := nd.snat.allocate(t.addr)
+		if !ok {
+			lb.portErrors.Add(1)
+			lb.net.DropWithDetail(nd.eni.ID(), vnet.DropNoTarget, p, fmt.Sprintf("no source port left toward %s (PortAllocationErrorCount)", t.addr))
+			return true
+		}
+		source = netip.AddrPortFrom(nd.PrivateAddr(), port)
+	}
 	fl := lb.flows.insert(&flow{
 		Flow: Flow{
 			Proto:    f.Proto,
 			Client:   f.Src,
 			Frontend: f.Dst,
 			Backend:  t.addr,
-			Source:   f.Src, // client IP preservation: the target sees the client
+			Source:   source,
 			Node:     nd.host.Name(),
 			TargetID: t.ID,
 		},
@@ -64,6 +82,10 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 	})
 	nd.forward(fl, p, true)
 	return true
+}
+
+func flowOf(src, dst netip.AddrPort) packet.Flow {
+	return packet.Flow{Proto: packet.TCP, Src: src, Dst: dst}
 }
 
 // ownPort reports whether f is a late packet of one of the node's own

@@ -265,6 +265,13 @@ func (c *checker) probe(ctx context.Context, nd *Node, addr netip.AddrPort, hc H
 		return "Target.FailedHealthChecks"
 	}
 	defer conn.Close()
+	if c.tg.proxyV2.Load() {
+		// Health checks carry the LOCAL form of the header, so a target
+		// that parses PPv2 stays healthy.
+		if _, err := conn.Write(ppv2Local()); err != nil {
+			return "Target.FailedHealthChecks"
+		}
+	}
 	if hc.Protocol == "TCP" {
 		return "" // a completed handshake is a pass; AWS then closes
 	}

@@ -1,6 +1,7 @@
 package nlb
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -33,13 +34,18 @@ type Config struct {
 
 // LoadBalancer is a Network Load Balancer.
 type LoadBalancer struct {
-	net    *vnet.Network
-	name   string
-	id     string
-	cfg    Config
-	nodes  []*Node
-	flows  *flowTable
-	resets atomic.Uint64
+	net        *vnet.Network
+	name       string
+	id         string
+	cfg        Config
+	nodes      []*Node
+	flows      *flowTable
+	resets     atomic.Uint64
+	portErrors atomic.Uint64
+
+	ctx     context.Context
+	cancel  context.CancelFunc
+	proxies []*proxyListener // guarded by mu
 
 	mu        sync.RWMutex
 	listeners map[uint16]*Listener
@@ -78,6 +84,7 @@ func New(n *vnet.Network, c Config) (*LoadBalancer, error) {
 		}
 	}
 	lb := &LoadBalancer{net: n, name: c.Name, id: n.IDs().Hex("loadbalancer", 16), cfg: c, flows: newFlowTable(n.Clock()), listeners: map[uint16]*Listener{}}
+	lb.ctx, lb.cancel = context.WithCancel(context.Background())
 	for _, m := range c.Subnets {
 		nd, err := newNode(lb, m)
 		if err != nil {
@@ -154,6 +161,13 @@ func (lb *LoadBalancer) AddListener(c ListenerConfig) (*Listener, error) {
 		return nil, fmt.Errorf("load balancer %s: a listener on port %d already exists", lb.name, c.Port)
 	}
 	l := &Listener{Protocol: c.Protocol, Port: c.Port, TargetGroup: c.TargetGroup}
+	// Each node's own stack also listens on the port, for the connections
+	// it terminates when the target group speaks Proxy Protocol v2.
+	for _, nd := range lb.nodes {
+		if err := nd.serveProxy(lb.ctx, l); err != nil {
+			return nil, fmt.Errorf("load balancer %s: listener %d: %w", lb.name, c.Port, err)
+		}
+	}
 	lb.listeners[c.Port] = l
 	c.TargetGroup.attach(lb, c.Port)
 	return l, nil
@@ -185,9 +199,27 @@ func (lb *LoadBalancer) Flows() []Flow { return lb.flows.list() }
 // TCP_ELB_Reset_Count).
 func (lb *LoadBalancer) Resets() uint64 { return lb.resets.Load() }
 
+// PortAllocationErrors returns how many new flows found no source port
+// (AWS's PortAllocationErrorCount): without client IP preservation a node
+// has about 64,000 ports per target address and port.
+func (lb *LoadBalancer) PortAllocationErrors() uint64 { return lb.portErrors.Load() }
+
 // SecurityGroups returns the groups the load balancer was created with.
 func (lb *LoadBalancer) SecurityGroups() []*vnet.SecurityGroup {
 	return append([]*vnet.SecurityGroup(nil), lb.cfg.SecurityGroups...)
+}
+
+// Close stops the connections the nodes terminate (Proxy Protocol v2).
+func (lb *LoadBalancer) Close() error {
+	lb.cancel()
+	lb.mu.Lock()
+	ps := lb.proxies
+	lb.proxies = nil
+	lb.mu.Unlock()
+	for _, p := range ps {
+		p.close()
+	}
+	return nil
 }
 
 // FlowCount returns the number of live flows.

@@ -18,6 +18,7 @@ type Node struct {
 	eni    *vnet.ENI
 	zone   string
 	public netip.Addr
+	snat   snatPorts
 }
 
 // nodeName is the node's host name: nlb-1a for ap-northeast-1a.

@@ -36,6 +36,7 @@ const (
 	AttrDeregistrationDelay     = "deregistration_delay.timeout_seconds"
 	AttrUnhealthyTermination    = "target_health_state.unhealthy.connection_termination.enabled"
 	AttrPreserveClientIP        = "preserve_client_ip.enabled"
+	AttrProxyProtocolV2         = "proxy_protocol_v2.enabled"
 	defaultDeregistrationDelay  = "300"
 	defaultUnhealthyTermination = "true"
 )
@@ -58,19 +59,31 @@ type TargetGroup struct {
 	watchers  []func(HealthChange)
 	closed    bool
 	terminate atomic.Bool // AttrUnhealthyTermination
+	preserve  atomic.Bool // AttrPreserveClientIP
+	proxyV2   atomic.Bool // AttrProxyProtocolV2
 	healthy   atomic.Int32
 }
 
 // Target is a registered target.
 type Target struct {
-	// ID is the instance id (i-…) of an instance target.
+	// ID is the instance id (i-…) of an instance target, the address of an
+	// ip target.
 	ID string
 	// ENI is the interface traffic goes to: for an instance target, its
 	// primary ENI's primary private address (ELB User Guide, "Register
-	// targets").
+	// targets"). Not used for ip targets.
 	ENI *vnet.ENI
+	// IP is an ip target's address.
+	IP netip.Addr
 	// Port overrides the target group's port when not zero.
 	Port uint16
+}
+
+// privateRanges are where ip targets may be outside the VPC (ELB User
+// Guide, "Target groups for your Network Load Balancers").
+var privateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("100.64.0.0/10"),
 }
 
 // NewTargetGroup creates an empty target group.
@@ -90,8 +103,8 @@ func NewTargetGroup(n *vnet.Network, c TargetGroupConfig) (*TargetGroup, error) 
 	if c.TargetType == "" {
 		c.TargetType = TargetTypeInstance
 	}
-	if c.TargetType != TargetTypeInstance {
-		return nil, fmt.Errorf("target group %s: TargetType %q: only instance targets are in scope so far", c.Name, c.TargetType)
+	if c.TargetType != TargetTypeInstance && c.TargetType != TargetTypeIP {
+		return nil, fmt.Errorf("target group %s: TargetType %q: instance and ip are in scope (alb and lambda are not)", c.Name, c.TargetType)
 	}
 	if c.VPC == nil {
 		return nil, fmt.Errorf("target group %s: VpcId is required", c.Name)
@@ -101,12 +114,17 @@ func NewTargetGroup(n *vnet.Network, c TargetGroupConfig) (*TargetGroup, error) 
 	}
 	h := fnv.New64a()
 	h.Write([]byte(c.Name))
+	// Client IP preservation: on by default for instance targets, off for
+	// ip targets with TCP (ELB User Guide, "Target group attributes").
+	cip := c.TargetType == TargetTypeInstance
 	tg := &TargetGroup{net: n, id: n.IDs().Hex("targetgroup", 16), cfg: c, seed: h.Sum64(), attrs: map[string]string{
 		AttrDeregistrationDelay:  defaultDeregistrationDelay,
 		AttrUnhealthyTermination: defaultUnhealthyTermination,
-		AttrPreserveClientIP:     "true",
+		AttrPreserveClientIP:     strconv.FormatBool(cip),
+		AttrProxyProtocolV2:      "false",
 	}}
 	tg.terminate.Store(true)
+	tg.preserve.Store(cip)
 	for k, v := range c.Attributes {
 		if err := tg.SetAttribute(k, v); err != nil {
 			return nil, err
@@ -171,10 +189,17 @@ func (tg *TargetGroup) SetAttribute(key, value string) error {
 		}
 		tg.terminate.Store(b)
 		value = strconv.FormatBool(b)
-	case AttrPreserveClientIP:
-		if value != "true" {
-			return fmt.Errorf("target group %s: %s %q: only true (the default for instance targets) is in scope so far", tg.cfg.Name, key, value)
+	case AttrPreserveClientIP, AttrProxyProtocolV2:
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("target group %s: %s %q: must be true or false", tg.cfg.Name, key, value)
 		}
+		if key == AttrPreserveClientIP {
+			tg.preserve.Store(b)
+		} else {
+			tg.proxyV2.Store(b)
+		}
+		value = strconv.FormatBool(b)
 	default:
 		return fmt.Errorf("target group %s: attribute %q is not supported by the lab", tg.cfg.Name, key)
 	}
@@ -230,17 +255,34 @@ func (tg *TargetGroup) checkAddr(m *member, hc HealthCheck) netip.AddrPort {
 // Register adds a target. The same instance may be registered again on
 // another port. It starts in state initial.
 func (tg *TargetGroup) Register(t Target) error {
-	if t.ENI == nil {
-		return fmt.Errorf("target group %s: target %s has no network interface", tg.cfg.Name, t.ID)
-	}
-	if s := t.ENI.Subnet(); s == nil || s.VPC() != tg.cfg.VPC {
-		return fmt.Errorf("target group %s: target %s (%s) is not in the target group's VPC %s", tg.cfg.Name, t.ID, t.ENI.PrivateAddr(), tg.cfg.VPC.ID())
+	var ip netip.Addr
+	if tg.cfg.TargetType == TargetTypeIP {
+		ip = t.IP
+		if !ip.IsValid() || !ip.Is4() {
+			return fmt.Errorf("target group %s: an ip target needs an IPv4 address", tg.cfg.Name)
+		}
+		ok := tg.cfg.VPC.CIDR().Contains(ip)
+		for _, r := range privateRanges {
+			ok = ok || r.Contains(ip)
+		}
+		if !ok {
+			return fmt.Errorf("target group %s: target %s: an ip target must be in the VPC (%s) or in 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10; public addresses are refused", tg.cfg.Name, ip, tg.cfg.VPC.CIDR())
+		}
+		t.ID, t.ENI = ip.String(), nil
+	} else {
+		if t.ENI == nil {
+			return fmt.Errorf("target group %s: target %s has no network interface", tg.cfg.Name, t.ID)
+		}
+		if s := t.ENI.Subnet(); s == nil || s.VPC() != tg.cfg.VPC {
+			return fmt.Errorf("target group %s: target %s (%s) is not in the target group's VPC %s", tg.cfg.Name, t.ID, t.ENI.PrivateAddr(), tg.cfg.VPC.ID())
+		}
+		ip = t.ENI.PrivateAddr()
 	}
 	port := t.Port
 	if port == 0 {
 		port = tg.cfg.Port
 	}
-	addr := netip.AddrPortFrom(t.ENI.PrivateAddr(), port)
+	addr := netip.AddrPortFrom(ip, port)
 	tg.mu.Lock()
 	for _, o := range tg.members {
 		if o.addr == addr {

@@ -164,7 +164,7 @@ func (tg *TargetGroup) Health() []TargetHealth {
 	inUse := len(tg.lbs) > 0
 	out := make([]TargetHealth, 0, len(tg.members))
 	for _, m := range tg.members {
-		th := TargetHealth{Target: m.Target, AvailabilityZone: m.ENI.Subnet().Zone(), State: m.state(), Reason: *m.reason.Load()}
+		th := TargetHealth{Target: m.Target, AvailabilityZone: tg.zoneOf(m.addr.Addr()), State: m.state(), Reason: *m.reason.Load()}
 		th.HealthCheckPort = tg.cfg.HealthCheck.Port
 		if th.HealthCheckPort == "traffic-port" {
 			th.HealthCheckPort = strconv.Itoa(int(m.addr.Port()))
@@ -176,6 +176,17 @@ func (tg *TargetGroup) Health() []TargetHealth {
 		out = append(out, th)
 	}
 	return out
+}
+
+// zoneOf is a target's zone: its subnet's, or "all" for an address
+// outside the VPC's subnets, as AWS shows it.
+func (tg *TargetGroup) zoneOf(a netip.Addr) string {
+	for _, s := range tg.cfg.VPC.Subnets() {
+		if s.CIDR().Contains(a) {
+			return s.Zone()
+		}
+	}
+	return "all"
 }
 
 func timeSeconds(n int) time.Duration { return time.Duration(n) * time.Second }

@@ -7,7 +7,9 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
+	proxyproto "github.com/pires/go-proxyproto"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/vlab-sim/vlab/target/shell"
@@ -36,6 +38,10 @@ type Config struct {
 	SSHPort int
 	// SecurityGroups of the primary ENI (none: the VPC's default group).
 	SecurityGroups []*vnet.SecurityGroup
+	// ProxyProtocol makes the SSH server unwrap a Proxy Protocol v2 header
+	// at the start of each connection: the connection's remote address
+	// becomes the header's source (the client behind the NLB).
+	ProxyProtocol bool
 }
 
 // Instance is a simulated EC2 instance.
@@ -104,6 +110,9 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 		if err != nil {
 			return nil, fmt.Errorf("instance %s: ssh listen: %w", c.Hostname, err)
 		}
+		if c.ProxyProtocol {
+			ln = ProxyProtocolListener(ln)
+		}
 		in.ssh = newSSHServer(in, ln)
 	}
 	return in, nil
@@ -148,6 +157,38 @@ func (in *Instance) authorized(key ssh.PublicKey) bool {
 func (in *Instance) Listen(network, address string) (net.Listener, error) {
 	return in.host.Listen(network, address)
 }
+
+// ProxyProtocolListener wraps ln so that each accepted connection's
+// Proxy Protocol header (v1 or v2, as an NLB sends it) is read and its
+// source becomes the connection's RemoteAddr; the local address stays the
+// server's own. LOCAL headers (health checks) leave the addresses as they
+// are.
+func ProxyProtocolListener(ln net.Listener) net.Listener {
+	return ppListener{&proxyproto.Listener{Listener: ln, ReadHeaderTimeout: 10 * time.Second}}
+}
+
+type ppListener struct{ net.Listener }
+
+func (l ppListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if pc, ok := c.(*proxyproto.Conn); ok {
+		return ppConn{pc, pc.Raw().LocalAddr()}, nil
+	}
+	return c, nil
+}
+
+// ppConn keeps the server's own local address: go-proxyproto reports the
+// header's destination (the NLB node's), but sshd's $SSH_CLIENT names the
+// port the server listens on.
+type ppConn struct {
+	*proxyproto.Conn
+	local net.Addr
+}
+
+func (c ppConn) LocalAddr() net.Addr { return c.local }
 
 // ServeSSH serves one SSH connection that arrived by other means than the
 // instance's own listener (an in-memory pipe, say) and returns when it ends.

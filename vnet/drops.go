@@ -34,6 +34,9 @@ const (
 	DropSecurityGroup DropReason = "security-group"
 	// DropNetworkACL: the subnet's network ACL denies the packet.
 	DropNetworkACL DropReason = "network-acl"
+	// DropMartian: a packet arrived with the receiving interface's own
+	// address as its source.
+	DropMartian DropReason = "martian"
 	// DropMalformed: a frame that is not a whole IPv4 packet.
 	DropMalformed DropReason = "malformed"
 	// DropDetached: the destination interface's host is closed.

@@ -192,6 +192,15 @@ func (n *Network) admitIn(to *ENI, p *packet.Packet, via *ENI) bool {
 // arrive hands p to the interface to: its security groups, its interceptor,
 // then its host's stack.
 func (n *Network) arrive(to *ENI, p *packet.Packet, via *ENI) {
+	if via != nil && p.Src() == to.addr.Addr() {
+		// A packet forwarded to the interface carrying its own address as
+		// source is a martian, and the instance's OS drops it: the hairpin
+		// case of an NLB with client IP preservation sending a target its
+		// own connection (ELB User Guide, "Troubleshoot your Network Load
+		// Balancer").
+		n.DropWithDetail(to.id, DropMartian, p, fmt.Sprintf("%s of %s received a packet with its own address %s as source (a martian: the hairpin of client IP preservation)", to.id, to.host.name, p.Src()))
+		return
+	}
 	if !n.admitIn(to, p, via) {
 		return
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,6 +23,9 @@ type labFlags struct {
 	pcap           string
 	flowLogs       string
 	natGateway     bool
+	targetType     string
+	preserveCIP    string
+	proxyProtocol  bool
 }
 
 func (f *labFlags) register(cmd *cobra.Command) {
@@ -33,6 +37,9 @@ func (f *labFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.noSGNLBRule, "no-sg-nlb-rule", false, "leave out the instances' security-group rule for the NLB nodes' private addresses (health checks fail)")
 	fl.BoolVar(&f.noSGClientRule, "no-sg-client-rule", false, "leave out the instances' security-group rule for the client's address (sessions cannot open)")
 	fl.BoolVar(&f.nlbSG, "nlb-security-group", false, "give the NLB a security group and let the instances' rule reference it instead of addresses")
+	fl.StringVar(&f.targetType, "target-type", "instance", "the target group's target type: instance, or ip (targets registered by address)")
+	fl.StringVar(&f.preserveCIP, "preserve-client-ip", "", "preserve_client_ip.enabled: true or false (AWS's default: true for instance, false for ip targets)")
+	fl.BoolVar(&f.proxyProtocol, "proxy-protocol", false, "proxy_protocol_v2.enabled on the target group; the instances' SSH servers unwrap the header")
 	fl.BoolVar(&f.natGateway, "nat-gateway", false, "add a NAT gateway (10.0.0.50, public 198.51.100.30) and a 0.0.0.0/0 route to it in the private route table, so the instance reaches the internet")
 	fl.StringVar(&f.flowLogs, "flow-logs", "", "write every VPC interface's flow-log records to FILE (a header line of field names, then a line a record, as windows close and when the lab closes)")
 	fl.StringVar(&f.pcap, "pcap", "", "write every interface's packets to DIR/<host>-<eni-id>.pcap (tcpdump -r, tshark -r and Wireshark read them)")
@@ -48,6 +55,14 @@ func (f *labFlags) config() (lab.Config, error) {
 	c.NoSGNLBRule, c.NoSGClientRule, c.NLBSecurityGroup = f.noSGNLBRule, f.noSGClientRule, f.nlbSG
 	c.PcapDir = f.pcap
 	c.NATGateway = f.natGateway
+	c.TargetType, c.ProxyProtocol = f.targetType, f.proxyProtocol
+	if f.preserveCIP != "" {
+		b, err := strconv.ParseBool(f.preserveCIP)
+		if err != nil {
+			return c, &usageError{fmt.Errorf("--preserve-client-ip %q: want true or false", f.preserveCIP)}
+		}
+		c.PreserveClientIP = &b
+	}
 	// One-shot commands keep lab time frozen once the lab is built; the
 	// long-running ones set it running.
 	c.ManualClock = true

@@ -1,0 +1,156 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	proxyproto "github.com/pires/go-proxyproto"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/nlb"
+	"github.com/vlab-sim/vlab/vnet"
+)
+
+func sshClientOf(t *testing.T, c lab.Config) (string, *lab.Lab) {
+	t.Helper()
+	l := lab.NewT(t, manual(c))
+	res, err := l.Run(ctxT(t), "echo $SSH_CLIENT")
+	require.NoError(t, err)
+	require.Equal(t, 0, res.ExitStatus, res.Stderr)
+	return strings.TrimSpace(res.Stdout), l
+}
+
+// O8: what the target sees as the client, by target type, client IP
+// preservation and Proxy Protocol v2.
+func TestWhatTheTargetSees(t *testing.T) {
+	got, l := sshClientOf(t, lab.Default())
+	assert.Regexp(t, `^203\.0\.113\.10 \d+ 22$`, got, "instance: the client")
+	assert.Equal(t, "true", l.TargetGroup.Attributes()[nlb.AttrPreserveClientIP])
+
+	c := lab.Default()
+	c.TargetType = "ip"
+	got, l = sshClientOf(t, c)
+	assert.Regexp(t, `^10\.0\.10\.25 \d+ 22$`, got, "ip: the node's private address")
+	assert.Equal(t, "false", l.TargetGroup.Attributes()[nlb.AttrPreserveClientIP], "AWS's default for ip targets with TCP")
+	assert.Equal(t, "10.0.128.108", l.TargetGroup.Targets()[0].ID)
+	// The target's capture agrees.
+	lines, _ := captureSession(t, l, "ec2", "-nn", "port", "22")
+	joined := strings.Join(lines, "\n")
+	assert.Regexp(t, `IP 10\.0\.10\.25\.\d+ > 10\.0\.128\.108\.22: Flags \[S\]`, joined, "the session's SYN comes from a port the node allocated")
+	assert.NotContains(t, joined, "203.0.113.10")
+
+	c.ProxyProtocol = true
+	got, _ = sshClientOf(t, c)
+	assert.Regexp(t, `^203\.0\.113\.10 \d+ 22$`, got, "ip with Proxy Protocol v2: the client again")
+
+	c = lab.Default()
+	f := false
+	c.PreserveClientIP = &f
+	got, _ = sshClientOf(t, c)
+	assert.Regexp(t, `^10\.0\.10\.25 \d+ 22$`, got, "instance with preservation off")
+}
+
+// The header a PPv2 target group sends, read by an independent library;
+// health checks carry LOCAL and keep the target healthy.
+func TestProxyProtocolHeader(t *testing.T) {
+	c := manual(lab.Default())
+	c.ProxyProtocol = true
+	l := lab.NewT(t, c)
+	assert.Equal(t, nlb.StateHealthy, stateOf(t, l, 0).State, "LOCAL health checks keep it healthy")
+
+	lc := nlbListener(l, 9000)
+	require.NoError(t, lc.TargetGroup.SetAttribute(nlb.AttrProxyProtocolV2, "true"))
+	_, err := l.NLB.AddListener(lc)
+	require.NoError(t, err)
+	ln, err := l.Target.Listen("tcp", ":9000")
+	require.NoError(t, err)
+	headers := make(chan *proxyproto.Header, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				h, err := proxyproto.Read(bufio.NewReader(c))
+				if err == nil {
+					headers <- h
+				}
+			}(c)
+		}
+	}()
+	conn, err := l.Client.Dial(ctxT(t), "tcp", "198.51.100.10:9000")
+	require.NoError(t, err)
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	var h *proxyproto.Header
+	for h == nil {
+		select {
+		case x := <-headers:
+			if x.Command == proxyproto.PROXY {
+				h = x
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no PROXY header")
+		}
+	}
+	assert.Equal(t, byte(2), h.Version)
+	assert.Equal(t, proxyproto.TCPv4, h.TransportProtocol)
+	assert.Equal(t, local, h.SourceAddr.String(), "the client's address and port")
+	assert.Equal(t, "10.0.10.25:9000", h.DestinationAddr.String(), "the node's private address and the listener port")
+}
+
+// A target that does not parse the header fails: its SSH server reads the
+// header as the client's version line.
+func TestProxyProtocolWithoutParsingFails(t *testing.T) {
+	c := manual(lab.Default())
+	c.TargetGroupAttributes = map[string]string{nlb.AttrProxyProtocolV2: "true"}
+	l := lab.NewT(t, c)
+	_, err := l.Run(ctxT(t), "true")
+	assert.Error(t, err)
+}
+
+// Hairpin: a target that reaches its own NLB through the node's private
+// address, landing on itself with client IP preservation on, gets no answer
+// (a martian, counted at its ENI); with preservation off it works.
+func TestHairpin(t *testing.T) {
+	l := lab.NewT(t, manual(lab.Default()))
+	ctx, cancel := context.WithCancel(ctxT(t))
+	go func() {
+		assert.Eventually(t, func() bool { return l.Net.DropCount(l.Target.ENI().ID(), vnet.DropMartian) > 0 }, 10*time.Second, time.Millisecond)
+		cancel()
+	}()
+	_, err := l.Target.Host().DialContext(ctx, "tcp", "10.0.10.25:51512")
+	require.Error(t, err, "the connection cannot open")
+	assert.NotZero(t, l.Net.DropCount(l.Target.ENI().ID(), vnet.DropMartian))
+
+	c := manual(lab.Default())
+	f := false
+	c.PreserveClientIP = &f
+	l = lab.NewT(t, c)
+	conn, err := l.Target.Host().DialContext(ctxT(t), "tcp", "10.0.10.25:51512")
+	require.NoError(t, err)
+	defer conn.Close()
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(line, "SSH-2.0-"), "its own SSH server answers through the NLB")
+}
+
+func TestIPTargetsAreValidated(t *testing.T) {
+	l := lab.NewT(t, manual(lab.Default()))
+	tg, err := nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{Name: "ips", Port: 80, TargetType: "ip", VPC: l.VPC})
+	require.NoError(t, err)
+	assert.ErrorContains(t, tg.Register(nlb.Target{IP: netip.MustParseAddr("8.8.8.8")}), "public addresses are refused")
+	assert.NoError(t, tg.Register(nlb.Target{IP: netip.MustParseAddr("192.168.1.10")}), "on-premises ranges are allowed")
+	assert.Equal(t, "all", tg.Health()[0].AvailabilityZone)
+	_, err = nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{Name: "l", Port: 80, TargetType: "lambda", VPC: l.VPC})
+	assert.ErrorContains(t, err, `TargetType "lambda"`)
+}
