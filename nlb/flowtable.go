@@ -37,10 +37,12 @@ type Flow struct {
 // flow is a Flow as the table holds it.
 type flow struct {
 	Flow
-	node   *Node
-	target *member
-	group  *TargetGroup
-	ending atomic.Uint32 // finFront | finBack | closing
+	node     *Node
+	target   *member
+	group    *TargetGroup
+	listener *Listener
+	ending   atomic.Uint32 // finFront | finBack | closing
+	touched  atomic.Int64  // the load balancer's sweep epoch at the last packet
 }
 
 // Bits of Flow.ending.
@@ -57,10 +59,51 @@ type flowTable struct {
 	mu    sync.RWMutex
 	front map[tuple]*flow // client -> frontend
 	back  map[tuple]*flow // backend -> source
+	// flows the idle timeout ended, by both keys, until another timeout
+	deadFront map[tuple]tombstone
+	deadBack  map[tuple]tombstone
 }
 
 func newFlowTable(clock *vnet.Clock) *flowTable {
-	return &flowTable{clock: clock, front: map[tuple]*flow{}, back: map[tuple]*flow{}}
+	return &flowTable{clock: clock, front: map[tuple]*flow{}, back: map[tuple]*flow{}, deadFront: map[tuple]tombstone{}, deadBack: map[tuple]tombstone{}}
+}
+
+// bury remembers f, forgotten by the idle timeout at epoch.
+func (t *flowTable) bury(f *flow, epoch int64) {
+	t.mu.Lock()
+	t.deadFront[t.frontKey(f)] = tombstone{f, epoch}
+	t.deadBack[t.backKey(f)] = tombstone{f, epoch}
+	t.mu.Unlock()
+}
+
+// dead finds a forgotten flow by either key.
+func (t *flowTable) dead(k tuple, front bool) *flow {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	m := t.deadBack
+	if front {
+		m = t.deadFront
+	}
+	if ts, ok := m[k]; ok {
+		return ts.fl
+	}
+	return nil
+}
+
+// forget drops the tombstones old says are old enough.
+func (t *flowTable) forget(old func(tombstone) bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, ts := range t.deadFront {
+		if old(ts) {
+			delete(t.deadFront, k)
+		}
+	}
+	for k, ts := range t.deadBack {
+		if old(ts) {
+			delete(t.deadBack, k)
+		}
+	}
 }
 
 func (t *flowTable) frontKey(f *flow) tuple {
@@ -95,7 +138,10 @@ func (t *flowTable) insert(f *flow) *flow {
 		return old
 	}
 	t.front[fk] = f
-	t.back[t.backKey(f)] = f
+	bk := t.backKey(f)
+	t.back[bk] = f
+	delete(t.deadFront, fk)
+	delete(t.deadBack, bk)
 	return f
 }
 

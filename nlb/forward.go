@@ -44,8 +44,13 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 	if l.TargetGroup.proxyV2.Load() {
 		return false
 	}
-	// Only a SYN opens a flow.
+	// Only a SYN opens a flow. A packet of a flow the idle timeout ended
+	// is answered with an RST.
 	if p.TCPFlags()&(tcpSYN|tcpACK) != tcpSYN {
+		if lb.flows.dead(k, true) != nil {
+			nd.answerReset(p)
+			return true
+		}
 		lb.net.Drop(nd.eni.ID(), DropNoFlow, p)
 		return true
 	}
@@ -76,9 +81,10 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 			Node:     nd.host.Name(),
 			TargetID: t.ID,
 		},
-		node:   nd,
-		target: t,
-		group:  l.TargetGroup,
+		node:     nd,
+		target:   t,
+		group:    l.TargetGroup,
+		listener: l,
 	})
 	nd.forward(fl, p, true)
 	return true
@@ -99,6 +105,7 @@ func (nd *Node) ownPort(f packet.Flow) bool {
 // forward rewrites p for the other leg of fl and sends it on from the node's
 // ENI.
 func (nd *Node) forward(fl *flow, p *packet.Packet, fromClient bool) {
+	fl.touched.Store(nd.lb.epoch.Load())
 	flags := p.TCPFlags()
 	if fl.group.resets(fl.target) {
 		nd.reset(fl, p)
@@ -141,8 +148,12 @@ func (nd *Node) reset(fl *flow, p *packet.Packet) {
 type returnPath struct{ lb *LoadBalancer }
 
 func (r returnPath) ReturnPath(from *vnet.ENI, p *packet.Packet) (*vnet.ENI, vnet.Taker) {
-	fl := r.lb.flows.lookupBack(tupleOf(p.Flow()))
+	k := tupleOf(p.Flow())
+	fl := r.lb.flows.lookupBack(k)
 	if fl == nil {
+		if d := r.lb.flows.dead(k, false); d != nil && p.TCPFlags()&0x04 == 0 {
+			return d.node.eni, resetLeg{d.node}
+		}
 		return nil, nil
 	}
 	return fl.node.eni, backLeg{fl}

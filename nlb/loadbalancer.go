@@ -46,6 +46,9 @@ type LoadBalancer struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	proxies []*proxyListener // guarded by mu
+	closed  bool             // guarded by mu
+	epoch   atomic.Int64     // idle sweeps so far
+	sweeper sweeperTimer
 
 	mu        sync.RWMutex
 	listeners map[uint16]*Listener
@@ -85,6 +88,7 @@ func New(n *vnet.Network, c Config) (*LoadBalancer, error) {
 	}
 	lb := &LoadBalancer{net: n, name: c.Name, id: n.IDs().Hex("loadbalancer", 16), cfg: c, flows: newFlowTable(n.Clock()), listeners: map[uint16]*Listener{}}
 	lb.ctx, lb.cancel = context.WithCancel(context.Background())
+	lb.sweeper.Store(n.Clock().AfterFunc(idleTick, lb.sweep))
 	for _, m := range c.Subnets {
 		nd, err := newNode(lb, m)
 		if err != nil {
@@ -129,6 +133,8 @@ type ListenerConfig struct {
 	Protocol    string // TCP
 	Port        uint16
 	TargetGroup *TargetGroup
+	// Attributes by AWS key (tcp.idle_timeout.seconds).
+	Attributes map[string]string
 }
 
 // Listener forwards connections on one port to a target group.
@@ -136,6 +142,7 @@ type Listener struct {
 	Protocol    string
 	Port        uint16
 	TargetGroup *TargetGroup
+	idle        atomic.Int64 // tcp.idle_timeout.seconds
 }
 
 // AddListener adds a TCP listener that forwards to a target group.
@@ -161,6 +168,12 @@ func (lb *LoadBalancer) AddListener(c ListenerConfig) (*Listener, error) {
 		return nil, fmt.Errorf("load balancer %s: a listener on port %d already exists", lb.name, c.Port)
 	}
 	l := &Listener{Protocol: c.Protocol, Port: c.Port, TargetGroup: c.TargetGroup}
+	l.idle.Store(defaultIdleTimeout)
+	for k, v := range c.Attributes {
+		if err := l.SetAttribute(k, v); err != nil {
+			return nil, fmt.Errorf("load balancer %s: %w", lb.name, err)
+		}
+	}
 	// Each node's own stack also listens on the port, for the connections
 	// it terminates when the target group speaks Proxy Protocol v2.
 	for _, nd := range lb.nodes {
@@ -215,7 +228,11 @@ func (lb *LoadBalancer) Close() error {
 	lb.mu.Lock()
 	ps := lb.proxies
 	lb.proxies = nil
+	lb.closed = true
 	lb.mu.Unlock()
+	if t := lb.sweeper.Load(); t != nil {
+		t.Stop()
+	}
 	for _, p := range ps {
 		p.close()
 	}

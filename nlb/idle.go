@@ -1,0 +1,98 @@
+package nlb
+
+import (
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/vlab-sim/vlab/vnet"
+	"github.com/vlab-sim/vlab/vnet/packet"
+)
+
+// Listener attributes (ELB User Guide, "Listeners for your Network Load
+// Balancers").
+const (
+	// AttrIdleTimeout is tcp.idle_timeout.seconds: 350 by default, 60-6000.
+	AttrIdleTimeout    = "tcp.idle_timeout.seconds"
+	defaultIdleTimeout = 350
+)
+
+// idleTick is how often the lab looks for idle flows, in lab time: a flow
+// is forgotten within a tick of its idle timeout.
+const idleTick = time.Second
+
+// SetAttribute sets a listener attribute by its AWS key.
+func (l *Listener) SetAttribute(key, value string) error {
+	switch key {
+	case AttrIdleTimeout:
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 60 || n > 6000 {
+			return fmt.Errorf("listener %d: %s %q: must be 60-6000", l.Port, key, value)
+		}
+		l.idle.Store(int64(n))
+		return nil
+	}
+	return fmt.Errorf("listener %d: attribute %q is not supported by the lab", l.Port, key)
+}
+
+// Attributes returns the listener's attributes by AWS key.
+func (l *Listener) Attributes() map[string]string {
+	return map[string]string{AttrIdleTimeout: strconv.FormatInt(l.idle.Load(), 10)}
+}
+
+// tombstone remembers a flow the idle timeout ended: the next packet of it,
+// from either side, is answered with an RST.
+type tombstone struct {
+	fl    *flow
+	epoch int64
+}
+
+// sweep runs every idleTick of lab time: flows idle for their listener's
+// timeout are forgotten, silently, as AWS does.
+func (lb *LoadBalancer) sweep() {
+	e := lb.epoch.Add(1)
+	var idle []*flow
+	lb.flows.mu.RLock()
+	for _, f := range lb.flows.front {
+		if f.listener == nil || f.ending.Load()&closing != 0 {
+			continue
+		}
+		if time.Duration(e-f.touched.Load())*idleTick >= time.Duration(f.listener.idle.Load())*time.Second {
+			idle = append(idle, f)
+		}
+	}
+	lb.flows.mu.RUnlock()
+	for _, f := range idle {
+		lb.flows.remove(f)
+		lb.flows.bury(f, e)
+	}
+	lb.flows.forget(func(t tombstone) bool {
+		return time.Duration(e-t.epoch)*idleTick >= time.Duration(t.fl.listener.idle.Load())*time.Second
+	})
+	lb.mu.RLock()
+	closed := lb.closed
+	lb.mu.RUnlock()
+	if !closed {
+		lb.sweeper.Store(lb.net.Clock().AfterFunc(idleTick, lb.sweep))
+	}
+}
+
+// resetLeg answers a packet of a forgotten flow with an RST from the node.
+type resetLeg struct{ nd *Node }
+
+func (r resetLeg) Take(p *packet.Packet) { r.nd.answerReset(p) }
+
+func (nd *Node) answerReset(p *packet.Packet) {
+	rst, err := packet.NewReset(p)
+	p.Release()
+	if err != nil {
+		return
+	}
+	nd.lb.resets.Add(1)
+	nd.eni.Forward(rst)
+}
+
+var _ vnet.Taker = resetLeg{}
+
+type sweeperTimer = atomic.Pointer[vnet.Timer]
