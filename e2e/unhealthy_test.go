@@ -100,7 +100,10 @@ func TestEmptyGroupFailsOpen(t *testing.T) {
 	assert.Equal(t, nlb.StateDraining, l.TargetGroup.Health()[0].State)
 	assert.Equal(t, "Target.DeregistrationInProgress", l.TargetGroup.Health()[0].Reason)
 	l.Clock().Advance(300 * time.Second) // deregistration_delay.timeout_seconds
-	assert.Empty(t, l.TargetGroup.Health())
+	require.Len(t, l.TargetGroup.Health(), 1)
+	assert.Equal(t, nlb.StateUnused, l.TargetGroup.Health()[0].State)
+	assert.Equal(t, "Target.NotRegistered", l.TargetGroup.Health()[0].Reason)
+	assert.Empty(t, l.TargetGroup.Targets())
 	assert.True(t, l.TargetGroup.FailedOpen())
 	node := l.NLB.Nodes()[0].ENI().ID()
 	ctx, cancel := context.WithCancel(ctxT(t))

@@ -47,8 +47,12 @@ type Config struct {
 	// HealthCheck overrides the target group's health-check settings
 	// (zero fields keep AWS's defaults).
 	HealthCheck nlb.HealthCheck
-	// TargetGroupAttributes sets target-group attributes by AWS key.
-	TargetGroupAttributes map[string]string
+	// TargetGroupAttributes, LoadBalancerAttributes and ListenerAttributes
+	// set attributes by AWS key (deregistration_delay.timeout_seconds,
+	// load_balancing.cross_zone.enabled, tcp.idle_timeout.seconds…).
+	TargetGroupAttributes  map[string]string
+	LoadBalancerAttributes map[string]string
+	ListenerAttributes     map[string]string
 
 	// ManualClock keeps the lab clock frozen once the lab is built: it
 	// moves only with Clock().Advance. Otherwise lab time follows the wall

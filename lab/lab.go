@@ -242,7 +242,7 @@ func (l *Lab) buildNLB() error {
 		}
 		nlbGroups = []*vnet.SecurityGroup{g}
 	}
-	if l.NLB, err = nlb.New(l.Net, nlb.Config{Name: "vlab-nlb", Subnets: maps, SecurityGroups: nlbGroups}); err != nil {
+	if l.NLB, err = nlb.New(l.Net, nlb.Config{Name: "vlab-nlb", Subnets: maps, SecurityGroups: nlbGroups, Attributes: c.LoadBalancerAttributes}); err != nil {
 		return err
 	}
 	attrs := map[string]string{}
@@ -265,7 +265,7 @@ func (l *Lab) buildNLB() error {
 	if err := l.buildTargetGroup(); err != nil {
 		return err
 	}
-	if _, err := l.NLB.AddListener(nlb.ListenerConfig{Port: c.ListenerPort, TargetGroup: l.TargetGroup}); err != nil {
+	if _, err := l.NLB.AddListener(nlb.ListenerConfig{Port: c.ListenerPort, TargetGroup: l.TargetGroup, Attributes: c.ListenerAttributes}); err != nil {
 		return err
 	}
 	keys := append([]ssh.PublicKey{c.ClientKey.PublicKey()}, c.AuthorizedKeys...)
@@ -330,8 +330,15 @@ func (l *Lab) buildTargetGroup() error {
 	return nil
 }
 
-// Endpoint is the NLB listener's public address: 198.51.100.10:51512.
-func (l *Lab) Endpoint() netip.AddrPort { return l.NLB.PublicAddr(l.Config.ListenerPort) }
+// Endpoint is the NLB listener's address as the client finds it: the first
+// answer of the lab's DNS for the NLB's name (198.51.100.10:51512 in the
+// reference scenario; another zone's node when 1a has no healthy target).
+func (l *Lab) Endpoint() netip.AddrPort {
+	if as := l.Net.Resolve(l.NLB.DNSName()); len(as) > 0 {
+		return netip.AddrPortFrom(as[0], l.Config.ListenerPort)
+	}
+	return l.NLB.PublicAddr(l.Config.ListenerPort)
+}
 
 // SSHConfig is how the lab's client logs in to its instances.
 func (l *Lab) SSHConfig() client.SSHConfig {

@@ -3,6 +3,7 @@ package nlb
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"net/netip"
 	"sort"
 	"sync"
@@ -30,6 +31,9 @@ type Config struct {
 	// reference the load balancer; they can only be given at creation, as
 	// in AWS. None: the nodes filter nothing.
 	SecurityGroups []*vnet.SecurityGroup
+	// Attributes by AWS key (load_balancing.cross_zone.enabled, false by
+	// default for an NLB).
+	Attributes map[string]string
 }
 
 // LoadBalancer is a Network Load Balancer.
@@ -49,6 +53,8 @@ type LoadBalancer struct {
 	closed  bool             // guarded by mu
 	epoch   atomic.Int64     // idle sweeps so far
 	sweeper sweeperTimer
+
+	crossZone atomic.Bool // load_balancing.cross_zone.enabled
 
 	mu        sync.RWMutex
 	listeners map[uint16]*Listener
@@ -88,6 +94,11 @@ func New(n *vnet.Network, c Config) (*LoadBalancer, error) {
 	}
 	lb := &LoadBalancer{net: n, name: c.Name, id: n.IDs().Hex("loadbalancer", 16), cfg: c, flows: newFlowTable(n.Clock()), listeners: map[uint16]*Listener{}}
 	lb.ctx, lb.cancel = context.WithCancel(context.Background())
+	for k, v := range c.Attributes {
+		if err := lb.SetAttribute(k, v); err != nil {
+			return nil, err
+		}
+	}
 	lb.sweeper.Store(n.Clock().AfterFunc(idleTick, lb.sweep))
 	for _, m := range c.Subnets {
 		nd, err := newNode(lb, m)
@@ -97,7 +108,62 @@ func New(n *vnet.Network, c Config) (*LoadBalancer, error) {
 		lb.nodes = append(lb.nodes, nd)
 	}
 	n.AddReturnPathHook(returnPath{lb})
+	n.RegisterName(lb.DNSName(), lb.Resolve)
 	return lb, nil
+}
+
+// SetAttribute sets a load-balancer attribute by its AWS key.
+func (lb *LoadBalancer) SetAttribute(key, value string) error {
+	switch key {
+	case AttrCrossZone:
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("load balancer %s: %s %q: must be true or false", lb.name, key, value)
+		}
+		lb.crossZone.Store(b)
+		return nil
+	}
+	return fmt.Errorf("load balancer %s: attribute %q is not supported by the lab", lb.name, key)
+}
+
+// Attributes returns the load balancer's attributes by AWS key.
+func (lb *LoadBalancer) Attributes() map[string]string {
+	return map[string]string{AttrCrossZone: strconv.FormatBool(lb.crossZone.Load())}
+}
+
+// Resolve answers the load balancer's DNS name as AWS's DNS does: the
+// public addresses of the nodes whose zone has a healthy target (any zone's,
+// with cross-zone load balancing on), or of every node when none has (fail
+// open) (ELB User Guide, "Health checks", DNS failover).
+func (lb *LoadBalancer) Resolve() []netip.Addr {
+	var all, healthy []netip.Addr
+	lb.mu.RLock()
+	ls := make([]*Listener, 0, len(lb.listeners))
+	for _, l := range lb.listeners {
+		ls = append(ls, l)
+	}
+	lb.mu.RUnlock()
+	for _, nd := range lb.nodes {
+		addr := nd.public
+		if !addr.IsValid() {
+			addr = nd.PrivateAddr()
+		}
+		all = append(all, addr)
+		for _, l := range ls {
+			zone := nd.zone
+			if l.TargetGroup.crossZone(lb) {
+				zone = ""
+			}
+			if l.TargetGroup.healthyIn(zone) {
+				healthy = append(healthy, addr)
+				break
+			}
+		}
+	}
+	if len(healthy) == 0 {
+		return all
+	}
+	return healthy
 }
 
 // Name returns the load balancer's name.

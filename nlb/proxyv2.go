@@ -93,7 +93,7 @@ func (pl *proxyListener) splice(c net.Conn) {
 		return
 	}
 	front := netip.AddrPortFrom(pl.nd.PrivateAddr(), pl.l.Port)
-	t, ok := pl.l.TargetGroup.pick(tupleOf(flowOf(client, front)))
+	t, ok := pl.l.TargetGroup.pick(tupleOf(flowOf(client, front)), pl.nd.zone, pl.l.TargetGroup.crossZone(pl.nd.lb))
 	if !ok {
 		return
 	}

@@ -37,6 +37,13 @@ const (
 	AttrUnhealthyTermination    = "target_health_state.unhealthy.connection_termination.enabled"
 	AttrPreserveClientIP        = "preserve_client_ip.enabled"
 	AttrProxyProtocolV2         = "proxy_protocol_v2.enabled"
+	AttrDeregistrationTerminate = "deregistration_delay.connection_termination.enabled"
+	AttrUnhealthyDraining       = "target_health_state.unhealthy.draining_interval_seconds"
+	AttrStickiness              = "stickiness.enabled"
+	AttrStickinessType          = "stickiness.type"
+	// AttrCrossZone is the load balancer's attribute and the target
+	// group's override (true, false or use_load_balancer_configuration).
+	AttrCrossZone = "load_balancing.cross_zone.enabled"
 	defaultDeregistrationDelay  = "300"
 	defaultUnhealthyTermination = "true"
 )
@@ -120,8 +127,13 @@ func NewTargetGroup(n *vnet.Network, c TargetGroupConfig) (*TargetGroup, error) 
 	tg := &TargetGroup{net: n, id: n.IDs().Hex("targetgroup", 16), cfg: c, seed: h.Sum64(), attrs: map[string]string{
 		AttrDeregistrationDelay:  defaultDeregistrationDelay,
 		AttrUnhealthyTermination: defaultUnhealthyTermination,
-		AttrPreserveClientIP:     strconv.FormatBool(cip),
-		AttrProxyProtocolV2:      "false",
+		AttrPreserveClientIP:        strconv.FormatBool(cip),
+		AttrProxyProtocolV2:         "false",
+		AttrDeregistrationTerminate: "false",
+		AttrUnhealthyDraining:       "0",
+		AttrStickiness:              "false",
+		AttrStickinessType:          "source_ip",
+		AttrCrossZone:               "use_load_balancer_configuration",
 	}}
 	tg.terminate.Store(true)
 	tg.preserve.Store(cip)
@@ -129,6 +141,9 @@ func NewTargetGroup(n *vnet.Network, c TargetGroupConfig) (*TargetGroup, error) 
 		if err := tg.SetAttribute(k, v); err != nil {
 			return nil, err
 		}
+	}
+	if tg.terminate.Load() && tg.attrs[AttrUnhealthyDraining] != "0" {
+		return nil, fmt.Errorf("target group %s: %s needs %s false (AWS allows a draining interval only without termination)", c.Name, AttrUnhealthyDraining, AttrUnhealthyTermination)
 	}
 	tg.checker = newChecker(tg)
 	return tg, nil
@@ -189,6 +204,28 @@ func (tg *TargetGroup) SetAttribute(key, value string) error {
 		}
 		tg.terminate.Store(b)
 		value = strconv.FormatBool(b)
+	case AttrUnhealthyDraining:
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 0 || n > 360000 {
+			return fmt.Errorf("target group %s: %s %q: must be 0-360000", tg.cfg.Name, key, value)
+		}
+		if n > 0 && tg.terminate.Load() && tg.checker != nil {
+			return fmt.Errorf("target group %s: %s needs %s false (AWS allows a draining interval only without termination)", tg.cfg.Name, key, AttrUnhealthyTermination)
+		}
+	case AttrDeregistrationTerminate, AttrStickiness:
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("target group %s: %s %q: must be true or false", tg.cfg.Name, key, value)
+		}
+		value = strconv.FormatBool(b)
+	case AttrStickinessType:
+		if value != "source_ip" {
+			return fmt.Errorf("target group %s: %s %q: NLB target groups take source_ip", tg.cfg.Name, key, value)
+		}
+	case AttrCrossZone:
+		if value != "true" && value != "false" && value != "use_load_balancer_configuration" {
+			return fmt.Errorf("target group %s: %s %q: must be true, false or use_load_balancer_configuration", tg.cfg.Name, key, value)
+		}
 	case AttrPreserveClientIP, AttrProxyProtocolV2:
 		b, err := strconv.ParseBool(value)
 		if err != nil {
@@ -284,13 +321,20 @@ func (tg *TargetGroup) Register(t Target) error {
 	}
 	addr := netip.AddrPortFrom(ip, port)
 	tg.mu.Lock()
-	for _, o := range tg.members {
-		if o.addr == addr {
+	for i, o := range tg.members {
+		if o.addr != addr {
+			continue
+		}
+		if o.state() != StateUnused {
 			tg.mu.Unlock()
 			return fmt.Errorf("target group %s: target %s port %d is already registered", tg.cfg.Name, t.ID, port)
 		}
+		// registered again after its deregistration completed
+		tg.members = append(append([]*member(nil), tg.members[:i]...), tg.members[i+1:]...)
+		tg.ids = append(append([]uint64(nil), tg.ids[:i]...), tg.ids[i+1:]...)
+		break
 	}
-	m := &member{Target: t, addr: addr}
+	m := &member{Target: t, addr: addr, zone: tg.zoneOf(addr.Addr())}
 	m.Target.Port = port
 	m.setState(StateInitial, ReasonRegistrationInProgress)
 	h := fnv.New64a()
@@ -307,7 +351,10 @@ func (tg *TargetGroup) Register(t Target) error {
 
 // Deregister starts deregistering the target with id on port (0: the
 // group's port): it goes draining, takes no new flows while its established
-// flows continue, and leaves the group after the deregistration delay.
+// flows continue, and after the deregistration delay is unused
+// (Target.NotRegistered); with
+// deregistration_delay.connection_termination.enabled its remaining flows
+// are then reset.
 func (tg *TargetGroup) Deregister(id string, port uint16) error {
 	if port == 0 {
 		port = tg.cfg.Port
@@ -319,7 +366,7 @@ func (tg *TargetGroup) Deregister(id string, port uint16) error {
 			m = o
 		}
 	}
-	if m == nil || m.state() == StateDraining {
+	if m == nil || m.state() == StateDraining || m.state() == StateUnused {
 		tg.mu.Unlock()
 		return fmt.Errorf("target group %s: target %s port %d is not registered", tg.cfg.Name, id, port)
 	}
@@ -336,23 +383,23 @@ func (tg *TargetGroup) Deregister(id string, port uint16) error {
 func (tg *TargetGroup) remove(m *member) {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	for i, o := range tg.members {
-		if o == m {
-			tg.members = append(append([]*member(nil), tg.members[:i]...), tg.members[i+1:]...)
-			tg.ids = append(append([]uint64(nil), tg.ids[:i]...), tg.ids[i+1:]...)
-			tg.recountLocked()
-			return
-		}
+	if m.state() != StateDraining {
+		return
 	}
+	m.terminated.Store(tg.attrs[AttrDeregistrationTerminate] == "true")
+	tg.setLocked(m, StateUnused, ReasonNotRegistered)
 }
 
-// Targets returns the registered targets.
+// Targets returns the registered targets (not those whose deregistration
+// has completed).
 func (tg *TargetGroup) Targets() []Target {
 	tg.mu.RLock()
 	defer tg.mu.RUnlock()
-	out := make([]Target, len(tg.members))
-	for i, m := range tg.members {
-		out[i] = m.Target
+	var out []Target
+	for _, m := range tg.members {
+		if m.state() != StateUnused {
+			out = append(out, m.Target)
+		}
 	}
 	return out
 }
@@ -362,7 +409,7 @@ func (tg *TargetGroup) startChecks(m *member) {
 	var tick func()
 	tick = func() {
 		tg.mu.Lock()
-		if tg.closed || m.state() == StateDraining {
+		if tg.closed || m.state() == StateDraining || m.state() == StateUnused {
 			tg.mu.Unlock()
 			return
 		}
@@ -375,28 +422,66 @@ func (tg *TargetGroup) startChecks(m *member) {
 	tg.mu.Unlock()
 }
 
-// pick chooses the target of a new flow: a healthy one by flow hash or,
-// when none is healthy, any registered target that is not draining (the
-// NLB fails open; ELB User Guide, "Health checks").
-func (tg *TargetGroup) pick(k tuple) (*member, bool) {
+// pick chooses the target of a new flow arriving at a node in zone: among
+// the targets the node may use (its zone's, unless cross-zone load
+// balancing is on), a healthy one by flow hash or, when none is healthy,
+// any of them that is still registered (the NLB fails open, per zone; ELB
+// User Guide, "Health checks" and "Cross-zone load balancing"). With
+// stickiness the hash covers the client's address only.
+func (tg *TargetGroup) pick(k tuple, zone string, crossZone bool) (*member, bool) {
 	tg.mu.RLock()
 	defer tg.mu.RUnlock()
+	if tg.attrs[AttrStickiness] == "true" {
+		k = tuple{proto: k.proto, src: k.src}
+	}
 	h := k.hash(tg.seed)
-	best, bestW := -1, uint64(0)
-	failOpen := tg.healthy.Load() == 0
-	for i, m := range tg.members {
-		s := m.state()
-		if s == StateDraining || (!failOpen && s != StateHealthy) {
-			continue
+	choose := func(healthyOnly bool) int {
+		best, bestW := -1, uint64(0)
+		for i, m := range tg.members {
+			s := m.state()
+			if s == StateDraining || s == StateUnused || (healthyOnly && s != StateHealthy) || (!crossZone && zone != "" && m.zone != zone) {
+				continue
+			}
+			if w := mix64(h ^ tg.ids[i]); best < 0 || w > bestW {
+				best, bestW = i, w
+			}
 		}
-		if w := mix64(h ^ tg.ids[i]); best < 0 || w > bestW {
-			best, bestW = i, w
-		}
+		return best
+	}
+	best := choose(true)
+	if best < 0 {
+		best = choose(false)
 	}
 	if best < 0 {
 		return nil, false
 	}
 	return tg.members[best], true
+}
+
+// crossZone reports whether lb's nodes may send this group's flows to any
+// zone: the group's attribute, or the load balancer's when it says
+// use_load_balancer_configuration.
+func (tg *TargetGroup) crossZone(lb *LoadBalancer) bool {
+	tg.mu.RLock()
+	v := tg.attrs[AttrCrossZone]
+	tg.mu.RUnlock()
+	if v == "use_load_balancer_configuration" {
+		return lb.crossZone.Load()
+	}
+	return v == "true"
+}
+
+// healthyIn reports whether a target in zone (any zone when zone is "") is
+// healthy.
+func (tg *TargetGroup) healthyIn(zone string) bool {
+	tg.mu.RLock()
+	defer tg.mu.RUnlock()
+	for _, m := range tg.members {
+		if m.state() == StateHealthy && (zone == "" || m.zone == zone) {
+			return true
+		}
+	}
+	return false
 }
 
 // FailedOpen reports whether no target is healthy, so that new flows go to
@@ -407,6 +492,9 @@ func (tg *TargetGroup) FailedOpen() bool { return tg.healthy.Load() == 0 }
 // RST: m turned unhealthy, the group has not failed open, and
 // AttrUnhealthyTermination is on.
 func (tg *TargetGroup) resets(m *member) bool {
+	if m.terminated.Load() {
+		return true // deregistered with connection termination
+	}
 	return m.state() == StateUnhealthy && tg.terminate.Load() && tg.healthy.Load() > 0
 }
 

@@ -17,12 +17,16 @@ const (
 	StateUnhealthy = "unhealthy"
 	StateUnused    = "unused"
 	StateDraining  = "draining"
+	// StateUnhealthyDraining: unhealthy, keeping its established flows for
+	// target_health_state.unhealthy.draining_interval_seconds.
+	StateUnhealthyDraining = "unhealthy.draining"
 
 	ReasonRegistrationInProgress   = "Elb.RegistrationInProgress"
 	ReasonInitialHealthChecking    = "Elb.InitialHealthChecking"
 	ReasonFailedHealthChecks       = "Target.FailedHealthChecks"
 	ReasonDeregistrationInProgress = "Target.DeregistrationInProgress"
 	ReasonNotInUse                 = "Target.NotInUse"
+	ReasonNotRegistered            = "Target.NotRegistered"
 )
 
 // descriptions are the texts AWS puts beside each reason.
@@ -32,14 +36,18 @@ var descriptions = map[string]string{
 	ReasonFailedHealthChecks:       "Health checks failed",
 	ReasonDeregistrationInProgress: "Target deregistration is in progress",
 	ReasonNotInUse:                 "Target group is not configured to receive traffic from the load balancer",
+	ReasonNotRegistered:            "Target is not registered to the target group",
 }
 
-var stateCodes = []string{StateInitial, StateHealthy, StateUnhealthy, StateUnused, StateDraining}
+var stateCodes = []string{StateInitial, StateHealthy, StateUnhealthy, StateUnused, StateDraining, StateUnhealthyDraining}
 
 // member is a registered target with its health.
 type member struct {
 	Target
 	addr netip.AddrPort
+	zone string
+
+	terminated atomic.Bool // deregistered with connection termination
 
 	st     atomic.Int32 // index in stateCodes; read per packet
 	reason atomic.Pointer[string]
@@ -118,7 +126,7 @@ func (tg *TargetGroup) recountLocked() {
 func (tg *TargetGroup) record(m *member, failure string) {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	if tg.closed || m.state() == StateDraining {
+	if tg.closed || m.state() == StateDraining || m.state() == StateUnused {
 		return
 	}
 	hc := tg.cfg.HealthCheck
@@ -138,9 +146,22 @@ func (tg *TargetGroup) record(m *member, failure string) {
 		}
 	case StateHealthy:
 		if m.fails >= hc.UnhealthyThresholdCount {
-			tg.setLocked(m, StateUnhealthy, ReasonFailedHealthChecks)
+			// With termination off, a draining interval keeps the target's
+			// established flows before it is plainly unhealthy.
+			if n, _ := strconv.Atoi(tg.attrs[AttrUnhealthyDraining]); n > 0 && !tg.terminate.Load() {
+				tg.setLocked(m, StateUnhealthyDraining, ReasonFailedHealthChecks)
+				tg.net.Clock().AfterFunc(timeSeconds(n), func() {
+					tg.mu.Lock()
+					defer tg.mu.Unlock()
+					if m.state() == StateUnhealthyDraining {
+						tg.setLocked(m, StateUnhealthy, ReasonFailedHealthChecks)
+					}
+				})
+			} else {
+				tg.setLocked(m, StateUnhealthy, ReasonFailedHealthChecks)
+			}
 		}
-	case StateUnhealthy:
+	case StateUnhealthy, StateUnhealthyDraining:
 		if m.passes >= hc.HealthyThresholdCount {
 			tg.setLocked(m, StateHealthy, "")
 		}
@@ -164,12 +185,12 @@ func (tg *TargetGroup) Health() []TargetHealth {
 	inUse := len(tg.lbs) > 0
 	out := make([]TargetHealth, 0, len(tg.members))
 	for _, m := range tg.members {
-		th := TargetHealth{Target: m.Target, AvailabilityZone: tg.zoneOf(m.addr.Addr()), State: m.state(), Reason: *m.reason.Load()}
+		th := TargetHealth{Target: m.Target, AvailabilityZone: m.zone, State: m.state(), Reason: *m.reason.Load()}
 		th.HealthCheckPort = tg.cfg.HealthCheck.Port
 		if th.HealthCheckPort == "traffic-port" {
 			th.HealthCheckPort = strconv.Itoa(int(m.addr.Port()))
 		}
-		if !inUse {
+		if !inUse && th.State != StateUnused {
 			th.State, th.Reason = StateUnused, ReasonNotInUse
 		}
 		th.Description = descriptions[th.Reason]

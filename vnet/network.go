@@ -43,6 +43,7 @@ type Network struct {
 	hooks    []ReturnPathHook
 	closed   bool
 	flowLogs flowLogs
+	names    map[string]func() []netip.Addr
 }
 
 // New returns an empty network.

@@ -2,6 +2,7 @@ package vnet
 
 import (
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -124,13 +125,39 @@ func (n *Network) NameOf(a netip.Addr) (string, bool) {
 	return "", false
 }
 
-// AddrOf returns the primary address of the host named name (for filters
-// such as "host ip-10-0-128-108").
+// AddrOf returns the address of name in the lab's own DNS: a host's
+// primary address (for filters such as "host ip-10-0-128-108"), or the
+// first answer for a registered name (a load balancer's DNS name). The host
+// machine's resolver is never asked.
 func (n *Network) AddrOf(name string) (netip.Addr, bool) {
 	if h := n.Host(name); h != nil {
 		if a := h.Addr(); a.IsValid() {
 			return a, true
 		}
 	}
+	if as := n.Resolve(name); len(as) > 0 {
+		return as[0], true
+	}
 	return netip.Addr{}, false
+}
+
+// RegisterName adds name to the lab's DNS, answered by resolve.
+func (n *Network) RegisterName(name string, resolve func() []netip.Addr) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.names == nil {
+		n.names = map[string]func() []netip.Addr{}
+	}
+	n.names[strings.ToLower(name)] = resolve
+}
+
+// Resolve answers name from the lab's DNS (registered names only).
+func (n *Network) Resolve(name string) []netip.Addr {
+	n.mu.RLock()
+	f := n.names[strings.ToLower(strings.TrimSuffix(name, "."))]
+	n.mu.RUnlock()
+	if f == nil {
+		return nil
+	}
+	return f()
 }
