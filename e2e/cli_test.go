@@ -315,7 +315,7 @@ func TestCLIDescribe(t *testing.T) {
 	require.Equal(t, 0, code, errs)
 	for _, want := range []string{
 		"ELB net/vlab-nlb/", "ssh-target", "tcp 22 10.0.10.25/32", "0.0.0.0/0    igw-0",
-		"listener TCP 51512 -> ssh-targets", "target_health_state.unhealthy.connection_termination.enabled = true",
+		"listener TCP 51512 -> ssh-targets (tcp.idle_timeout.seconds = 350)", "DNS answer: 198.51.100.10", "target_health_state.unhealthy.connection_termination.enabled = true",
 		"DROPS (after the seed's session)",
 	} {
 		assert.Contains(t, out, want)

@@ -69,3 +69,26 @@ func TestFlowTableForgetsClosedFlows(t *testing.T) {
 	clock.Advance(closeLinger)
 	assert.Equal(t, 0, ft.len())
 }
+
+// 10,000 flows over 4 targets land within 10 % of an even share; removing
+// a target moves only its own flows.
+func TestRendezvousRemoval(t *testing.T) {
+	const flows = 10000
+	ids := []uint64{101, 202, 303, 404}
+	before := make([]int, flows)
+	count := map[int]int{}
+	for i := range before {
+		before[i] = rendezvous(flowN(i).hash(1), ids)
+		count[before[i]]++
+	}
+	for j := range ids {
+		assert.InDelta(t, flows/4, count[j], flows/4/10, "target %d", j)
+	}
+	rest := []uint64{101, 202, 404} // 303 leaves
+	for i := range before {
+		after := rest[rendezvous(flowN(i).hash(1), rest)]
+		if before[i] != 2 {
+			assert.Equal(t, ids[before[i]], after, "a flow of a remaining target stays")
+		}
+	}
+}

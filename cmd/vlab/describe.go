@@ -129,6 +129,8 @@ type aclDesc struct {
 type lbDesc struct {
 	LoadBalancerName, DNSName, LoadBalancerArn, Scheme string
 	SecurityGroups                                     []string `json:",omitempty"`
+	Attributes                                         map[string]string
+	DNSAnswer                                          []string
 	Nodes                                              []nodeDesc
 	Listeners                                          []string
 }
@@ -214,12 +216,15 @@ func describeLab(l *lab.Lab) description {
 		d.NetworkAcls = append(d.NetworkAcls, ad)
 	}
 	lb := l.NLB
-	ld := lbDesc{LoadBalancerName: lb.Name(), DNSName: lb.DNSName(), LoadBalancerArn: lb.ARN(), Scheme: lb.Scheme(), SecurityGroups: groups(lb.SecurityGroups())}
+	ld := lbDesc{LoadBalancerName: lb.Name(), DNSName: lb.DNSName(), LoadBalancerArn: lb.ARN(), Scheme: lb.Scheme(), SecurityGroups: groups(lb.SecurityGroups()), Attributes: lb.Attributes()}
+	for _, a := range lb.Resolve() {
+		ld.DNSAnswer = append(ld.DNSAnswer, a.String())
+	}
 	for _, nd := range lb.Nodes() {
 		ld.Nodes = append(ld.Nodes, nodeDesc{nd.Host().Name(), nd.Zone(), nd.PrivateAddr().String(), nd.PublicAddr().String(), nd.ENI().ID()})
 	}
 	for _, li := range lb.Listeners() {
-		ld.Listeners = append(ld.Listeners, fmt.Sprintf("%s %d -> %s", li.Protocol, li.Port, li.TargetGroup.Name()))
+		ld.Listeners = append(ld.Listeners, fmt.Sprintf("%s %d -> %s (tcp.idle_timeout.seconds = %s)", li.Protocol, li.Port, li.TargetGroup.Name(), li.Attributes()["tcp.idle_timeout.seconds"]))
 	}
 	d.LoadBalancers = []lbDesc{ld}
 	tg := l.TargetGroup
@@ -320,6 +325,10 @@ func (d description) print(drops bool) {
 		if len(lb.SecurityGroups) > 0 {
 			fmt.Fprintf(w, "security groups: %s\n", strings.Join(lb.SecurityGroups, ", "))
 		}
+		for k, v := range lb.Attributes {
+			fmt.Fprintf(w, "%s = %s\n", k, v)
+		}
+		fmt.Fprintf(w, "DNS answer: %s\n", strings.Join(lb.DNSAnswer, ", "))
 		t = newTable(w)
 		t.row("NODE", "ZONE", "PRIVATE", "PUBLIC", "ENI")
 		for _, n := range lb.Nodes {

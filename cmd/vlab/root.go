@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
 
@@ -26,6 +27,8 @@ type labFlags struct {
 	targetType     string
 	preserveCIP    string
 	proxyProtocol  bool
+	crossZone      bool
+	attrs          []string
 }
 
 func (f *labFlags) register(cmd *cobra.Command) {
@@ -40,6 +43,8 @@ func (f *labFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.targetType, "target-type", "instance", "the target group's target type: instance, or ip (targets registered by address)")
 	fl.StringVar(&f.preserveCIP, "preserve-client-ip", "", "preserve_client_ip.enabled: true or false (AWS's default: true for instance, false for ip targets)")
 	fl.BoolVar(&f.proxyProtocol, "proxy-protocol", false, "proxy_protocol_v2.enabled on the target group; the instances' SSH servers unwrap the header")
+	fl.BoolVar(&f.crossZone, "cross-zone", false, "turn on the NLB's cross-zone load balancing (load_balancing.cross_zone.enabled; off by default for an NLB)")
+	fl.StringArrayVar(&f.attrs, "attr", nil, "set a target-group, listener or load-balancer attribute by its AWS key: --attr deregistration_delay.timeout_seconds=60 (repeatable)")
 	fl.BoolVar(&f.natGateway, "nat-gateway", false, "add a NAT gateway (10.0.0.50, public 198.51.100.30) and a 0.0.0.0/0 route to it in the private route table, so the instance reaches the internet")
 	fl.StringVar(&f.flowLogs, "flow-logs", "", "write every VPC interface's flow-log records to FILE (a header line of field names, then a line a record, as windows close and when the lab closes)")
 	fl.StringVar(&f.pcap, "pcap", "", "write every interface's packets to DIR/<host>-<eni-id>.pcap (tcpdump -r, tshark -r and Wireshark read them)")
@@ -56,6 +61,26 @@ func (f *labFlags) config() (lab.Config, error) {
 	c.PcapDir = f.pcap
 	c.NATGateway = f.natGateway
 	c.TargetType, c.ProxyProtocol = f.targetType, f.proxyProtocol
+	c.TargetGroupAttributes, c.ListenerAttributes, c.LoadBalancerAttributes = map[string]string{}, map[string]string{}, map[string]string{}
+	if f.crossZone {
+		c.LoadBalancerAttributes[nlb.AttrCrossZone] = "true"
+	}
+	for _, a := range f.attrs {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			return c, &usageError{fmt.Errorf("--attr %q: want key=value", a)}
+		}
+		switch {
+		case k == nlb.AttrIdleTimeout:
+			c.ListenerAttributes[k] = v
+		case k == nlb.AttrCrossZone && !strings.Contains(v, "use_load"):
+			// The load balancer's; the group's override takes
+			// use_load_balancer_configuration too.
+			c.LoadBalancerAttributes[k] = v
+		default:
+			c.TargetGroupAttributes[k] = v
+		}
+	}
 	if f.preserveCIP != "" {
 		b, err := strconv.ParseBool(f.preserveCIP)
 		if err != nil {
