@@ -3,9 +3,9 @@ package nlb
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"net/netip"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 

@@ -43,7 +43,7 @@ const (
 	AttrStickinessType          = "stickiness.type"
 	// AttrCrossZone is the load balancer's attribute and the target
 	// group's override (true, false or use_load_balancer_configuration).
-	AttrCrossZone = "load_balancing.cross_zone.enabled"
+	AttrCrossZone               = "load_balancing.cross_zone.enabled"
 	defaultDeregistrationDelay  = "300"
 	defaultUnhealthyTermination = "true"
 )
@@ -125,8 +125,8 @@ func NewTargetGroup(n *vnet.Network, c TargetGroupConfig) (*TargetGroup, error) 
 	// ip targets with TCP (ELB User Guide, "Target group attributes").
 	cip := c.TargetType == TargetTypeInstance
 	tg := &TargetGroup{net: n, id: n.IDs().Hex("targetgroup", 16), cfg: c, seed: h.Sum64(), attrs: map[string]string{
-		AttrDeregistrationDelay:  defaultDeregistrationDelay,
-		AttrUnhealthyTermination: defaultUnhealthyTermination,
+		AttrDeregistrationDelay:     defaultDeregistrationDelay,
+		AttrUnhealthyTermination:    defaultUnhealthyTermination,
 		AttrPreserveClientIP:        strconv.FormatBool(cip),
 		AttrProxyProtocolV2:         "false",
 		AttrDeregistrationTerminate: "false",
