@@ -202,3 +202,13 @@ func TestUnhealthyDraining(t *testing.T) {
 	l.Clock().Advance(120 * time.Second)
 	assert.Equal(t, nlb.StateUnhealthy, healthOf(l, l.Target.ID()))
 }
+
+// Stickiness by source IP: every flow from one client lands on one target.
+func TestStickinessSourceIP(t *testing.T) {
+	c := manual(lab.Default())
+	c.Targets = 3
+	c.TargetGroupAttributes = map[string]string{nlb.AttrStickiness: "true"}
+	l := lab.NewT(t, c)
+	got := dialMany(t, l, 16)
+	assert.Len(t, got["nlb-1a"], 1, "one client address, one target: %v", got)
+}

@@ -182,7 +182,7 @@ func (lb *LoadBalancer) ARN() string {
 
 // DNSName returns the load balancer's DNS name as AWS forms it.
 func (lb *LoadBalancer) DNSName() string {
-	return fmt.Sprintf("%s-%s.elb.%s.amazonaws.com", lb.name, lb.id[:10], lb.net.Region())
+	return fmt.Sprintf("%s-%s.elb.%s.amazonaws.com", lb.name, lb.id, lb.net.Region())
 }
 
 // Nodes returns the load balancer's nodes, one per enabled subnet.
