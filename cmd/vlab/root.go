@@ -166,7 +166,7 @@ the loopback ports you ask for with 'vlab up --listen'.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newSSH(), newUp(), newHealth(), newDescribe(), newTcpdump(), newFlowlogs())
+	root.AddCommand(newSSH(), newUp(), newHealth(), newDescribe(), newTcpdump(), newFlowlogs(), newExplain(), newVersion())
 	// Unknown commands and bad arguments are usage errors.
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+func newVersion() *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "Print vlab's version and the versions of the libraries it is built with",
+		Example: "  vlab version",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			bi, ok := debug.ReadBuildInfo()
+			if !ok {
+				fmt.Println("vlab (unknown build)")
+				return nil
+			}
+			fmt.Printf("vlab %s (%s)\n", bi.Main.Version, bi.GoVersion)
+			for _, d := range bi.Deps {
+				switch d.Path {
+				case "gvisor.dev/gvisor", "golang.org/x/crypto":
+					fmt.Printf("  %s %s\n", d.Path, d.Version)
+				}
+			}
+			return nil
+		},
+	}
+}
