@@ -132,6 +132,8 @@ func (nd *Node) forward(fl *flow, p *packet.Packet, fromClient bool) {
 // The reset is counted, as TCP_ELB_Reset_Count counts it.
 func (nd *Node) reset(fl *flow, p *packet.Packet) {
 	nd.lb.flows.remove(fl)
+	// The other side's next packet gets its RST too.
+	nd.lb.flows.bury(fl, nd.lb.epoch.Load())
 	rst, err := packet.NewReset(p)
 	p.Release()
 	if err != nil {
