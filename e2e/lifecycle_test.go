@@ -29,8 +29,7 @@ func TestIdleTimeout(t *testing.T) {
 	runOn(t, kept, "true") // a keepalive
 	l.Clock().Advance(51 * time.Second)
 
-	_, err = idle.NewSession()
-	require.Error(t, err, "the forgotten flow's next packet is answered with an RST")
+	expectReset(t, idle, "the forgotten flow's next packet is answered with an RST")
 	assert.NotZero(t, l.NLB.Resets(), "TCP_ELB_Reset_Count")
 	assert.Equal(t, "ip-10-0-128-108\n", runOn(t, kept, "hostname"), "the flow with traffic lives on")
 	l.Clock().Advance(300 * time.Second)

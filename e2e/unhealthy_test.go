@@ -60,14 +60,34 @@ func healthOf(l *lab.Lab, id string) string {
 	return ""
 }
 
+// runOn runs cmd in a new session of cl, failing the test rather than
+// hanging if the session does not finish within 20 s.
 func runOn(t *testing.T, cl *ssh.Client, cmd string) string {
 	t.Helper()
-	s, err := cl.NewSession()
-	require.NoError(t, err)
-	defer s.Close()
-	out, err := s.Output(cmd)
-	require.NoError(t, err)
-	return string(out)
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := cl.NewSession()
+		if err != nil {
+			done <- result{nil, err}
+			return
+		}
+		defer s.Close()
+		out, err := s.Output(cmd)
+		done <- result{out, err}
+	}()
+	select {
+	case r := <-done:
+		require.NoError(t, r.err)
+		return string(r.out)
+	case <-time.After(20 * time.Second):
+		cl.Close()
+		t.Fatalf("%q did not finish", cmd)
+		return ""
+	}
 }
 
 // By default (target_health_state.unhealthy.connection_termination.enabled
@@ -75,8 +95,7 @@ func runOn(t *testing.T, cl *ssh.Client, cmd string) string {
 // unhealthy, and sends new flows to the healthy one.
 func TestUnhealthyTargetFlowsAreReset(t *testing.T) {
 	l, cl, sick := sickLab(t, nil)
-	_, err := cl.NewSession()
-	require.Error(t, err, "the next packet of the flow is answered with an RST")
+	expectReset(t, cl, "the next packet of the flow is answered with an RST")
 	assert.NotZero(t, l.NLB.Resets(), "counted as TCP_ELB_Reset_Count")
 	for i := 0; i < 4; i++ {
 		res, err := l.Run(ctxT(t), "hostname")
@@ -117,4 +136,25 @@ func TestEmptyGroupFailsOpen(t *testing.T) {
 	d := dropsAt(l, node, vnet.DropNoTarget)
 	require.NotEmpty(t, d)
 	assert.True(t, strings.Contains(d[0].Detail, "ssh-targets"), d[0].Detail)
+}
+
+// expectReset checks that a new session on cl fails (its connection was
+// reset), within 20 s.
+func expectReset(t *testing.T, cl *ssh.Client, why string) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		s, err := cl.NewSession()
+		if err == nil {
+			s.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		assert.Error(t, err, why)
+	case <-time.After(20 * time.Second):
+		cl.Close()
+		t.Fatalf("no reset: %s", why)
+	}
 }
