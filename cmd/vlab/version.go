@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -21,8 +22,9 @@ func newVersion() *cobra.Command {
 			}
 			fmt.Printf("vlab %s (%s)\n", bi.Main.Version, bi.GoVersion)
 			for _, d := range bi.Deps {
-				switch d.Path {
-				case "gvisor.dev/gvisor", "golang.org/x/crypto":
+				// The netstack and the SSH implementation: the two that shape
+				// what the lab does.
+				if strings.HasPrefix(d.Path, "gvisor.dev/") || d.Path == "golang.org/x/crypto" {
 					fmt.Printf("  %s %s\n", d.Path, d.Version)
 				}
 			}
