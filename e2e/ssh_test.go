@@ -100,8 +100,9 @@ func TestDirectTCPIPFromTheInstance(t *testing.T) {
 	assert.Error(t, <-dialed)
 }
 
-// A bulk transfer through the NLB arrives whole, with no retransmission:
-// the fabric never drops a packet for lack of room.
+// A bulk transfer through the NLB arrives whole, the fabric dropping
+// nothing, and (at full speed) with no retransmission: the fabric never
+// drops a packet for lack of room.
 func TestBulkThroughNLBIsLossless(t *testing.T) {
 	l := lab.NewT(t, lab.Default())
 	_, err := l.NLB.AddListener(nlbListener(l, 9000))
@@ -141,9 +142,12 @@ func TestBulkThroughNLBIsLossless(t *testing.T) {
 		t.Fatal("transfer did not finish")
 	}
 	assert.Empty(t, l.Net.Drops(), "the fabric dropped nothing")
-	assert.Zero(t, l.Client.Host().Stats().DroppedPackets)
-	assert.Zero(t, l.Target.Host().Stats().DroppedPackets)
 	if !raceEnabled {
+		// Under the race detector a slow reader can overflow gVisor's TCP
+		// receive queue (its own accounting, not the fabric's) and the
+		// retransmission timer can fire on a late ACK.
+		assert.Zero(t, l.Client.Host().Stats().DroppedPackets)
+		assert.Zero(t, l.Target.Host().Stats().DroppedPackets)
 		assert.Zero(t, l.Client.Host().Stats().Retransmits)
 		assert.Zero(t, l.Target.Host().Stats().Retransmits)
 	}
