@@ -3,11 +3,12 @@ package client
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/vlab-sim/vlab/internal/splice"
 )
 
 // ListenLoopback listens on a host loopback address ("127.0.0.1:2222",
@@ -87,30 +88,7 @@ func (f *Forwarder) carry(c net.Conn) {
 		}
 		return
 	}
-	defer lc.Close()
-	done := make(chan struct{}, 2)
-	pipe := func(dst, src net.Conn) {
-		io.Copy(dst, src)
-		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
-			cw.CloseWrite()
-		}
-		done <- struct{}{}
-	}
-	go pipe(lc, c)
-	go pipe(c, lc)
-	for i := 0; i < 2; i++ {
-		select {
-		case <-done:
-		case <-f.ctx.Done():
-			c.Close()
-			lc.Close()
-			<-done
-			if i == 0 {
-				<-done
-			}
-			return
-		}
-	}
+	splice.Splice(f.ctx, c, lc)
 }
 
 // Close stops accepting, cuts forwarded connections and waits for them.

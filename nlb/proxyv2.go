@@ -3,11 +3,12 @@ package nlb
 import (
 	"context"
 	"encoding/binary"
-	"io"
 	"net"
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/vlab-sim/vlab/internal/splice"
 )
 
 // Proxy Protocol v2 (ELB User Guide, "Proxy protocol"): with
@@ -107,26 +108,7 @@ func (pl *proxyListener) splice(c net.Conn) {
 	if _, err := bc.Write(ppv2Header(client, front)); err != nil {
 		return
 	}
-	done := make(chan struct{}, 2)
-	cp := func(dst, src net.Conn) {
-		io.Copy(dst, src)
-		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
-			cw.CloseWrite()
-		}
-		done <- struct{}{}
-	}
-	go cp(bc, c)
-	go cp(c, bc)
-	select {
-	case <-done:
-		select {
-		case <-done:
-		case <-pl.ctx.Done():
-		}
-	case <-pl.ctx.Done():
-	}
-	c.Close()
-	bc.Close()
+	splice.Splice(pl.ctx, c, bc)
 }
 
 func (pl *proxyListener) close() {

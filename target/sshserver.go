@@ -3,13 +3,14 @@ package target
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/vlab-sim/vlab/internal/splice"
 )
 
 // sshServer is the instance's sshd: public-key authentication for one user,
@@ -177,35 +178,5 @@ func (s *sshServer) directTCPIP(ctx context.Context, nc ssh.NewChannel) {
 		return
 	}
 	go ssh.DiscardRequests(reqs)
-	splice(ctx, ch, conn)
-}
-
-// splice copies both ways until both directions end or ctx is done.
-func splice(ctx context.Context, a io.ReadWriteCloser, b net.Conn) {
-	done := make(chan struct{}, 2)
-	go func() {
-		io.Copy(b, a)
-		if cw, ok := b.(interface{ CloseWrite() error }); ok {
-			cw.CloseWrite()
-		}
-		done <- struct{}{}
-	}()
-	go func() {
-		io.Copy(a, b)
-		if cw, ok := a.(interface{ CloseWrite() error }); ok {
-			cw.CloseWrite()
-		}
-		done <- struct{}{}
-	}()
-	select {
-	case <-done:
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-	case <-ctx.Done():
-	}
-	a.Close()
-	b.Close()
-	// Closing both ends unblocks any copy still running.
+	splice.Splice(ctx, ch, conn)
 }
