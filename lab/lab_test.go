@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
 
 // Close stops everything the lab started: stacks, servers, sessions,
@@ -111,4 +112,29 @@ func TestTwoZonesSpreadTargets(t *testing.T) {
 	require.Len(t, l.NLB.Nodes(), 2)
 	assert.Equal(t, "198.51.100.11", l.NLB.Nodes()[1].PublicAddr().String())
 	assert.Equal(t, "nlb-1c", l.NLB.Nodes()[1].Host().Name())
+}
+
+// Close also stops what the optional parts start: Proxy Protocol splices,
+// pcap writers, flow logs, the NAT gateway, a second zone.
+func TestCloseLeavesNoGoroutineWithEverything(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	c := lab.Default()
+	c.Zones = []string{"1a", "1c"}
+	c.Targets = 2
+	c.TargetType = "ip"
+	c.ProxyProtocol = true
+	c.NATGateway = true
+	c.PcapDir = t.TempDir()
+	c.FlowLogs = &flowlog.Config{Interval: 60 * time.Second}
+	l, err := lab.New(c)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := l.Run(ctx, "curl -s http://192.0.2.80/")
+	require.NoError(t, err)
+	assert.Contains(t, res.Stdout, "198.51.100.30")
+	open, err := l.SSH(ctx)
+	require.NoError(t, err)
+	defer open.Close()
+	require.NoError(t, l.Close())
 }
