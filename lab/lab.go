@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -131,13 +132,38 @@ func (l *Lab) Clock() *vnet.Clock { return l.Net.Clock() }
 
 // NewT builds a lab for a test and closes it when the test ends, as
 // httptest.NewServer does; a lab that cannot be built fails the test.
+// Every interface is captured to a pcap file (unless c.PcapDir is set):
+// when the test fails the files are kept and their folder logged, so
+// tcpdump -r or Wireshark can show what happened; otherwise they are
+// removed.
 func NewT(tb testing.TB, c Config) *Lab {
 	tb.Helper()
+	keep := ""
+	if c.PcapDir == "" {
+		dir, err := os.MkdirTemp("", "vlab-captures-")
+		if err != nil {
+			tb.Fatalf("lab: %v", err)
+		}
+		c.PcapDir, keep = dir, dir
+	}
 	l, err := New(c)
 	if err != nil {
+		if keep != "" {
+			os.RemoveAll(keep)
+		}
 		tb.Fatalf("lab: %v", err)
 	}
-	tb.Cleanup(func() { l.Close() })
+	tb.Cleanup(func() {
+		l.Close()
+		if keep == "" {
+			return
+		}
+		if tb.Failed() {
+			tb.Logf("vlab: the captures of every interface are kept in %s", keep)
+			return
+		}
+		os.RemoveAll(keep)
+	})
 	return l
 }
 

@@ -2,7 +2,11 @@ package lab_test
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,4 +141,37 @@ func TestCloseLeavesNoGoroutineWithEverything(t *testing.T) {
 	require.NoError(t, err)
 	defer open.Close()
 	require.NoError(t, l.Close())
+}
+
+// failed is a testing.TB whose test counts as failed, to see what NewT
+// keeps.
+type failed struct {
+	*testing.T
+	logs []string
+}
+
+func (f *failed) Failed() bool { return true }
+func (f *failed) Logf(format string, args ...any) {
+	f.logs = append(f.logs, fmt.Sprintf(format, args...))
+}
+
+// When a test fails, NewT keeps the pcap files of every interface and
+// says where.
+func TestNewTKeepsCapturesOfAFailedTest(t *testing.T) {
+	var tb *failed
+	t.Run("inner", func(t *testing.T) {
+		tb = &failed{T: t}
+		l := lab.NewT(tb, lab.Default())
+		_, err := l.Run(context.Background(), "true")
+		require.NoError(t, err)
+	})
+	require.Len(t, tb.logs, 1)
+	dir := strings.TrimPrefix(tb.logs[0], "vlab: the captures of every interface are kept in ")
+	defer os.RemoveAll(dir)
+	files, err := filepath.Glob(filepath.Join(dir, "ip-10-0-128-108-eni-*.pcap"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	st, err := os.Stat(files[0])
+	require.NoError(t, err)
+	assert.Greater(t, st.Size(), int64(24), "more than the pcap header")
 }
