@@ -120,13 +120,7 @@ func TestSeedTcpdumpCommandOverSSH(t *testing.T) {
 // tshark reads the lab's pcap files and sees the addresses and ports the
 // text showed.
 func TestPcapFilesOpenInTshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("VLAB_REQUIRE_TSHARK") != "" {
-			t.Fatal("tshark is required by this run and is missing")
-		}
-		t.Skip("tshark is not installed")
-	}
+	tshark := needTool(t, "tshark", "VLAB_REQUIRE_TSHARK")
 	dir := t.TempDir()
 	c := manual(lab.Default())
 	c.PcapDir = dir

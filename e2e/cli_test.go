@@ -166,13 +166,7 @@ func (u *upProc) stop(t *testing.T) {
 }
 
 func TestUpWithOpenSSH(t *testing.T) {
-	sshPath, err := exec.LookPath("ssh")
-	if err != nil {
-		if os.Getenv("VLAB_REQUIRE_OPENSSH") != "" {
-			t.Fatal("ssh (openssh-client) is required by this run and is missing")
-		}
-		t.Skip("ssh (openssh-client) is not installed")
-	}
+	sshPath := needTool(t, "ssh", "VLAB_REQUIRE_OPENSSH")
 	cfg := t.TempDir()
 	u := startUp(t, cfg)
 	require.Equal(t, filepath.Join(cfg, "vlab", "id_ed25519"), u.keyFile, "the key vlab generated is named")
@@ -184,7 +178,7 @@ func TestUpWithOpenSSH(t *testing.T) {
 		"-o", "IdentitiesOnly=yes", "ec2-user@127.0.0.1", `echo $SSH_CLIENT; exit 3`)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
+	err := cmd.Run()
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee, "stderr: %s", errb.String())
 	assert.Equal(t, 3, ee.ExitCode())
@@ -428,4 +422,19 @@ func TestCLITargetsAndNAT(t *testing.T) {
 	_, errs, code = vlab(t, cfg, "ssh", "--preserve-client-ip", "maybe", "--", "true")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, "--preserve-client-ip")
+}
+
+// needTool returns the path of an external tool the test drives. Without
+// it the test is skipped, unless the run sets env (CI does, having
+// installed the tool), in which case it fails.
+func needTool(t *testing.T, name, env string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv(env) != "" {
+			t.Fatalf("%s is required by this run (%s is set) and is missing", name, env)
+		}
+		t.Skipf("%s is not installed", name)
+	}
+	return path
 }

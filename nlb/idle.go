@@ -3,7 +3,6 @@ package nlb
 import (
 	"fmt"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/vlab-sim/vlab/vnet"
@@ -94,5 +93,3 @@ func (nd *Node) answerReset(p *packet.Packet) {
 }
 
 var _ vnet.Taker = resetLeg{}
-
-type sweeperTimer = atomic.Pointer[vnet.Timer]

@@ -49,10 +49,10 @@ type LoadBalancer struct {
 
 	ctx     context.Context
 	cancel  context.CancelFunc
-	proxies []*proxyListener // guarded by mu
-	closed  bool             // guarded by mu
-	epoch   atomic.Int64     // idle sweeps so far
-	sweeper sweeperTimer
+	proxies []*proxyListener           // guarded by mu
+	closed  bool                       // guarded by mu
+	epoch   atomic.Int64               // idle sweeps so far
+	sweeper atomic.Pointer[vnet.Timer] // the next idle sweep
 
 	crossZone atomic.Bool // load_balancing.cross_zone.enabled
 
