@@ -68,6 +68,9 @@ type SSHConfig struct {
 	HostKey ssh.PublicKey
 	// Timeout bounds the TCP connect and SSH handshake (10 s by default).
 	Timeout time.Duration
+	// Dial, when set, opens the connection in place of a plain dial to the
+	// address (a lab that wants a given target behind a load balancer).
+	Dial func(ctx context.Context) (net.Conn, error)
 }
 
 // SSH opens an SSH connection to addr over the PC's stack.
@@ -83,7 +86,11 @@ func (pc *PC) SSH(ctx context.Context, addr netip.AddrPort, c SSHConfig) (*ssh.C
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	conn, err := pc.host.Dial(ctx, addr)
+	dial := c.Dial
+	if dial == nil {
+		dial = func(ctx context.Context) (net.Conn, error) { return pc.host.Dial(ctx, addr) }
+	}
+	conn, err := dial(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ssh: connect to %s: %w", addr, err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/vlab-sim/vlab/lab/topology"
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
@@ -81,6 +82,15 @@ type Config struct {
 	// the 1a public subnet, public 198.51.100.30) and the private route
 	// table's 0.0.0.0/0 route to it, so instances can reach the internet.
 	NATGateway bool
+
+	// Topology, when set, is the lab to build, in place of the reference
+	// scenario: the scenario's switches above are then ignored.
+	Topology *topology.Topology
+	// LoadBalancer and Target select, by name, the load balancer and the
+	// instance the lab's shortcuts use (Lab.NLB, Lab.Target, Lab.SSH):
+	// the first of each when empty.
+	LoadBalancer string
+	Target       string
 
 	// FlowLogs, when set, starts a flow log on every VPC interface as the
 	// lab is built (before the first health checks), read with

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
-	"strconv"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/vlab-sim/vlab/client"
+	"github.com/vlab-sim/vlab/lab/topology"
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/target"
 	"github.com/vlab-sim/vlab/vnet"
@@ -24,42 +25,76 @@ import (
 )
 
 // Lab is a running lab.
+//
+// The fields below name the parts commands and tests use most: those of
+// the reference scenario, or in a topology of one's own, the selected load
+// balancer (Config.LoadBalancer, or the first), its first listener's
+// target group, the selected target (Config.Target, or the first
+// registered), the first client. The slices hold every part.
 type Lab struct {
 	Config Config
+	// Topology is what the lab was built from.
+	Topology *topology.Topology
 
 	Net *vnet.Network
+	// VPC is the selected load balancer's VPC (the first VPC without one).
 	VPC *vnet.VPC
-	// PublicRouteTable sends 0.0.0.0/0 to the internet gateway;
-	// PrivateRouteTable holds only the local route.
+	// PublicRouteTable and PrivateRouteTable are the reference scenario's
+	// tables (vlab-public sends 0.0.0.0/0 to the internet gateway;
+	// vlab-private holds only the local route), nil when the topology has
+	// no tables of those names.
 	PublicRouteTable  *vnet.RouteTable
 	PrivateRouteTable *vnet.RouteTable
-	InternetGateway   *vnet.InternetGateway
-	// TargetSecurityGroup is the instances' group (ssh-target): TCP 22 from
-	// each NLB node's private address and from the client.
+	// InternetGateway is VPC's internet gateway, if any.
+	InternetGateway *vnet.InternetGateway
+	// TargetSecurityGroup is the reference scenario's instances' group
+	// (ssh-target): TCP 22 from each NLB node's private address and from
+	// the client; nil when the topology has no group of that name.
 	TargetSecurityGroup *vnet.SecurityGroup
 
 	Client      *client.PC
 	NLB         *nlb.LoadBalancer
 	TargetGroup *nlb.TargetGroup
-	// Targets are the registered instances; Target is the first.
+	// Targets are the instances registered in TargetGroup; Target is the
+	// selected one.
 	Targets []*target.Instance
 	Target  *target.Instance
-	// Mirror is the internet server (192.0.2.80, HTTP on 80).
+	// Mirror is the internet server named mirror (192.0.2.80, HTTP on 80),
+	// or the first server.
 	Mirror *vnet.Host
-	// NATGateway is the NAT gateway of Config.NATGateway, if any.
+	// NATGateway is the first NAT gateway, if any.
 	NATGateway *vnet.NATGateway
-	// FlowLog is the flow log of Config.FlowLogs, if any.
+	// FlowLog is the flow log of Config.FlowLogs, or the topology's first.
 	FlowLog *flowlog.Log
 
-	closeOnce sync.Once
-	closers   []func()
+	VPCs          []*vnet.VPC
+	LoadBalancers []*nlb.LoadBalancer
+	TargetGroups  []*nlb.TargetGroup
+	Instances     []*target.Instance
+	Clients       []*client.PC
+	Servers       []*vnet.Host
+	NATGateways   []*vnet.NATGateway
+	FlowLogs      []*flowlog.Log
+
+	instanceNames map[string]*target.Instance
+	closeOnce     sync.Once
+	closers       []func()
 }
 
 // New builds the lab c describes and returns it ready: every target
-// registered, every server listening.
+// registered, every server listening, the first health checks run.
 func New(c Config) (l *Lab, err error) {
-	if err := c.fill(); err != nil {
+	t, err := c.Spec()
+	if err != nil {
 		return nil, err
+	}
+	if c.Topology != nil {
+		if err := topology.Validate(t); err != nil {
+			return nil, fmt.Errorf("topology:\n%w", err)
+		}
+		if c.Seed == 0 {
+			c.Seed = max(t.Seed, 1)
+		}
 	}
 	if c.HostKey == nil {
 		if c.HostKey, err = NewKey(); err != nil {
@@ -71,7 +106,8 @@ func New(c Config) (l *Lab, err error) {
 			return nil, err
 		}
 	}
-	built := &Lab{Config: c, Net: vnet.New(vnet.Options{Seed: c.Seed, AccountID: AccountID, Region: Region})}
+	built := &Lab{Config: c, Topology: t, instanceNames: map[string]*target.Instance{},
+		Net: vnet.New(vnet.Options{Seed: c.Seed, AccountID: AccountID, Region: Region})}
 	built.closers = append(built.closers, func() { built.Net.Close() })
 	defer func() {
 		// The returns below leave l nil: close what was built so far.
@@ -80,13 +116,10 @@ func New(c Config) (l *Lab, err error) {
 		}
 	}()
 	l = built
-	if err := l.buildVPC(); err != nil {
+	if err := l.build(t); err != nil {
 		return nil, err
 	}
-	if err := l.buildInternet(); err != nil {
-		return nil, err
-	}
-	if err := l.buildNLB(); err != nil {
+	if err := l.selectParts(); err != nil {
 		return nil, err
 	}
 	if c.PcapDir != "" {
@@ -95,9 +128,17 @@ func New(c Config) (l *Lab, err error) {
 		}
 	}
 	if c.FlowLogs != nil {
-		if l.FlowLog, err = l.Net.EnableFlowLogs(*c.FlowLogs, nil); err != nil {
+		log, err := l.Net.EnableFlowLogs(*c.FlowLogs, nil)
+		if err != nil {
 			return nil, err
 		}
+		l.FlowLogs = append(l.FlowLogs, log)
+	}
+	if err := (&builder{l: l, t: t}).flowLogs(); err != nil {
+		return nil, err
+	}
+	if len(l.FlowLogs) > 0 {
+		l.FlowLog = l.FlowLogs[0]
 	}
 	l.settle()
 	if !c.ManualClock {
@@ -111,7 +152,10 @@ func New(c Config) (l *Lab, err error) {
 // from checks that really ran (SCENARIO.md, "How the CLI runs the lab").
 func (l *Lab) settle() {
 	clock := l.Net.Clock()
-	step := time.Duration(l.TargetGroup.HealthCheck().IntervalSeconds) * time.Second
+	step := 300 * time.Second
+	for _, tg := range l.TargetGroups {
+		step = min(step, time.Duration(tg.HealthCheck().IntervalSeconds)*time.Second)
+	}
 	clock.Advance(0)
 	for i := 0; i < 32 && l.anyInitial(); i++ {
 		clock.Advance(step)
@@ -119,13 +163,116 @@ func (l *Lab) settle() {
 }
 
 func (l *Lab) anyInitial() bool {
-	for _, h := range l.TargetGroup.Health() {
-		if h.State == nlb.StateInitial {
-			return true
+	for _, tg := range l.TargetGroups {
+		for _, h := range tg.Health() {
+			if h.State == nlb.StateInitial {
+				return true
+			}
 		}
 	}
 	return false
 }
+
+// selectParts fills the fields that name one part of each kind: the
+// selected load balancer and target, and the parts around them.
+func (l *Lab) selectParts() error {
+	c := &l.Config
+	if len(l.VPCs) > 0 {
+		l.VPC = l.VPCs[0]
+	}
+	if c.LoadBalancer != "" {
+		if l.NLB = l.LoadBalancer(c.LoadBalancer); l.NLB == nil {
+			return fmt.Errorf("load balancer %q: no such load balancer (the lab has %v)", c.LoadBalancer, names(l.LoadBalancers, (*nlb.LoadBalancer).Name))
+		}
+	} else if len(l.LoadBalancers) > 0 {
+		l.NLB = l.LoadBalancers[0]
+	}
+	if l.NLB != nil {
+		if ls := l.NLB.Listeners(); len(ls) > 0 {
+			l.TargetGroup = ls[0].TargetGroup
+			c.ListenerPort = ls[0].Port
+		}
+		if nd := l.NLB.Nodes(); len(nd) > 0 {
+			l.VPC = nd[0].ENI().Subnet().VPC()
+		}
+	}
+	if l.TargetGroup == nil && len(l.TargetGroups) > 0 {
+		l.TargetGroup = l.TargetGroups[0]
+	}
+	if l.TargetGroup != nil {
+		c.TargetPort = l.TargetGroup.Port()
+		for _, t := range l.TargetGroup.Targets() {
+			for _, in := range l.Instances {
+				if in.Addr() == t.IP && !slices.Contains(l.Targets, in) {
+					l.Targets = append(l.Targets, in)
+				}
+			}
+		}
+	}
+	if c.Target != "" {
+		if l.Target = l.instanceNames[c.Target]; l.Target == nil {
+			var ns []string
+			for n := range l.instanceNames {
+				ns = append(ns, n)
+			}
+			slices.Sort(ns)
+			return fmt.Errorf("target %q: no such instance (the lab has %v)", c.Target, ns)
+		}
+	} else if len(l.Targets) > 0 {
+		l.Target = l.Targets[0]
+	} else if len(l.Instances) > 0 {
+		l.Target = l.Instances[0]
+	}
+	if l.VPC != nil {
+		l.InternetGateway = l.VPC.InternetGateway()
+		for _, rt := range l.VPC.RouteTables() {
+			switch rt.Name() {
+			case publicTable:
+				l.PublicRouteTable = rt
+			case privateTable:
+				l.PrivateRouteTable = rt
+			}
+		}
+		for _, g := range l.VPC.SecurityGroups() {
+			if g.Name() == targetGroupSG {
+				l.TargetSecurityGroup = g
+			}
+		}
+	}
+	if len(l.Clients) > 0 {
+		l.Client = l.Clients[0]
+	}
+	for _, s := range l.Servers {
+		if l.Mirror == nil || s.Name() == mirrorName {
+			l.Mirror = s
+		}
+	}
+	if len(l.NATGateways) > 0 {
+		l.NATGateway = l.NATGateways[0]
+	}
+	return nil
+}
+
+func names[T any](xs []T, name func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = name(x)
+	}
+	return out
+}
+
+// LoadBalancer returns the load balancer named name, or nil.
+func (l *Lab) LoadBalancer(name string) *nlb.LoadBalancer {
+	for _, lb := range l.LoadBalancers {
+		if lb.Name() == name {
+			return lb
+		}
+	}
+	return nil
+}
+
+// Instance returns the instance named name in the topology, or nil.
+func (l *Lab) Instance(name string) *target.Instance { return l.instanceNames[name] }
 
 // Clock returns the lab clock.
 func (l *Lab) Clock() *vnet.Clock { return l.Net.Clock() }
@@ -176,214 +323,87 @@ func NewKey() (ssh.Signer, error) {
 	return ssh.NewSignerFromKey(priv)
 }
 
-func (l *Lab) buildVPC() error {
-	var err error
-	if l.VPC, err = l.Net.AddVPC("vlab-vpc", vpcCIDR); err != nil {
-		return err
-	}
-	if l.InternetGateway, err = l.VPC.AttachInternetGateway("vlab-igw"); err != nil {
-		return err
-	}
-	l.PublicRouteTable = l.VPC.AddRouteTable("vlab-public")
-	if err := l.PublicRouteTable.AddRoute(netip.MustParsePrefix("0.0.0.0/0"), l.InternetGateway); err != nil {
-		return err
-	}
-	l.PrivateRouteTable = l.VPC.AddRouteTable("vlab-private")
-	// Both zones' subnets exist, as in the experiment's VPC, whichever the
-	// NLB is enabled in.
-	for _, z := range []string{"1a", "1c"} {
-		zl := zones[z]
-		az := Region + z[1:] // "1a" -> ap-northeast-1a
-		pub, err := l.VPC.AddSubnet(vnet.SubnetConfig{Name: "vlab-public-" + z, CIDR: zl.public, Zone: az})
-		if err != nil {
-			return err
-		}
-		if err := pub.Associate(l.PublicRouteTable); err != nil {
-			return err
-		}
-		priv, err := l.VPC.AddSubnet(vnet.SubnetConfig{Name: "vlab-private-" + z, CIDR: zl.private, Zone: az})
-		if err != nil {
-			return err
-		}
-		if err := priv.Associate(l.PrivateRouteTable); err != nil {
-			return err
-		}
-	}
-	if l.Config.NATGateway {
-		var err error
-		if l.NATGateway, err = l.VPC.AddNATGateway("natgw", l.VPC.Subnet("vlab-public-1a"), natPrivate, natPublic); err != nil {
-			return err
-		}
-		if err := l.PrivateRouteTable.AddRoute(netip.MustParsePrefix("0.0.0.0/0"), l.NATGateway); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (l *Lab) buildInternet() error {
-	var err error
-	if l.Client, err = client.New(l.Net, client.Config{Name: "client", Addr: clientAddr, Key: l.Config.ClientKey}); err != nil {
-		return err
-	}
-	if l.Mirror, err = l.Net.NewHost("mirror"); err != nil {
-		return err
-	}
-	if _, err := l.Mirror.AttachInternet(mirrorAddr); err != nil {
-		return err
-	}
-	ln, err := l.Mirror.Listen("tcp", ":80")
-	if err != nil {
-		return fmt.Errorf("mirror: %w", err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A package mirror that tells who asked: the source address it saw.
-		fmt.Fprintf(w, "mirror: hello %s\n", r.RemoteAddr)
-	})}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		srv.Serve(ln)
-	}()
-	l.closers = append(l.closers, func() { srv.Close(); <-done })
-	return nil
-}
-
-func (l *Lab) buildNLB() error {
-	c := l.Config
-	var maps []nlb.SubnetMapping
-	for _, z := range c.Zones {
-		zl := zones[z]
-		maps = append(maps, nlb.SubnetMapping{Subnet: l.VPC.Subnet("vlab-public-" + z), PrivateAddr: zl.nodePrivate, PublicAddr: zl.nodePublic})
-	}
-	var err error
-	var nlbGroups []*vnet.SecurityGroup
-	if c.NLBSecurityGroup {
-		g, err := l.VPC.AddSecurityGroup("vlab-nlb", "clients to the NLB listener")
-		if err != nil {
-			return err
-		}
-		if err := g.AuthorizeIngress(vnet.SGRule{Protocol: "tcp", Ports: vnet.PortRange{From: c.ListenerPort, To: c.ListenerPort}, CIDR: netip.MustParsePrefix("0.0.0.0/0"), Description: "clients"}); err != nil {
-			return err
-		}
-		nlbGroups = []*vnet.SecurityGroup{g}
-	}
-	if l.NLB, err = nlb.New(l.Net, nlb.Config{Name: "vlab-nlb", Subnets: maps, SecurityGroups: nlbGroups, Attributes: c.LoadBalancerAttributes}); err != nil {
-		return err
-	}
-	attrs := map[string]string{}
-	if c.PreserveClientIP != nil {
-		attrs[nlb.AttrPreserveClientIP] = strconv.FormatBool(*c.PreserveClientIP)
-	}
-	if c.ProxyProtocol {
-		attrs[nlb.AttrProxyProtocolV2] = "true"
-	}
-	for k, v := range c.TargetGroupAttributes {
-		attrs[k] = v
-	}
-	if l.TargetGroup, err = nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{
-		Name: "ssh-targets", Port: c.TargetPort, VPC: l.VPC, TargetType: c.TargetType,
-		HealthCheck: c.HealthCheck, Attributes: attrs,
-	}); err != nil {
-		return err
-	}
-	l.closers = append(l.closers, l.TargetGroup.Close, func() { l.NLB.Close() })
-	if err := l.buildTargetGroup(); err != nil {
-		return err
-	}
-	if _, err := l.NLB.AddListener(nlb.ListenerConfig{Port: c.ListenerPort, TargetGroup: l.TargetGroup, Attributes: c.ListenerAttributes}); err != nil {
-		return err
-	}
-	keys := append([]ssh.PublicKey{c.ClientKey.PublicKey()}, c.AuthorizedKeys...)
-	next := map[string]netip.Addr{}
-	for i := 0; i < c.Targets; i++ {
-		z := c.Zones[i%len(c.Zones)]
-		addr, ok := next[z]
-		if !ok {
-			addr = zones[z].firstTarget
-		}
-		next[z] = addr.Next()
-		in, err := target.New(l.Net, target.Config{
-			Subnet:         l.VPC.Subnet("vlab-private-" + z),
-			Addr:           addr,
-			HostKey:        c.HostKey,
-			AuthorizedKeys: keys,
-			SSHPort:        int(c.TargetPort),
-			SecurityGroups: []*vnet.SecurityGroup{l.TargetSecurityGroup},
-			ProxyProtocol:  c.ProxyProtocol,
-		})
-		if err != nil {
-			return err
-		}
-		l.closers = append(l.closers, func() { in.Close() })
-		l.Targets = append(l.Targets, in)
-		if err := l.TargetGroup.Register(nlb.Target{ID: in.ID(), ENI: in.ENI(), IP: in.Addr()}); err != nil {
-			return err
-		}
-	}
-	l.Target = l.Targets[0]
-	return nil
-}
-
-// buildTargetGroup makes the instances' security group: the experiment's
-// two rules, TCP 22 from every NLB node (health checks come from the
-// nodes' private addresses) and from the client (client IP preservation
-// keeps its address).
-func (l *Lab) buildTargetGroup() error {
-	sg, err := l.VPC.AddSecurityGroup("ssh-target", "SSH from the NLB nodes and the client")
-	if err != nil {
-		return err
-	}
-	l.TargetSecurityGroup = sg
-	port := vnet.PortRange{From: l.Config.TargetPort, To: l.Config.TargetPort}
-	if gs := l.NLB.SecurityGroups(); len(gs) > 0 {
-		// One rule admits both the health checks (from the nodes, members
-		// of the group) and the clients' traffic the nodes forward.
-		return sg.AuthorizeIngress(vnet.SGRule{Protocol: "tcp", Ports: port, Group: gs[0], Description: "the NLB"})
-	}
-	if !l.Config.NoSGNLBRule {
-		for _, nd := range l.NLB.Nodes() {
-			if err := sg.AuthorizeIngress(vnet.SGRule{Protocol: "tcp", Ports: port, CIDR: netip.PrefixFrom(nd.PrivateAddr(), 32), Description: "health checks from " + nd.Host().Name()}); err != nil {
-				return err
-			}
-		}
-	}
-	if !l.Config.NoSGClientRule {
-		if err := sg.AuthorizeIngress(vnet.SGRule{Protocol: "tcp", Ports: port, CIDR: netip.PrefixFrom(clientAddr.Addr(), 32), Description: "the client PC"}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Endpoint is the NLB listener's address as the client finds it: the first
 // answer of the lab's DNS for the NLB's name (198.51.100.10:51512 in the
 // reference scenario; another zone's node when 1a has no healthy target).
+// It is the zero AddrPort in a lab without a load balancer.
 func (l *Lab) Endpoint() netip.AddrPort {
+	if l.NLB == nil {
+		return netip.AddrPort{}
+	}
 	if as := l.Net.Resolve(l.NLB.DNSName()); len(as) > 0 {
 		return netip.AddrPortFrom(as[0], l.Config.ListenerPort)
 	}
 	return l.NLB.PublicAddr(l.Config.ListenerPort)
 }
 
-// SSHConfig is how the lab's client logs in to its instances.
+// SSHConfig is how the lab's client logs in to its instances; with
+// Config.Target set, its connections land on that target.
 func (l *Lab) SSHConfig() client.SSHConfig {
-	return client.SSHConfig{User: target.DefaultUser, HostKey: l.Config.HostKey.PublicKey()}
+	c := client.SSHConfig{User: target.DefaultUser, HostKey: l.Config.HostKey.PublicKey()}
+	if l.Config.Target != "" {
+		c.Dial = l.Dial
+	}
+	return c
 }
 
 // SSH opens an SSH connection from the client through the NLB.
 func (l *Lab) SSH(ctx context.Context) (*ssh.Client, error) {
+	if err := l.hasPath(); err != nil {
+		return nil, err
+	}
 	return l.Client.SSH(ctx, l.Endpoint(), l.SSHConfig())
 }
 
 // Run runs command on an instance over SSH from the client through the NLB.
 func (l *Lab) Run(ctx context.Context, command string) (client.Result, error) {
+	if err := l.hasPath(); err != nil {
+		return client.Result{}, err
+	}
 	return l.Client.Run(ctx, l.Endpoint(), l.SSHConfig(), command)
 }
 
-// Dial connects from the client to the NLB listener.
+// maxLandingTries bounds the connections Dial opens to land on the
+// selected target.
+const maxLandingTries = 64
+
+// Dial connects from the client to the NLB listener. With Config.Target
+// set, it reconnects (from a new source port, so a new flow hash) until
+// the NLB sends the connection to that target, as one would in AWS; the
+// connections it gives up on are closed and show in captures.
 func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
-	return l.Client.Host().Dial(ctx, l.Endpoint())
+	if err := l.hasPath(); err != nil {
+		return nil, err
+	}
+	if l.Config.Target == "" || len(l.Targets) < 2 {
+		return l.Client.Host().Dial(ctx, l.Endpoint())
+	}
+	for range maxLandingTries {
+		c, err := l.Client.Host().Dial(ctx, l.Endpoint())
+		if err != nil {
+			return nil, err
+		}
+		local, _ := netip.ParseAddrPort(c.LocalAddr().String())
+		for _, f := range l.NLB.Flows() {
+			if f.Client == local && f.Backend.Addr() == l.Target.Addr() {
+				return c, nil
+			}
+		}
+		c.Close()
+	}
+	return nil, fmt.Errorf("target %s: the NLB sent %d connections in a row to other targets (is stickiness on, or the target unhealthy?)", l.Config.Target, maxLandingTries)
+}
+
+func (l *Lab) hasPath() error {
+	switch {
+	case l.NLB == nil:
+		return errors.New("the lab has no load balancer to connect through")
+	case len(l.NLB.Listeners()) == 0:
+		return fmt.Errorf("load balancer %s has no listener", l.NLB.Name())
+	case l.Client == nil:
+		return errors.New("the lab has no client PC (Internet.Clients)")
+	}
+	return nil
 }
 
 // WaitClosed waits, up to d of real time, until the client's connections
@@ -406,13 +426,16 @@ func (l *Lab) WaitClosed(d time.Duration) {
 }
 
 // Host returns the host named name: client, nlb-1a, mirror, an instance's
-// hostname, or ec2 for the first instance.
+// hostname or name, or ec2 for the selected target.
 func (l *Lab) Host(name string) (*vnet.Host, error) {
-	if name == "ec2" {
+	if name == firstTargetAlias && l.Target != nil {
 		return l.Target.Host(), nil
 	}
 	if h := l.Net.Host(name); h != nil {
 		return h, nil
+	}
+	if in := l.instanceNames[name]; in != nil {
+		return in.Host(), nil
 	}
 	var names []string
 	for _, h := range l.Net.Hosts() {

@@ -35,6 +35,13 @@ type HealthCheck struct {
 	matchLo, matchHi int
 }
 
+// WithDefaults returns h with AWS's defaults in the fields left zero, or
+// the first setting out of the ranges AWS allows.
+func (h HealthCheck) WithDefaults() (HealthCheck, error) {
+	err := h.normalize()
+	return h, err
+}
+
 // normalize fills AWS's defaults and validates the ranges it allows.
 func (h *HealthCheck) normalize() error {
 	def := func(v *int, d int) {

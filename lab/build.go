@@ -1,0 +1,429 @@
+package lab
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/vlab-sim/vlab/client"
+	"github.com/vlab-sim/vlab/lab/topology"
+	"github.com/vlab-sim/vlab/nlb"
+	"github.com/vlab-sim/vlab/target"
+	"github.com/vlab-sim/vlab/vnet"
+	"github.com/vlab-sim/vlab/vnet/flowlog"
+)
+
+// builder turns a topology into running parts. Every error it returns is a
+// *topology.PathError naming the field at fault, so that vlab validate can
+// place it in the file.
+type builder struct {
+	l *Lab
+	t *topology.Topology
+
+	vpcs      map[string]*vnet.VPC
+	subnets   map[string]*vnet.Subnet
+	groups    map[*vnet.VPC]map[string]*vnet.SecurityGroup
+	instances map[string]*target.Instance
+	lbs       map[string]*nlb.LoadBalancer
+	tgs       map[string]*nlb.TargetGroup
+}
+
+func at(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &topology.PathError{Path: path, Err: err}
+}
+
+func (l *Lab) build(t *topology.Topology) error {
+	b := &builder{l: l, t: t,
+		vpcs: map[string]*vnet.VPC{}, subnets: map[string]*vnet.Subnet{},
+		groups: map[*vnet.VPC]map[string]*vnet.SecurityGroup{}, instances: map[string]*target.Instance{},
+		lbs: map[string]*nlb.LoadBalancer{}, tgs: map[string]*nlb.TargetGroup{},
+	}
+	for i := range t.Vpcs {
+		if err := b.vpc(i); err != nil {
+			return err
+		}
+	}
+	if err := b.internet(); err != nil {
+		return err
+	}
+	for i := range t.LoadBalancers {
+		if err := b.loadBalancer(i); err != nil {
+			return err
+		}
+	}
+	for i := range t.TargetGroups {
+		if err := b.targetGroup(i); err != nil {
+			return err
+		}
+	}
+	for i, lb := range t.LoadBalancers {
+		for j, ls := range lb.Listeners {
+			p := fmt.Sprintf("LoadBalancers[%d].Listeners[%d]", i, j)
+			tg, ok := b.tgs[ls.TargetGroupName]
+			if !ok {
+				return at(p+".TargetGroupName", fmt.Errorf("no target group named %q", ls.TargetGroupName))
+			}
+			if _, err := b.lbs[lb.Name].AddListener(nlb.ListenerConfig{Protocol: "TCP", Port: uint16(ls.Port), TargetGroup: tg, Attributes: ls.ListenerAttributes}); err != nil {
+				return at(p, err)
+			}
+		}
+	}
+	for i := range t.Vpcs {
+		for j := range t.Vpcs[i].Instances {
+			if err := b.instance(i, j); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range t.TargetGroups {
+		if err := b.register(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *builder) vpc(i int) error {
+	tv := &b.t.Vpcs[i]
+	p := fmt.Sprintf("Vpcs[%d]", i)
+	v, err := b.l.Net.AddVPC(tv.Name, tv.CidrBlock)
+	if err != nil {
+		return at(p, err)
+	}
+	b.vpcs[tv.Name] = v
+	b.l.VPCs = append(b.l.VPCs, v)
+	if tv.InternetGateway != "" {
+		if _, err := v.AttachInternetGateway(tv.InternetGateway); err != nil {
+			return at(p+".InternetGateway", err)
+		}
+	}
+	tables := map[string]*vnet.RouteTable{}
+	for _, rt := range tv.RouteTables {
+		tables[rt.Name] = v.AddRouteTable(rt.Name)
+	}
+	acls := map[string]*vnet.NetworkACL{}
+	for j, a := range tv.NetworkAcls {
+		acl := v.AddNetworkACL(a.Name)
+		acls[a.Name] = acl
+		for k, e := range a.Entries {
+			r := vnet.ACLRule{Number: e.RuleNumber, Protocol: protocol(e.Protocol), Ports: vnet.PortRange{From: uint16(e.PortRange.From), To: uint16(e.PortRange.To)}, CIDR: e.CidrBlock, Allow: e.RuleAction == "allow"}
+			if err := acl.AddRule(e.Egress, r); err != nil {
+				return at(fmt.Sprintf("%s.NetworkAcls[%d].Entries[%d]", p, j, k), err)
+			}
+		}
+	}
+	for j, s := range tv.Subnets {
+		sp := fmt.Sprintf("%s.Subnets[%d]", p, j)
+		sn, err := v.AddSubnet(vnet.SubnetConfig{Name: s.Name, CIDR: s.CidrBlock, Zone: s.AvailabilityZone})
+		if err != nil {
+			return at(sp, err)
+		}
+		b.subnets[s.Name] = sn
+		if s.RouteTable != "" {
+			if err := sn.Associate(tables[s.RouteTable]); err != nil {
+				return at(sp+".RouteTable", err)
+			}
+		}
+		if s.NetworkAcl != "" {
+			if err := sn.AssociateNetworkACL(acls[s.NetworkAcl]); err != nil {
+				return at(sp+".NetworkAcl", err)
+			}
+		}
+	}
+	nats := map[string]*vnet.NATGateway{}
+	for j, n := range tv.NatGateways {
+		g, err := v.AddNATGateway(n.Name, b.subnets[n.Subnet], n.PrivateIpAddress, n.PublicIp)
+		if err != nil {
+			return at(fmt.Sprintf("%s.NatGateways[%d]", p, j), err)
+		}
+		nats[n.Name] = g
+		b.l.NATGateways = append(b.l.NATGateways, g)
+	}
+	for j, rt := range tv.RouteTables {
+		for k, r := range rt.Routes {
+			var to vnet.RouteTarget
+			if r.NatGatewayId != "" {
+				to = nats[r.NatGatewayId]
+			} else {
+				to = v.InternetGateway()
+			}
+			if err := tables[rt.Name].AddRoute(r.DestinationCidrBlock, to); err != nil {
+				return at(fmt.Sprintf("%s.RouteTables[%d].Routes[%d]", p, j, k), err)
+			}
+		}
+	}
+	return b.securityGroups(i, v)
+}
+
+// securityGroups creates a VPC's groups first and adds their rules after,
+// as rules may reference any group of the VPC.
+func (b *builder) securityGroups(i int, v *vnet.VPC) error {
+	tv := &b.t.Vpcs[i]
+	groups := map[string]*vnet.SecurityGroup{"default": v.DefaultSecurityGroup()}
+	b.groups[v] = groups
+	for j, g := range tv.SecurityGroups {
+		sg, err := v.AddSecurityGroup(g.GroupName, g.GroupDescription)
+		if err != nil {
+			return at(fmt.Sprintf("Vpcs[%d].SecurityGroups[%d]", i, j), err)
+		}
+		groups[g.GroupName] = sg
+	}
+	for j, g := range tv.SecurityGroups {
+		sg := groups[g.GroupName]
+		gp := fmt.Sprintf("Vpcs[%d].SecurityGroups[%d]", i, j)
+		for k, r := range g.SecurityGroupIngress {
+			if err := sg.AuthorizeIngress(sgRule(r, groups[r.SourceSecurityGroupName])); err != nil {
+				return at(fmt.Sprintf("%s.SecurityGroupIngress[%d]", gp, k), err)
+			}
+		}
+		if g.SecurityGroupEgress == nil {
+			continue // AWS's default egress rule stays
+		}
+		for _, r := range sg.Outbound() {
+			if err := sg.RevokeEgress(r); err != nil {
+				return at(gp+".SecurityGroupEgress", err)
+			}
+		}
+		for k, r := range g.SecurityGroupEgress {
+			if err := sg.AuthorizeEgress(sgRule(r, groups[r.DestinationSecurityGroupName])); err != nil {
+				return at(fmt.Sprintf("%s.SecurityGroupEgress[%d]", gp, k), err)
+			}
+		}
+	}
+	return nil
+}
+
+func sgRule(r topology.SGRule, peer *vnet.SecurityGroup) vnet.SGRule {
+	return vnet.SGRule{
+		Protocol:    protocol(r.IpProtocol),
+		Ports:       vnet.PortRange{From: uint16(max(r.FromPort, 0)), To: uint16(max(r.ToPort, 0))},
+		CIDR:        r.CidrIp,
+		Group:       peer,
+		Description: r.Description,
+	}
+}
+
+// protocol maps AWS's -1 (every protocol) to the fabric's name.
+func protocol(p string) string {
+	if p == "-1" {
+		return "all"
+	}
+	return p
+}
+
+func (b *builder) internet() error {
+	for i, c := range b.t.Internet.Clients {
+		pc, err := client.New(b.l.Net, client.Config{Name: c.Name, Addr: c.IpAddress, Key: b.l.Config.ClientKey})
+		if err != nil {
+			return at(fmt.Sprintf("Internet.Clients[%d]", i), err)
+		}
+		b.l.Clients = append(b.l.Clients, pc)
+	}
+	for i, s := range b.t.Internet.Servers {
+		p := fmt.Sprintf("Internet.Servers[%d]", i)
+		h, err := b.l.Net.NewHost(s.Name)
+		if err != nil {
+			return at(p, err)
+		}
+		if _, err := h.AttachInternet(s.IpAddress); err != nil {
+			return at(p+".IpAddress", err)
+		}
+		b.l.Servers = append(b.l.Servers, h)
+		for j, sv := range s.Services {
+			if err := b.l.serve(h.Listen, sv, s.Name); err != nil {
+				return at(fmt.Sprintf("%s.Services[%d]", p, j), err)
+			}
+		}
+	}
+	return nil
+}
+
+func (b *builder) loadBalancer(i int) error {
+	tl := &b.t.LoadBalancers[i]
+	p := fmt.Sprintf("LoadBalancers[%d]", i)
+	var maps []nlb.SubnetMapping
+	var vpc *vnet.VPC
+	for j, m := range tl.SubnetMappings {
+		s, ok := b.subnets[m.SubnetId]
+		if !ok {
+			return at(fmt.Sprintf("%s.SubnetMappings[%d].SubnetId", p, j), fmt.Errorf("no subnet named %q", m.SubnetId))
+		}
+		vpc = s.VPC()
+		maps = append(maps, nlb.SubnetMapping{Subnet: s, PrivateAddr: m.PrivateIPv4Address, PublicAddr: m.PublicIPv4Address})
+	}
+	var groups []*vnet.SecurityGroup
+	for j, g := range tl.SecurityGroups {
+		sg, ok := b.groups[vpc][g]
+		if !ok {
+			return at(fmt.Sprintf("%s.SecurityGroups[%d]", p, j), fmt.Errorf("no security group named %q", g))
+		}
+		groups = append(groups, sg)
+	}
+	lb, err := nlb.New(b.l.Net, nlb.Config{Name: tl.Name, Scheme: tl.Scheme, Subnets: maps, SecurityGroups: groups, Attributes: tl.LoadBalancerAttributes})
+	if err != nil {
+		return at(p, err)
+	}
+	b.l.closers = append(b.l.closers, func() { lb.Close() })
+	b.lbs[tl.Name] = lb
+	b.l.LoadBalancers = append(b.l.LoadBalancers, lb)
+	return nil
+}
+
+func (b *builder) targetGroup(i int) error {
+	tt := &b.t.TargetGroups[i]
+	p := fmt.Sprintf("TargetGroups[%d]", i)
+	tg, err := nlb.NewTargetGroup(b.l.Net, nlb.TargetGroupConfig{
+		Name: tt.Name, Protocol: "TCP", Port: uint16(tt.Port), TargetType: tt.TargetType, VPC: b.vpcs[tt.VpcId],
+		HealthCheck: nlb.HealthCheck{
+			Protocol: tt.HealthCheckProtocol, Port: tt.HealthCheckPort, Path: tt.HealthCheckPath, Matcher: tt.Matcher.HttpCode,
+			IntervalSeconds: tt.HealthCheckIntervalSeconds, TimeoutSeconds: tt.HealthCheckTimeoutSeconds,
+			HealthyThresholdCount: tt.HealthyThresholdCount, UnhealthyThresholdCount: tt.UnhealthyThresholdCount,
+		},
+		Attributes: tt.TargetGroupAttributes,
+	})
+	if err != nil {
+		return at(p, err)
+	}
+	b.l.closers = append(b.l.closers, tg.Close)
+	b.tgs[tt.Name] = tg
+	b.l.TargetGroups = append(b.l.TargetGroups, tg)
+	return nil
+}
+
+func (b *builder) instance(vi, i int) error {
+	ti := &b.t.Vpcs[vi].Instances[i]
+	p := fmt.Sprintf("Vpcs[%d].Instances[%d]", vi, i)
+	v := b.vpcs[b.t.Vpcs[vi].Name]
+	var groups []*vnet.SecurityGroup
+	for j, g := range ti.SecurityGroups {
+		sg, ok := b.groups[v][g]
+		if !ok {
+			return at(fmt.Sprintf("%s.SecurityGroups[%d]", p, j), fmt.Errorf("no security group named %q", g))
+		}
+		groups = append(groups, sg)
+	}
+	c := target.Config{
+		Subnet: b.subnets[ti.Subnet], Addr: ti.PrivateIpAddress, HostKey: b.l.Config.HostKey,
+		AuthorizedKeys: append([]ssh.PublicKey{b.l.Config.ClientKey.PublicKey()}, b.l.Config.AuthorizedKeys...),
+		SSHPort:        -1, SecurityGroups: groups,
+	}
+	for _, s := range ti.Services {
+		if s.Type == "ssh" {
+			c.SSHPort, c.ProxyProtocol = s.Port, s.ProxyProtocol
+		}
+	}
+	in, err := target.New(b.l.Net, c)
+	if err != nil {
+		return at(p, err)
+	}
+	b.l.closers = append(b.l.closers, func() { in.Close() })
+	b.instances[ti.Name] = in
+	b.l.Instances = append(b.l.Instances, in)
+	b.l.instanceNames[ti.Name] = in
+	for j, s := range ti.Services {
+		if s.Type == "ssh" {
+			continue
+		}
+		if err := b.l.serve(in.Listen, s, ti.Name); err != nil {
+			return at(fmt.Sprintf("%s.Services[%d]", p, j), err)
+		}
+	}
+	return nil
+}
+
+func (b *builder) register(i int) error {
+	tt := &b.t.TargetGroups[i]
+	tg := b.tgs[tt.Name]
+	for j, t := range tt.Targets {
+		p := fmt.Sprintf("TargetGroups[%d].Targets[%d]", i, j)
+		r := nlb.Target{Port: uint16(t.Port)}
+		if tt.TargetType == nlb.TargetTypeIP {
+			a, err := netip.ParseAddr(t.Id)
+			if err != nil {
+				return at(p+".Id", fmt.Errorf("%q is not an IPv4 address", t.Id))
+			}
+			r.ID, r.IP = a.String(), a
+		} else {
+			in, ok := b.instances[t.Id]
+			if !ok {
+				return at(p+".Id", fmt.Errorf("no instance named %q", t.Id))
+			}
+			r.ID, r.ENI, r.IP = in.ID(), in.ENI(), in.Addr()
+		}
+		if err := tg.Register(r); err != nil {
+			return at(p, err)
+		}
+	}
+	return nil
+}
+
+// flowLogs starts the topology's flow logs, each on the interfaces of the
+// resources it names; a LogDestination file is closed with the lab.
+func (b *builder) flowLogs() error {
+	for i, f := range b.t.FlowLogs {
+		p := fmt.Sprintf("FlowLogs[%d]", i)
+		cfg := flowlog.Config{Interval: time.Duration(f.MaxAggregationInterval) * time.Second}
+		if f.LogFormat != "" {
+			fields, err := flowlog.ParseFields(f.LogFormat)
+			if err != nil {
+				return at(p+".LogFormat", err)
+			}
+			cfg.Fields = fields
+		}
+		var enis []*vnet.ENI
+		for j, id := range f.ResourceIds {
+			es := b.enisOf(id)
+			if len(es) == 0 {
+				return at(fmt.Sprintf("%s.ResourceIds[%d]", p, j), fmt.Errorf("no VPC, subnet, instance or load balancer named %q", id))
+			}
+			enis = append(enis, es...)
+		}
+		if f.LogDestination != "" {
+			file, err := os.Create(f.LogDestination)
+			if err != nil {
+				return at(p+".LogDestination", err)
+			}
+			b.l.AtClose(func() { file.Close() })
+			cfg.File = file
+		}
+		log, err := b.l.Net.EnableFlowLogs(cfg, enis)
+		if err != nil {
+			return at(p, err)
+		}
+		b.l.FlowLogs = append(b.l.FlowLogs, log)
+	}
+	return nil
+}
+
+// enisOf returns the interfaces of the resource named name.
+func (b *builder) enisOf(name string) []*vnet.ENI {
+	var out []*vnet.ENI
+	inside := func(keep func(e *vnet.ENI) bool) {
+		for _, h := range b.l.Net.Hosts() {
+			for _, e := range h.ENIs() {
+				if e.Subnet() != nil && keep(e) {
+					out = append(out, e)
+				}
+			}
+		}
+	}
+	switch {
+	case b.vpcs[name] != nil:
+		inside(func(e *vnet.ENI) bool { return e.Subnet().VPC() == b.vpcs[name] })
+	case b.subnets[name] != nil:
+		inside(func(e *vnet.ENI) bool { return e.Subnet() == b.subnets[name] })
+	case b.instances[name] != nil:
+		out = append(out, b.instances[name].ENI())
+	case b.lbs[name] != nil:
+		for _, nd := range b.lbs[name].Nodes() {
+			out = append(out, nd.ENI())
+		}
+	}
+	return out
+}
