@@ -1,0 +1,167 @@
+package topology_test
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vlab-sim/vlab/lab/topology"
+)
+
+// base is a small valid topology the broken files below change one line
+// of.
+const base = `Vpcs:
+  - Name: v
+    CidrBlock: 10.0.0.0/16
+    InternetGateway: igw
+    RouteTables:
+      - Name: pub
+        Routes:
+          - DestinationCidrBlock: 0.0.0.0/0
+            GatewayId: igw
+    Subnets:
+      - Name: pub-a
+        CidrBlock: 10.0.0.0/24
+        AvailabilityZone: ap-northeast-1a
+        RouteTable: pub
+      - Name: priv-a
+        CidrBlock: 10.0.1.0/24
+        AvailabilityZone: ap-northeast-1a
+    SecurityGroups:
+      - GroupName: web
+        SecurityGroupIngress:
+          - IpProtocol: tcp
+            FromPort: 80
+            ToPort: 80
+            CidrIp: 0.0.0.0/0
+    Instances:
+      - Name: web-1
+        Subnet: priv-a
+        PrivateIpAddress: 10.0.1.10
+        SecurityGroups: [web]
+        Services:
+          - Type: http-echo
+            Port: 80
+Internet:
+  Clients:
+    - Name: pc
+      IpAddress: 203.0.113.10/24
+LoadBalancers:
+  - Name: lb
+    SubnetMappings:
+      - SubnetId: pub-a
+        PrivateIPv4Address: 10.0.0.10
+        PublicIPv4Address: 198.51.100.10
+    Listeners:
+      - Port: 80
+        TargetGroupName: tg
+TargetGroups:
+  - Name: tg
+    Port: 80
+    VpcId: v
+    Targets:
+      - Id: web-1
+`
+
+func TestParseBase(t *testing.T) {
+	top, err := topology.Parse("base.yaml", []byte(base))
+	require.NoError(t, err)
+	require.Len(t, top.Vpcs, 1)
+	assert.Equal(t, netip.MustParsePrefix("10.0.1.0/24"), top.Vpcs[0].Subnets[1].CidrBlock)
+	assert.Equal(t, "web-1", top.TargetGroups[0].Targets[0].Id)
+	assert.Equal(t, 80, top.LoadBalancers[0].Listeners[0].Port)
+}
+
+// TestParseBroken changes one thing in base and expects the problem at
+// the line and column of the change, naming the field.
+func TestParseBroken(t *testing.T) {
+	for _, tc := range []struct {
+		name, old, new string
+		want           string
+	}{
+		{"unknown key", "    InternetGateway: igw", "    InternetGateway: igw\n    Colour: blue", `lab.yaml:5:5: Vpcs[0].Colour: unknown key "Colour"`},
+		{"misspelt key", "        AvailabilityZone: ap-northeast-1a\n        RouteTable", "        AvailabilityZon: ap-northeast-1a\n        RouteTable", `lab.yaml:13:9: Vpcs[0].Subnets[0].AvailabilityZon: unknown key "AvailabilityZon" (did you mean AvailabilityZone?)`},
+		{"bad CIDR", "CidrBlock: 10.0.1.0/24", "CidrBlock: 10.0.1.0/33", `lab.yaml:16:20: Vpcs[0].Subnets[1].CidrBlock: "10.0.1.0/33" is not an IPv4 CIDR block`},
+		{"host bits", "CidrBlock: 10.0.1.0/24", "CidrBlock: 10.0.1.5/24", `lab.yaml:16:20: Vpcs[0].Subnets[1].CidrBlock: 10.0.1.5/24 has host bits set: the block is 10.0.1.0/24`},
+		{"overlapping subnets", "CidrBlock: 10.0.1.0/24", "CidrBlock: 10.0.0.128/25", `lab.yaml:16:20: Vpcs[0].Subnets[1].CidrBlock: 10.0.0.128/25 overlaps subnet pub-a (10.0.0.0/24)`},
+		{"subnet outside the VPC", "CidrBlock: 10.0.1.0/24", "CidrBlock: 10.1.1.0/24", `lab.yaml:16:20: Vpcs[0].Subnets[1].CidrBlock: 10.1.1.0/24 is outside the VPC's block 10.0.0.0/16`},
+		{"route to a missing gateway", "            GatewayId: igw", "            GatewayId: igw-2", `lab.yaml:9:24: Vpcs[0].RouteTables[0].Routes[0].GatewayId: no internet gateway named "igw-2" is attached to VPC v (its gateway is igw)`},
+		{"route to a missing NAT gateway", "            GatewayId: igw", "            NatGatewayId: nat", `lab.yaml:9:27: Vpcs[0].RouteTables[0].Routes[0].NatGatewayId: no NAT gateway named "nat" in VPC v (none is defined)`},
+		{"missing route table", "        RouteTable: pub", "        RouteTable: public", `lab.yaml:14:21: Vpcs[0].Subnets[0].RouteTable: no route table named "public" in VPC v`},
+		{"bad zone", "AvailabilityZone: ap-northeast-1a\n        RouteTable", "AvailabilityZone: us-east-1a\n        RouteTable", `lab.yaml:13:27: Vpcs[0].Subnets[0].AvailabilityZone: "us-east-1a" is not a zone of ap-northeast-1`},
+		{"address outside its subnet", "PrivateIpAddress: 10.0.1.10", "PrivateIpAddress: 10.0.2.10", `lab.yaml:28:27: Vpcs[0].Instances[0].PrivateIpAddress: 10.0.2.10 is outside subnet priv-a (10.0.1.0/24)`},
+		{"reserved address", "PrivateIpAddress: 10.0.1.10", "PrivateIpAddress: 10.0.1.2", `lab.yaml:28:27: Vpcs[0].Instances[0].PrivateIpAddress: 10.0.1.2 is reserved by AWS in subnet priv-a`},
+		{"missing group", "SecurityGroups: [web]", "SecurityGroups: [webs]", `lab.yaml:29:26: Vpcs[0].Instances[0].SecurityGroups[0]: no security group named "webs" in VPC v (defined: default, web)`},
+		{"port range", "            ToPort: 80", "            ToPort: 70", `lab.yaml:21:13: Vpcs[0].SecurityGroups[0].SecurityGroupIngress[0]: the range 80-70 is empty`},
+		{"port out of range", "      - Port: 80\n        TargetGroupName", "      - Port: 70000\n        TargetGroupName", `lab.yaml:44:15: LoadBalancers[0].Listeners[0].Port: 70000 is out of range (1-65535)`},
+		{"not a number", "      - Port: 80\n        TargetGroupName", "      - Port: eighty\n        TargetGroupName", `lab.yaml:44:15: LoadBalancers[0].Listeners[0].Port: "eighty" is not a whole number`},
+		{"missing target group", "TargetGroupName: tg", "TargetGroupName: tg2", `lab.yaml:45:26: LoadBalancers[0].Listeners[0].TargetGroupName: no target group named "tg2" (defined: tg)`},
+		{"target outside the VPC", "    VpcId: v\n    Targets:\n      - Id: web-1", "    VpcId: v\n    TargetType: ip\n    Targets:\n      - Id: 10.9.0.1", `lab.yaml:52:13: TargetGroups[0].Targets[0].Id: 10.9.0.1 is outside the target group's VPC v (10.0.0.0/16)`},
+		{"unknown instance target", "      - Id: web-1", "      - Id: web-9", `lab.yaml:51:13: TargetGroups[0].Targets[0].Id: no instance named "web-9"`},
+		{"missing required field", "    Port: 80\n    VpcId: v", "    Port: 80", `lab.yaml:47:5: TargetGroups[0].VpcId: required, and missing`},
+		{"bad enum", "  - Name: lb\n", "  - Name: lb\n    Scheme: public\n", `lab.yaml:39:13: LoadBalancers[0].Scheme: "public" is not one of internet-facing, internal`},
+		{"key given twice", "PrivateIPv4Address: 10.0.0.10", "PrivateIPv4Address: 10.0.0.10\n        PublicIPv4Address: 198.51.100.11", `lab.yaml:43:9: LoadBalancers[0].SubnetMappings[0].PublicIPv4Address: given twice`},
+		{"address used twice", "PublicIPv4Address: 198.51.100.10", "PublicIPv4Address: 203.0.113.10", `lab.yaml:42:28: LoadBalancers[0].SubnetMappings[0].PublicIPv4Address: 203.0.113.10 is already used by Internet.Clients[0].IpAddress`},
+		{"a list where a value goes", "    CidrBlock: 10.0.0.0/16", "    CidrBlock: [10.0.0.0/16]", `lab.yaml:3:16: Vpcs[0].CidrBlock: want a single value, not a list`},
+		{"not YAML", "Vpcs:\n", "Vpcs: [\n", `lab.yaml:`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := strings.Replace(base, tc.old, tc.new, 1)
+			require.NotEqual(t, base, src, "the change applies")
+			_, err := topology.Parse("lab.yaml", []byte(src))
+			require.Error(t, err)
+			var ps topology.Problems
+			require.ErrorAs(t, err, &ps)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// TestParseReportsEveryProblem: one run lists them all, in file order.
+func TestParseReportsEveryProblem(t *testing.T) {
+	src := strings.NewReplacer(
+		"CidrBlock: 10.0.1.0/24", "CidrBlock: 10.0.0.0/25",
+		"GatewayId: igw", "GatewayId: nope",
+		"      - Port: 80\n", "      - Port: 0\n",
+	).Replace(base)
+	_, err := topology.Parse("lab.yaml", []byte(src))
+	var ps topology.Problems
+	require.ErrorAs(t, err, &ps)
+	// The overlap also leaves the instance outside its shrunk subnet.
+	require.Len(t, ps, 4, "%v", err)
+	var lines []int
+	for _, p := range ps {
+		lines = append(lines, p.Line)
+	}
+	assert.Equal(t, []int{9, 16, 28, 44}, lines)
+	assert.Regexp(t, `^lab.yaml:9:24: Vpcs\[0\]\.RouteTables\[0\]\.Routes\[0\]\.GatewayId: `, ps[0].String())
+}
+
+func TestParseEmpty(t *testing.T) {
+	_, err := topology.Parse("empty.yaml", nil)
+	assert.EqualError(t, err, "empty.yaml:1:1: the file is empty: want a topology (Vpcs, Internet, LoadBalancers, TargetGroups)")
+}
+
+// TestExamplesParse: every example in the repository is a valid topology.
+func TestExamplesParse(t *testing.T) {
+	files, err := filepath.Glob("../../examples/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		_, err = topology.Parse(f, data)
+		assert.NoError(t, err, f)
+	}
+}
+
+func TestValidateGo(t *testing.T) {
+	top := &topology.Topology{Vpcs: []topology.VPC{{Name: "v", CidrBlock: netip.MustParsePrefix("10.0.0.0/8")}}}
+	err := topology.Validate(top)
+	assert.EqualError(t, err, "Vpcs[0].CidrBlock: 10.0.0.0/8: the netmask must be between /16 and /28")
+}

@@ -1,0 +1,143 @@
+package lab_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/topology"
+)
+
+func parseFile(t *testing.T, name string) *topology.Topology {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	require.NoError(t, err)
+	top, err := topology.Parse(name, data)
+	require.NoError(t, err)
+	return top
+}
+
+// inventory lists what a user can observe of a lab's make-up: every
+// resource's id and name, every interface's address and groups, every
+// route and rule, every target's health.
+func inventory(l *lab.Lab) []string {
+	var out []string
+	for _, v := range l.VPCs {
+		out = append(out, fmt.Sprintf("vpc %s %s %s", v.ID(), v.Name(), v.CIDR()))
+		for _, s := range v.Subnets() {
+			out = append(out, fmt.Sprintf("subnet %s %s %s %s rtb=%s acl=%s", s.ID(), s.Name(), s.CIDR(), s.Zone(), s.RouteTable().Name(), s.NetworkACL().Name()))
+		}
+		for _, rt := range v.RouteTables() {
+			var routes []string
+			for _, r := range rt.Routes() {
+				routes = append(routes, r.Destination.String()+"->"+r.Target.TargetID())
+			}
+			out = append(out, fmt.Sprintf("rtb %s %s %v", rt.ID(), rt.Name(), routes))
+		}
+		for _, g := range v.SecurityGroups() {
+			out = append(out, fmt.Sprintf("sg %s %s in=%v out=%v", g.ID(), g.Name(), g.Inbound(), g.Outbound()))
+		}
+	}
+	for _, h := range l.Net.Hosts() {
+		for _, e := range h.ENIs() {
+			var gs []string
+			for _, g := range e.SecurityGroups() {
+				gs = append(gs, g.Name())
+			}
+			pub, _ := e.PublicAddr()
+			out = append(out, fmt.Sprintf("eni %s %s %s %s public=%v groups=%v", h.Name(), e.ID(), e.InstanceID(), e.Prefix(), pub, gs))
+		}
+	}
+	for _, lb := range l.LoadBalancers {
+		out = append(out, fmt.Sprintf("lb %s %s %s %v", lb.ID(), lb.Name(), lb.DNSName(), lb.Attributes()))
+		for _, ls := range lb.Listeners() {
+			out = append(out, fmt.Sprintf("listener %d -> %s %v", ls.Port, ls.TargetGroup.Name(), ls.Attributes()))
+		}
+	}
+	for _, tg := range l.TargetGroups {
+		out = append(out, fmt.Sprintf("tg %s %s %d %s %+v %v", tg.ARN(), tg.Name(), tg.Port(), tg.TargetType(), tg.HealthCheck(), tg.Attributes()))
+		for _, h := range tg.Health() {
+			out = append(out, fmt.Sprintf("target %s %s", h.Target.ID, h.State))
+		}
+	}
+	return out
+}
+
+// The reference scenario ships as examples/reference.yaml, and the file
+// builds exactly what the default builds: the same topology, the same
+// resource ids, addresses, rules and target states.
+func TestReferenceYAMLBuildsTheDefault(t *testing.T) {
+	file := parseFile(t, "../examples/reference.yaml")
+	def, err := lab.Default().Spec()
+	require.NoError(t, err)
+	assert.Equal(t, def, file)
+
+	c := lab.Default()
+	c.ManualClock = true
+	a := lab.NewT(t, c)
+	b := lab.NewT(t, lab.Config{Topology: file, ManualClock: true})
+	want := inventory(a)
+	assert.Equal(t, want, inventory(b))
+	assert.True(t, slices.ContainsFunc(want, func(s string) bool { return strings.HasPrefix(s, "target i-") && strings.HasSuffix(s, " healthy") }), "the default's target is healthy: %v", want)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := b.Run(ctx, "echo $SSH_CLIENT")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(r.Stdout, "203.0.113.10 "), "the instance sees the client: %q", r.Stdout)
+}
+
+// Every switch of the scenario yields a topology that passes the checks a
+// file gets.
+func TestScenarioSwitchesValidate(t *testing.T) {
+	yes := true
+	for _, c := range []lab.Config{
+		{Zones: []string{"1a", "1c"}, Targets: 4},
+		{NLBSecurityGroup: true, NATGateway: true},
+		{NoSGClientRule: true, NoSGNLBRule: true},
+		{TargetType: "ip", PreserveClientIP: &yes, ProxyProtocol: true},
+	} {
+		top, err := c.Spec()
+		require.NoError(t, err)
+		assert.NoError(t, topology.Validate(top), "%+v", c)
+	}
+}
+
+// A topology that does not hold together is refused before anything is
+// built, naming the field.
+func TestNewRefusesABadTopology(t *testing.T) {
+	top, err := lab.Default().Spec()
+	require.NoError(t, err)
+	top.TargetGroups[0].Targets[0].Id = "web-9"
+	_, err = lab.New(lab.Config{Topology: top})
+	assert.ErrorContains(t, err, `TargetGroups[0].Targets[0].Id: no instance named "web-9"`)
+}
+
+// Selecting a target among several makes the lab's sessions land there.
+func TestSelectTarget(t *testing.T) {
+	c := lab.Default()
+	c.Targets = 3
+	c.Target = "ec2-3"
+	l := lab.NewT(t, c)
+	require.Len(t, l.Targets, 3)
+	assert.Equal(t, l.Instance("ec2-3"), l.Target)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for range 3 {
+		r, err := l.Run(ctx, "hostname")
+		require.NoError(t, err)
+		assert.Equal(t, l.Target.Hostname()+"\n", r.Stdout)
+	}
+
+	c.Target = "ec2-9"
+	_, err := lab.New(c)
+	assert.EqualError(t, err, `target "ec2-9": no such instance (the lab has [ec2 ec2-2 ec2-3])`)
+}
