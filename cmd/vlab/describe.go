@@ -159,7 +159,7 @@ func describeLab(l *lab.Lab) description {
 		return out
 	}
 	instances := map[string]string{}
-	for _, in := range l.Targets {
+	for _, in := range l.Instances {
 		instances[in.Host().Name()] = in.ID()
 	}
 	for _, h := range l.Net.Hosts() {
@@ -178,62 +178,66 @@ func describeLab(l *lab.Lab) description {
 		}
 		d.Hosts = append(d.Hosts, hd)
 	}
-	for _, s := range l.VPC.Subnets() {
-		d.Subnets = append(d.Subnets, subnetDesc{s.ID(), s.Name(), s.CIDR().String(), s.Zone(), s.RouteTable().ID(), s.NetworkACL().ID()})
-	}
-	for _, rt := range l.VPC.RouteTables() {
-		rd := routeTableDesc{RouteTableId: rt.ID(), Name: rt.Name()}
-		for _, r := range rt.Routes() {
-			rd.Routes = append(rd.Routes, routeDesc{r.Destination.String(), r.Target.TargetID()})
+	for _, v := range l.VPCs {
+		for _, s := range v.Subnets() {
+			d.Subnets = append(d.Subnets, subnetDesc{s.ID(), s.Name(), s.CIDR().String(), s.Zone(), s.RouteTable().ID(), s.NetworkACL().ID()})
 		}
-		for _, s := range l.VPC.Subnets() {
-			if s.RouteTable() == rt {
-				rd.Subnets = append(rd.Subnets, s.Name())
+		for _, rt := range v.RouteTables() {
+			rd := routeTableDesc{RouteTableId: rt.ID(), Name: rt.Name()}
+			for _, r := range rt.Routes() {
+				rd.Routes = append(rd.Routes, routeDesc{r.Destination.String(), r.Target.TargetID()})
 			}
+			for _, s := range v.Subnets() {
+				if s.RouteTable() == rt {
+					rd.Subnets = append(rd.Subnets, s.Name())
+				}
+			}
+			d.RouteTables = append(d.RouteTables, rd)
 		}
-		d.RouteTables = append(d.RouteTables, rd)
-	}
-	for _, g := range l.VPC.SecurityGroups() {
-		sd := sgDesc{GroupId: g.ID(), GroupName: g.Name(), Description: g.Description()}
-		for _, r := range g.Inbound() {
-			sd.Inbound = append(sd.Inbound, ruleText(r))
+		for _, g := range v.SecurityGroups() {
+			sd := sgDesc{GroupId: g.ID(), GroupName: g.Name(), Description: g.Description()}
+			for _, r := range g.Inbound() {
+				sd.Inbound = append(sd.Inbound, ruleText(r))
+			}
+			for _, r := range g.Outbound() {
+				sd.Outbound = append(sd.Outbound, ruleText(r))
+			}
+			d.SecurityGroups = append(d.SecurityGroups, sd)
 		}
-		for _, r := range g.Outbound() {
-			sd.Outbound = append(sd.Outbound, ruleText(r))
+		for _, a := range v.NetworkACLs() {
+			ad := aclDesc{NetworkAclId: a.ID(), Name: a.Name(), IsDefault: a.IsDefault()}
+			for _, r := range a.Rules(false) {
+				ad.Inbound = append(ad.Inbound, r.String())
+			}
+			ad.Inbound = append(ad.Inbound, "* all 0.0.0.0/0 deny")
+			for _, r := range a.Rules(true) {
+				ad.Outbound = append(ad.Outbound, r.String())
+			}
+			ad.Outbound = append(ad.Outbound, "* all 0.0.0.0/0 deny")
+			d.NetworkAcls = append(d.NetworkAcls, ad)
 		}
-		d.SecurityGroups = append(d.SecurityGroups, sd)
 	}
-	for _, a := range l.VPC.NetworkACLs() {
-		ad := aclDesc{NetworkAclId: a.ID(), Name: a.Name(), IsDefault: a.IsDefault()}
-		for _, r := range a.Rules(false) {
-			ad.Inbound = append(ad.Inbound, r.String())
+	for _, lb := range l.LoadBalancers {
+		ld := lbDesc{LoadBalancerName: lb.Name(), DNSName: lb.DNSName(), LoadBalancerArn: lb.ARN(), Scheme: lb.Scheme(), SecurityGroups: groups(lb.SecurityGroups()), Attributes: lb.Attributes()}
+		for _, a := range lb.Resolve() {
+			ld.DNSAnswer = append(ld.DNSAnswer, a.String())
 		}
-		ad.Inbound = append(ad.Inbound, "* all 0.0.0.0/0 deny")
-		for _, r := range a.Rules(true) {
-			ad.Outbound = append(ad.Outbound, r.String())
+		for _, nd := range lb.Nodes() {
+			ld.Nodes = append(ld.Nodes, nodeDesc{nd.Host().Name(), nd.Zone(), nd.PrivateAddr().String(), nd.PublicAddr().String(), nd.ENI().ID()})
 		}
-		ad.Outbound = append(ad.Outbound, "* all 0.0.0.0/0 deny")
-		d.NetworkAcls = append(d.NetworkAcls, ad)
+		for _, li := range lb.Listeners() {
+			ld.Listeners = append(ld.Listeners, fmt.Sprintf("%s %d -> %s (tcp.idle_timeout.seconds = %s)", li.Protocol, li.Port, li.TargetGroup.Name(), li.Attributes()["tcp.idle_timeout.seconds"]))
+		}
+		d.LoadBalancers = append(d.LoadBalancers, ld)
 	}
-	lb := l.NLB
-	ld := lbDesc{LoadBalancerName: lb.Name(), DNSName: lb.DNSName(), LoadBalancerArn: lb.ARN(), Scheme: lb.Scheme(), SecurityGroups: groups(lb.SecurityGroups()), Attributes: lb.Attributes()}
-	for _, a := range lb.Resolve() {
-		ld.DNSAnswer = append(ld.DNSAnswer, a.String())
+	for _, tg := range l.TargetGroups {
+		hc := tg.HealthCheck()
+		d.TargetGroups = append(d.TargetGroups, tgDesc{
+			TargetGroupName: tg.Name(), TargetGroupArn: tg.ARN(), Protocol: tg.Protocol(), TargetType: tg.TargetType(), Port: int(tg.Port()),
+			HealthCheck: fmt.Sprintf("%s port %s, interval %ds, timeout %ds, healthy %d, unhealthy %d", hc.Protocol, hc.Port, hc.IntervalSeconds, hc.TimeoutSeconds, hc.HealthyThresholdCount, hc.UnhealthyThresholdCount),
+			Attributes:  tg.Attributes(),
+		})
 	}
-	for _, nd := range lb.Nodes() {
-		ld.Nodes = append(ld.Nodes, nodeDesc{nd.Host().Name(), nd.Zone(), nd.PrivateAddr().String(), nd.PublicAddr().String(), nd.ENI().ID()})
-	}
-	for _, li := range lb.Listeners() {
-		ld.Listeners = append(ld.Listeners, fmt.Sprintf("%s %d -> %s (tcp.idle_timeout.seconds = %s)", li.Protocol, li.Port, li.TargetGroup.Name(), li.Attributes()["tcp.idle_timeout.seconds"]))
-	}
-	d.LoadBalancers = []lbDesc{ld}
-	tg := l.TargetGroup
-	hc := tg.HealthCheck()
-	d.TargetGroups = []tgDesc{{
-		TargetGroupName: tg.Name(), TargetGroupArn: tg.ARN(), Protocol: tg.Protocol(), TargetType: tg.TargetType(), Port: int(tg.Port()),
-		HealthCheck: fmt.Sprintf("%s port %s, interval %ds, timeout %ds, healthy %d, unhealthy %d", hc.Protocol, hc.Port, hc.IntervalSeconds, hc.TimeoutSeconds, hc.HealthyThresholdCount, hc.UnhealthyThresholdCount),
-		Attributes:  tg.Attributes(),
-	}}
 	return d
 }
 
@@ -319,7 +323,7 @@ func (d description) print(drops bool) {
 		}
 	}
 	t.flush()
-	section("LOAD BALANCER")
+	section("LOAD BALANCERS")
 	for _, lb := range d.LoadBalancers {
 		fmt.Fprintf(w, "%s (%s)  %s\n%s\n", lb.LoadBalancerName, lb.Scheme, lb.DNSName, lb.LoadBalancerArn)
 		if len(lb.SecurityGroups) > 0 {

@@ -29,10 +29,23 @@ type labFlags struct {
 	proxyProtocol  bool
 	crossZone      bool
 	attrs          []string
+	file           string
+	lb             string
+	target         string
+
+	cmd *cobra.Command
 }
 
+// scenarioFlags are the switches of the reference scenario, which a
+// topology file replaces.
+var scenarioFlags = []string{"zones", "targets", "no-sg-nlb-rule", "no-sg-client-rule", "nlb-security-group", "target-type", "preserve-client-ip", "proxy-protocol", "cross-zone", "attr", "nat-gateway"}
+
 func (f *labFlags) register(cmd *cobra.Command) {
+	f.cmd = cmd
 	fl := cmd.Flags()
+	fl.StringVarP(&f.file, "file", "f", "", "build the lab FILE describes (a topology YAML file; see examples/) instead of the reference scenario")
+	fl.StringVar(&f.lb, "lb", "", "the load balancer to connect through, by name, when the lab has several (the first by default)")
+	fl.StringVar(&f.target, "target", "", "the instance to reach, by name (ec2, ec2-2… or the file's names): sessions reconnect until the NLB sends them there, and --host ec2 observes it")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed for the lab's resource ids (eni-…, i-…): the same seed prints the same ids")
 	fl.BoolVar(&f.ephemeral, "ephemeral", false, "keep no keys: generate the host and client keys for this run only")
 	fl.StringVar(&f.zones, "zones", "1a", "zones the NLB is enabled in, comma-separated (1a, 1c)")
@@ -55,6 +68,10 @@ func (f *labFlags) register(cmd *cobra.Command) {
 func (f *labFlags) config() (lab.Config, error) {
 	c := lab.Default()
 	c.Seed = f.seed
+	c.LoadBalancer, c.Target = f.lb, f.target
+	if f.file != "" {
+		return f.fileConfig(c)
+	}
 	c.Zones = strings.Split(f.zones, ",")
 	c.Targets = f.targets
 	c.NoSGNLBRule, c.NoSGClientRule, c.NLBSecurityGroup = f.noSGNLBRule, f.noSGClientRule, f.nlbSG
@@ -88,12 +105,35 @@ func (f *labFlags) config() (lab.Config, error) {
 		}
 		c.PreserveClientIP = &b
 	}
-	// One-shot commands keep lab time frozen once the lab is built; the
-	// long-running ones set it running.
-	c.ManualClock = true
 	if f.targets < 1 {
 		return c, &usageError{fmt.Errorf("--targets %d: at least one target is needed", f.targets)}
 	}
+	return f.keys(c)
+}
+
+// fileConfig reads the topology of --file into c.
+func (f *labFlags) fileConfig(c lab.Config) (lab.Config, error) {
+	for _, name := range scenarioFlags {
+		if f.cmd != nil && f.cmd.Flags().Changed(name) {
+			return c, &usageError{fmt.Errorf("--%s cannot be used with --file: the file describes the whole lab (edit it instead)", name)}
+		}
+	}
+	t, err := readTopology(f.file)
+	if err != nil {
+		return c, err
+	}
+	c.Topology = t
+	if f.cmd == nil || !f.cmd.Flags().Changed("seed") {
+		c.Seed = 0 // the file's Seed
+	}
+	return f.keys(c)
+}
+
+// keys loads the persistent keys into c unless --ephemeral, and keeps lab
+// time frozen: one-shot commands move it themselves; the long-running
+// ones set it running.
+func (f *labFlags) keys(c lab.Config) (lab.Config, error) {
+	c.ManualClock = true
 	if f.ephemeral {
 		return c, nil
 	}
@@ -166,7 +206,7 @@ the loopback ports you ask for with 'vlab up --listen'.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newSSH(), newUp(), newHealth(), newDescribe(), newTcpdump(), newFlowlogs(), newExplain(), newVersion())
+	root.AddCommand(newSSH(), newUp(), newHealth(), newDescribe(), newTcpdump(), newFlowlogs(), newExplain(), newValidate(), newVersion())
 	// Unknown commands and bad arguments are usage errors.
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })

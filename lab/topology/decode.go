@@ -336,3 +336,16 @@ func reason(err error) string {
 	}
 	return ": " + msg
 }
+
+// Locate returns where the field at path is given in a YAML file, or the
+// nearest enclosing field that is: to place an error found after Parse
+// (a *PathError from building a lab).
+func Locate(data []byte, path string) (line, col int) {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return 1, 1
+	}
+	d := &decoder{nodes: map[string]*yaml.Node{}}
+	d.decode(doc.Content[0], reflect.ValueOf(&Topology{}).Elem(), "", reflect.StructField{})
+	return d.locate(path)
+}
