@@ -54,6 +54,7 @@ var ipLine = regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{6} IP (\S+) > (\S+): Flags 
 // O5: on the instance, every packet is between 10.0.128.108.22 (ssh with
 // -n) and the client's own address and port.
 func TestTcpdumpOnTheTarget(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	// Health checks from the node (10.0.10.25) share port 22; the session is
 	// the rest.
@@ -72,6 +73,7 @@ func TestTcpdumpOnTheTarget(t *testing.T) {
 // O7: on the client, only the NLB's public address and listener port, no
 // VPC address ever.
 func TestTcpdumpOnTheClient(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	lines, port := captureSession(t, l, "client", "-nn")
 	client := fmt.Sprintf("203.0.113.10.%d", port)
@@ -86,6 +88,7 @@ func TestTcpdumpOnTheClient(t *testing.T) {
 // The NLB node sees both sides of the rewrite: the client to its private
 // address and listener port, and the client to the target's port 22.
 func TestTcpdumpOnTheNLBNode(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	lines, port := captureSession(t, l, "nlb-1a", "-nn", "not", "src", "net", "10.0.0.0/20", "and", "not", "dst", "net", "10.0.0.0/20", "or", "port", "51512")
 	client := fmt.Sprintf("203.0.113.10.%d", port)
@@ -99,6 +102,7 @@ func TestTcpdumpOnTheNLBNode(t *testing.T) {
 // The seed's own command, over a real SSH session: tcpdump's lines on
 // stdout, its banner on stderr, and it stops when head has its ten lines.
 func TestSeedTcpdumpCommandOverSSH(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, lab.Default())
 	res, err := l.Run(ctxT(t), "sudo tcpdump -n port 22 -A | head")
 	require.NoError(t, err)
@@ -120,6 +124,7 @@ func TestSeedTcpdumpCommandOverSSH(t *testing.T) {
 // tshark reads the lab's pcap files and sees the addresses and ports the
 // text showed.
 func TestPcapFilesOpenInTshark(t *testing.T) {
+	noLeaks(t)
 	tshark := needTool(t, "tshark", "VLAB_REQUIRE_TSHARK")
 	dir := t.TempDir()
 	c := manual(lab.Default())

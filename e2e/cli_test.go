@@ -19,6 +19,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 // vlabBin is the built command: `go run` replaces a program's exit status,
@@ -40,6 +41,11 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	// And nothing is left once every test is done (noLeaks checks each).
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintf(os.Stderr, "goroutines left after the tests: %v\n", err)
+		code = 1
+	}
 	os.Exit(code)
 }
 
@@ -64,6 +70,7 @@ func vlab(t *testing.T, cfgDir string, args ...string) (string, string, int) {
 }
 
 func TestCLISSHCommandForm(t *testing.T) {
+	noLeaks(t)
 	cfg := t.TempDir()
 	out, errs, code := vlab(t, cfg, "ssh", "--", "echo", "$SSH_CLIENT")
 	require.Equal(t, 0, code, errs)
@@ -101,6 +108,7 @@ func TestCLISSHCommandForm(t *testing.T) {
 }
 
 func TestCLIHelpTeaches(t *testing.T) {
+	noLeaks(t)
 	out, _, code := vlab(t, t.TempDir(), "--help")
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, "vlab ssh -- 'echo $SSH_CLIENT'")
@@ -166,6 +174,7 @@ func (u *upProc) stop(t *testing.T) {
 }
 
 func TestUpWithOpenSSH(t *testing.T) {
+	noLeaks(t)
 	sshPath := needTool(t, "ssh", "VLAB_REQUIRE_OPENSSH")
 	cfg := t.TempDir()
 	u := startUp(t, cfg)
@@ -208,6 +217,7 @@ func TestUpWithOpenSSH(t *testing.T) {
 }
 
 func TestUpRefusesNonLoopback(t *testing.T) {
+	noLeaks(t)
 	_, errs, code := vlab(t, t.TempDir(), "up", "--ephemeral", "--listen", "0.0.0.0:2222")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errs, "not a loopback address")
@@ -218,6 +228,7 @@ func TestUpRefusesNonLoopback(t *testing.T) {
 
 // The interactive form under a real terminal: a prompt, a command, Ctrl-D.
 func TestCLIInteractiveShell(t *testing.T) {
+	noLeaks(t)
 	cmd := exec.Command(vlabBin, "ssh", "--ephemeral")
 	cmd.Env = append(os.Environ(), "TERM=xterm")
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 100})
@@ -248,6 +259,7 @@ func TestCLIInteractiveShell(t *testing.T) {
 }
 
 func TestCLIHealth(t *testing.T) {
+	noLeaks(t)
 	cfg := t.TempDir()
 	out, errs, code := vlab(t, cfg, "health")
 	require.Equal(t, 0, code, errs)
@@ -290,6 +302,7 @@ func TestCLIHealth(t *testing.T) {
 
 // A session that cannot open fails fast, naming the security-group drop.
 func TestCLISSHNamesTheSecurityGroupDrop(t *testing.T) {
+	noLeaks(t)
 	start := time.Now()
 	_, errs, code := vlab(t, t.TempDir(), "ssh", "--no-sg-client-rule", "--", "true")
 	assert.Equal(t, 255, code)
@@ -304,6 +317,7 @@ func TestCLISSHNamesTheSecurityGroupDrop(t *testing.T) {
 }
 
 func TestCLIDescribe(t *testing.T) {
+	noLeaks(t)
 	cfg := t.TempDir()
 	out, errs, code := vlab(t, cfg, "describe", "--drops", "--no-sg-client-rule")
 	require.Equal(t, 0, code, errs)
@@ -334,6 +348,7 @@ func TestCLIDescribe(t *testing.T) {
 }
 
 func TestCLITcpdump(t *testing.T) {
+	noLeaks(t)
 	cfg := t.TempDir()
 	out, errs, code := vlab(t, cfg, "tcpdump", "-n", "port", "22")
 	require.Equal(t, 0, code, errs)
@@ -368,6 +383,7 @@ func TestCLITcpdump(t *testing.T) {
 }
 
 func TestCLIFlowlogs(t *testing.T) {
+	noLeaks(t)
 	cfg := t.TempDir()
 	out, errs, code := vlab(t, cfg, "flowlogs", "--filter", `[version, account, eni, source="203.0.113.10", destination, srcport, destport="22", protocol="6", packets, bytes, windowstart, windowend, action, flowlogstatus]`)
 	require.Equal(t, 0, code, errs)
@@ -409,6 +425,7 @@ func TestCLIFlowlogs(t *testing.T) {
 }
 
 func TestCLITargetsAndNAT(t *testing.T) {
+	noLeaks(t)
 	cfg := t.TempDir()
 	out, errs, code := vlab(t, cfg, "ssh", "--target-type", "ip", "--", "echo $SSH_CLIENT")
 	require.Equal(t, 0, code, errs)

@@ -14,6 +14,7 @@ import (
 // O9: the path of the seed's flow, hop by hop, with the addresses each
 // party sees and what changed them.
 func TestExplainTheSeedFlow(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	res, err := l.Run(ctxT(t), "true")
 	require.NoError(t, err)
@@ -46,6 +47,7 @@ func TestExplainTheSeedFlow(t *testing.T) {
 }
 
 func TestCLIExplain(t *testing.T) {
+	noLeaks(t)
 	cfg := t.TempDir()
 	out, errs, code := vlab(t, cfg, "explain", "--no-sg-client-rule")
 	require.Equal(t, 0, code, errs)

@@ -48,6 +48,7 @@ func linesOf(l *lab.Lab, eni string, pattern string) []string {
 // way; the seed's pattern selects exactly the client's records, which the
 // health checks outnumber without it.
 func TestFlowLogsOnTheInstance(t *testing.T) {
+	noLeaks(t)
 	l := flowLab(t, lab.Default(), 600*time.Second)
 	res, err := l.Run(ctxT(t), "true")
 	require.NoError(t, err)
@@ -82,6 +83,7 @@ func TestFlowLogsOnTheInstance(t *testing.T) {
 // With no rule for the client: REJECT at the instance's ENI, ACCEPT at the
 // node's, and AWS's "rejected SSH" pattern finds them.
 func TestFlowLogsRejectAtTheInstance(t *testing.T) {
+	noLeaks(t)
 	c := lab.Default()
 	c.NoSGClientRule = true
 	l := flowLab(t, c, 60*time.Second)
@@ -99,6 +101,7 @@ func TestFlowLogsRejectAtTheInstance(t *testing.T) {
 // packets and bytes equal what the capture tap counted for the flow in the
 // window.
 func TestFlowLogCountsMatchTheCapture(t *testing.T) {
+	noLeaks(t)
 	l := flowLab(t, lab.Default(), 600*time.Second)
 	type key struct{ src, dst string }
 	var mu sync.Mutex
@@ -137,6 +140,7 @@ func TestFlowLogCountsMatchTheCapture(t *testing.T) {
 // An idle interface logs NODATA; 60 s windows split a long session into
 // several records.
 func TestNodataAndWindows(t *testing.T) {
+	noLeaks(t)
 	c := lab.Default()
 	c.ManualClock = true
 	l := lab.NewT(t, c)

@@ -41,6 +41,7 @@ func dropsAt(l *lab.Lab, where string, reason vnet.DropReason) []vnet.Drop {
 
 // O3 and O4 with both rules: the target is healthy and SSH works.
 func TestBothRulesHealthyAndSSHWorks(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	h := stateOf(t, l, 0)
 	assert.Equal(t, nlb.StateHealthy, h.State)
@@ -57,6 +58,7 @@ func TestBothRulesHealthyAndSSHWorks(t *testing.T) {
 // target's ENI and the target is unhealthy; the only target being
 // unhealthy, the NLB fails open and the session still opens.
 func TestNoNodeRuleUnhealthyButFailsOpen(t *testing.T) {
+	noLeaks(t)
 	c := manual(lab.Default())
 	c.NoSGNLBRule = true
 	l := lab.NewT(t, c)
@@ -82,6 +84,7 @@ func TestNoNodeRuleUnhealthyButFailsOpen(t *testing.T) {
 // session cannot open: the client's SYN, rewritten to port 22, is dropped
 // at the target's ENI with the client's own address as source.
 func TestNoClientRuleHealthyButNoSession(t *testing.T) {
+	noLeaks(t)
 	c := manual(lab.Default())
 	c.NoSGClientRule = true
 	l := lab.NewT(t, c)
@@ -117,6 +120,7 @@ func TestNoClientRuleHealthyButNoSession(t *testing.T) {
 // health checks and the forwarded clients, whose source stays the client's;
 // a host that tries the target directly is refused.
 func TestRuleReferencingNLBSecurityGroup(t *testing.T) {
+	noLeaks(t)
 	c := manual(lab.Default())
 	c.NLBSecurityGroup = true
 	l := lab.NewT(t, c)
@@ -140,6 +144,7 @@ func TestRuleReferencingNLBSecurityGroup(t *testing.T) {
 
 // The NLB's group filters clients at the node.
 func TestNLBSecurityGroupFiltersClients(t *testing.T) {
+	noLeaks(t)
 	c := manual(lab.Default())
 	c.NLBSecurityGroup = true
 	l := lab.NewT(t, c)
@@ -158,6 +163,7 @@ func TestNLBSecurityGroupFiltersClients(t *testing.T) {
 // Network ACLs are stateless: an outbound rule that denies the ephemeral
 // ports blocks the replies, and the session cannot open until it goes.
 func TestNACLBlockingEphemeralRepliesBreaksSessions(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	acl := l.VPC.AddNetworkACL("private-acl")
 	all := netip.MustParsePrefix("0.0.0.0/0")
@@ -201,6 +207,7 @@ func assertDropped(t *testing.T, l *lab.Lab, from *vnet.Host, addr, where string
 // unhealthy after about 2 x 30 s of lab time and healthy again after about
 // 5 x 30 s once it answers; no real time is waited.
 func TestThresholdsOnTheLabClock(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	clock := l.Clock()
 	sg := l.TargetSecurityGroup
@@ -234,6 +241,7 @@ func TestThresholdsOnTheLabClock(t *testing.T) {
 }
 
 func TestHealthCheckSettingsAreValidated(t *testing.T) {
+	noLeaks(t)
 	for _, c := range []struct {
 		hc   nlb.HealthCheck
 		want string
@@ -255,6 +263,7 @@ func TestHealthCheckSettingsAreValidated(t *testing.T) {
 
 // An HTTP health check: path and status matcher.
 func TestHTTPHealthCheck(t *testing.T) {
+	noLeaks(t)
 	c := manual(lab.Default())
 	c.HealthCheck = nlb.HealthCheck{Protocol: "HTTP", Port: "8080", Path: "/healthz"}
 	l := lab.NewT(t, c)

@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"net/netip"
+	"testing"
+
+	"go.uber.org/goleak"
 
 	"github.com/vlab-sim/vlab/lab"
 	"github.com/vlab-sim/vlab/nlb"
@@ -25,4 +28,13 @@ func nlbListener(l *lab.Lab, port uint16) nlb.ListenerConfig {
 		panic(err)
 	}
 	return nlb.ListenerConfig{Port: port, TargetGroup: tg}
+}
+
+// noLeaks fails t if a goroutine started during it outlives it: called
+// first, its check runs after every other cleanup, the labs' Close
+// included.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 }

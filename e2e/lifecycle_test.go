@@ -15,6 +15,7 @@ import (
 // forgotten, and the next write gets an RST (counted); a keepalive every
 // 300 s keeps it.
 func TestIdleTimeout(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	assert.Equal(t, "350", l.NLB.Listeners()[0].Attributes()[nlb.AttrIdleTimeout])
 
@@ -37,6 +38,7 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 func TestListenerAttributesAreValidated(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	li := l.NLB.Listeners()[0]
 	assert.ErrorContains(t, li.SetAttribute(nlb.AttrIdleTimeout, "59"), "must be 60-6000")

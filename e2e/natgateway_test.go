@@ -15,6 +15,7 @@ import (
 // gateway (a no-route drop at the private route table) and succeeds with
 // one, the server seeing the gateway's public address.
 func TestOutboundNeedsNAT(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	res, err := l.Run(ctxT(t), "curl -m 0.5 http://192.0.2.80/")
 	require.NoError(t, err)
@@ -40,6 +41,7 @@ func TestOutboundNeedsNAT(t *testing.T) {
 
 // A NAT gateway lets only replies in.
 func TestNATGatewayRefusesInboundConnections(t *testing.T) {
+	noLeaks(t)
 	c := manual(lab.Default())
 	c.NATGateway = true
 	l := lab.NewT(t, c)

@@ -23,6 +23,7 @@ func ctxT(t *testing.T) context.Context {
 
 // O4: the target sees the client's own address and port, and port 22.
 func TestTargetSeesClientAddressThroughNLB(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, lab.Default())
 	res, err := l.Run(ctxT(t), "echo $SSH_CLIENT")
 	require.NoError(t, err)
@@ -38,6 +39,7 @@ func TestTargetSeesClientAddressThroughNLB(t *testing.T) {
 // O4 and O7 at the sockets: ss on the target shows the client as peer; the
 // client's socket shows only the NLB's public address and listener port.
 func TestSocketsOnBothEnds(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, lab.Default())
 	ctx := ctxT(t)
 	cl, err := l.SSH(ctx)
@@ -65,6 +67,7 @@ func TestSocketsOnBothEnds(t *testing.T) {
 // O1: the private route table has only the local route and there is no NAT
 // gateway, yet the session completes: the NLB carries the replies.
 func TestRepliesNeedNoRoute(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, lab.Default())
 	routes := l.PrivateRouteTable.Routes()
 	require.Len(t, routes, 1)
@@ -85,6 +88,7 @@ func TestRepliesNeedNoRoute(t *testing.T) {
 // The target itself, without the NLB, has no way out (its own connections
 // hit the private route table).
 func TestTargetCannotReachInternetByItself(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, lab.Default())
 	ctx, cancel := context.WithCancel(ctxT(t))
 	defer cancel()
@@ -99,12 +103,14 @@ func TestTargetCannotReachInternetByItself(t *testing.T) {
 // A direct connection from the client to the private address fails: the
 // internet has no route to 10.0.128.108.
 func TestDirectConnectionToTargetFails(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, lab.Default())
 	assertDialDropped(t, l, "10.0.128.108:22", "internet", vnet.DropNoRoute)
 }
 
 // A port with no listener on the NLB: the node drops the SYN.
 func TestNLBDropsPortWithoutListener(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, lab.Default())
 	assertDialDropped(t, l, "198.51.100.10:22", l.NLB.Nodes()[0].ENI().ID(), vnet.DropNoListener)
 }
@@ -117,6 +123,7 @@ func assertDialDropped(t *testing.T, l *lab.Lab, addr, where string, reason vnet
 // Two targets behind one listener: flows spread over both, and a flow never
 // switches target.
 func TestFlowsSpreadAndStick(t *testing.T) {
+	noLeaks(t)
 	c := lab.Default()
 	c.Targets = 2
 	l := lab.NewT(t, c)
@@ -147,6 +154,7 @@ func TestFlowsSpreadAndStick(t *testing.T) {
 
 // The flow table holds the flow while it lives, with the client preserved.
 func TestFlowTableShowsLiveFlow(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	cl, err := l.SSH(ctxT(t))
 	require.NoError(t, err)

@@ -18,6 +18,7 @@ import (
 // An interactive session with a pty: the Amazon Linux prompt, line editing,
 // the window size, and exit.
 func TestInteractiveShellWithPty(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, lab.Default())
 	s, in, out := ptyShell(t, l, 80)
 	waitFor := func(sub string) {
@@ -40,6 +41,7 @@ func TestInteractiveShellWithPty(t *testing.T) {
 }
 
 func TestRefusedFeaturesSayWhy(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, lab.Default())
 	cl, err := l.SSH(ctxT(t))
 	require.NoError(t, err)
@@ -68,6 +70,7 @@ func TestRefusedFeaturesSayWhy(t *testing.T) {
 
 // ssh -L: the instance opens the forwarded connection from its own stack.
 func TestDirectTCPIPFromTheInstance(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, lab.Default())
 	ln, err := l.Target.Listen("tcp", ":8080")
 	require.NoError(t, err)
@@ -104,6 +107,7 @@ func TestDirectTCPIPFromTheInstance(t *testing.T) {
 // nothing, and (at full speed) with no retransmission: the fabric never
 // drops a packet for lack of room.
 func TestBulkThroughNLBIsLossless(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, lab.Default())
 	_, err := l.NLB.AddListener(nlbListener(l, 9000))
 	require.NoError(t, err)
@@ -154,6 +158,7 @@ func TestBulkThroughNLBIsLossless(t *testing.T) {
 // Ctrl-C stops a running tcpdump in an interactive session and the prompt
 // comes back, as in bash.
 func TestCtrlCStopsTcpdump(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, lab.Default())
 	s, in, out := ptyShell(t, l, 200)
 	waitFor := func(sub string, n int) {

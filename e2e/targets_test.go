@@ -30,6 +30,7 @@ func sshClientOf(t *testing.T, c lab.Config) (string, *lab.Lab) {
 // O8: what the target sees as the client, by target type, client IP
 // preservation and Proxy Protocol v2.
 func TestWhatTheTargetSees(t *testing.T) {
+	noLeaks(t)
 	got, l := sshClientOf(t, lab.Default())
 	assert.Regexp(t, `^203\.0\.113\.10 \d+ 22$`, got, "instance: the client")
 	assert.Equal(t, "true", l.TargetGroup.Attributes()[nlb.AttrPreserveClientIP])
@@ -60,6 +61,7 @@ func TestWhatTheTargetSees(t *testing.T) {
 // The header a PPv2 target group sends, read by an independent library;
 // health checks carry LOCAL and keep the target healthy.
 func TestProxyProtocolHeader(t *testing.T) {
+	noLeaks(t)
 	c := manual(lab.Default())
 	c.ProxyProtocol = true
 	l := lab.NewT(t, c)
@@ -111,6 +113,7 @@ func TestProxyProtocolHeader(t *testing.T) {
 // A target that does not parse the header fails: its SSH server reads the
 // header as the client's version line.
 func TestProxyProtocolWithoutParsingFails(t *testing.T) {
+	noLeaks(t)
 	c := manual(lab.Default())
 	c.TargetGroupAttributes = map[string]string{nlb.AttrProxyProtocolV2: "true"}
 	l := lab.NewT(t, c)
@@ -122,6 +125,7 @@ func TestProxyProtocolWithoutParsingFails(t *testing.T) {
 // address, landing on itself with client IP preservation on, gets no answer
 // (a martian, counted at its ENI); with preservation off it works.
 func TestHairpin(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	ctx, cancel := context.WithCancel(ctxT(t))
 	go func() {
@@ -145,6 +149,7 @@ func TestHairpin(t *testing.T) {
 }
 
 func TestIPTargetsAreValidated(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	tg, err := nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{Name: "ips", Port: 80, TargetType: "ip", VPC: l.VPC})
 	require.NoError(t, err)

@@ -94,6 +94,7 @@ func runOn(t *testing.T, cl *ssh.Client, cmd string) string {
 // true) the NLB resets the established flows of a target that turns
 // unhealthy, and sends new flows to the healthy one.
 func TestUnhealthyTargetFlowsAreReset(t *testing.T) {
+	noLeaks(t)
 	l, cl, sick := sickLab(t, nil)
 	expectReset(t, cl, "the next packet of the flow is answered with an RST")
 	assert.NotZero(t, l.NLB.Resets(), "counted as TCP_ELB_Reset_Count")
@@ -106,6 +107,7 @@ func TestUnhealthyTargetFlowsAreReset(t *testing.T) {
 
 // With the attribute off, established flows continue.
 func TestUnhealthyTargetFlowsContinueWithTerminationOff(t *testing.T) {
+	noLeaks(t)
 	l, cl, sick := sickLab(t, map[string]string{nlb.AttrUnhealthyTermination: "false"})
 	assert.Equal(t, sick.Hostname()+"\n", runOn(t, cl, "hostname"))
 	assert.Zero(t, l.NLB.Resets())
@@ -114,6 +116,7 @@ func TestUnhealthyTargetFlowsContinueWithTerminationOff(t *testing.T) {
 // An empty target group fails open too, with nothing to send to: the node
 // drops the new flow and says why.
 func TestEmptyGroupFailsOpen(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	require.NoError(t, l.TargetGroup.Deregister(l.Target.ID(), 0))
 	assert.Equal(t, nlb.StateDraining, l.TargetGroup.Health()[0].State)

@@ -80,6 +80,7 @@ func dialMany(t *testing.T, l *lab.Lab, n int) map[string]map[string]bool {
 // Cross-zone load balancing off (NLB's default): a node sends only to its
 // zone's targets; on: to every zone's.
 func TestCrossZone(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, twoZones(false))
 	assert.Equal(t, "false", l.NLB.Attributes()[nlb.AttrCrossZone])
 	got := dialMany(t, l, 12)
@@ -103,6 +104,7 @@ func TestCrossZone(t *testing.T) {
 // DNS: a zone whose targets are all unhealthy leaves the answer; when all
 // are unhealthy, every node is returned.
 func TestDNSLeavesOutUnhealthyZones(t *testing.T) {
+	noLeaks(t)
 	l := lab.NewT(t, twoZones(false))
 	name := l.NLB.DNSName()
 	assert.ElementsMatch(t, []string{"198.51.100.10", "198.51.100.11"}, addrs(l.Net.Resolve(name)))
@@ -140,6 +142,7 @@ func addrs(as []netip.Addr) []string {
 // goes on until the delay ends, then the target is unused; with
 // connection termination the session is reset then.
 func TestDeregistrationMidSession(t *testing.T) {
+	noLeaks(t)
 	for _, terminate := range []bool{false, true} {
 		c := manual(lab.Default())
 		c.Targets = 2
@@ -179,6 +182,7 @@ func TestDeregistrationMidSession(t *testing.T) {
 // With termination off and a draining interval, an unhealthy target spends
 // the interval in unhealthy.draining, keeping its flows.
 func TestUnhealthyDraining(t *testing.T) {
+	noLeaks(t)
 	_, err := lab.New(func() lab.Config {
 		c := manual(lab.Default())
 		c.TargetGroupAttributes = map[string]string{nlb.AttrUnhealthyDraining: "60"}
@@ -204,6 +208,7 @@ func TestUnhealthyDraining(t *testing.T) {
 
 // Stickiness by source IP: every flow from one client lands on one target.
 func TestStickinessSourceIP(t *testing.T) {
+	noLeaks(t)
 	c := manual(lab.Default())
 	c.Targets = 3
 	c.TargetGroupAttributes = map[string]string{nlb.AttrStickiness: "true"}

@@ -38,7 +38,7 @@ func at(path string, err error) error {
 	return &topology.PathError{Path: path, Err: err}
 }
 
-func (l *Lab) build(t *topology.Topology) error {
+func (l *Lab) build(t *topology.Topology) (*builder, error) {
 	b := &builder{l: l, t: t,
 		vpcs: map[string]*vnet.VPC{}, subnets: map[string]*vnet.Subnet{},
 		groups: map[*vnet.VPC]map[string]*vnet.SecurityGroup{}, instances: map[string]*target.Instance{},
@@ -46,20 +46,20 @@ func (l *Lab) build(t *topology.Topology) error {
 	}
 	for i := range t.Vpcs {
 		if err := b.vpc(i); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := b.internet(); err != nil {
-		return err
+		return nil, err
 	}
 	for i := range t.LoadBalancers {
 		if err := b.loadBalancer(i); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for i := range t.TargetGroups {
 		if err := b.targetGroup(i); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for i, lb := range t.LoadBalancers {
@@ -67,26 +67,26 @@ func (l *Lab) build(t *topology.Topology) error {
 			p := fmt.Sprintf("LoadBalancers[%d].Listeners[%d]", i, j)
 			tg, ok := b.tgs[ls.TargetGroupName]
 			if !ok {
-				return at(p+".TargetGroupName", fmt.Errorf("no target group named %q", ls.TargetGroupName))
+				return nil, at(p+".TargetGroupName", fmt.Errorf("no target group named %q", ls.TargetGroupName))
 			}
 			if _, err := b.lbs[lb.Name].AddListener(nlb.ListenerConfig{Protocol: "TCP", Port: uint16(ls.Port), TargetGroup: tg, Attributes: ls.ListenerAttributes}); err != nil {
-				return at(p, err)
+				return nil, at(p, err)
 			}
 		}
 	}
 	for i := range t.Vpcs {
 		for j := range t.Vpcs[i].Instances {
 			if err := b.instance(i, j); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	for i := range t.TargetGroups {
 		if err := b.register(i); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return b, nil
 }
 
 func (b *builder) vpc(i int) error {

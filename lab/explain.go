@@ -37,16 +37,18 @@ type Explanation struct {
 // replies back.
 func (l *Lab) Explain(f nlb.Flow) (Explanation, error) {
 	var nd *nlb.Node
-	for _, n := range l.NLB.Nodes() {
-		if n.Host().Name() == f.Node {
-			nd = n
+	for _, lb := range l.LoadBalancers {
+		for _, n := range lb.Nodes() {
+			if n.Host().Name() == f.Node {
+				nd = n
+			}
 		}
 	}
 	if nd == nil {
 		return Explanation{}, fmt.Errorf("explain: flow %s: no node %q", f.Client, f.Node)
 	}
 	var tgt *vnet.ENI
-	for _, in := range l.Targets {
+	for _, in := range l.Instances {
 		if in.Addr() == f.Backend.Addr() {
 			tgt = in.ENI()
 		}
@@ -54,7 +56,17 @@ func (l *Lab) Explain(f nlb.Flow) (Explanation, error) {
 	if tgt == nil {
 		return Explanation{}, fmt.Errorf("explain: flow %s: no instance has %s", f.Client, f.Backend.Addr())
 	}
-	igw := l.InternetGateway.ID()
+	gw := nd.ENI().Subnet().VPC().InternetGateway()
+	if gw == nil {
+		return Explanation{}, fmt.Errorf("explain: flow %s: node %s's VPC has no internet gateway (explain follows flows from the internet)", f.Client, f.Node)
+	}
+	igw := gw.ID()
+	client := "client"
+	for _, pc := range l.Clients {
+		if pc.Addr() == f.Client.Addr() {
+			client = pc.Host().Name()
+		}
+	}
 	public := netip.AddrPortFrom(nd.PublicAddr(), f.Frontend.Port())
 	node, target := nd.ENI(), tgt
 	tcp := func(src, dst netip.AddrPort) packet.Flow { return packet.Flow{Proto: packet.TCP, Src: src, Dst: dst} }
@@ -75,7 +87,7 @@ func (l *Lab) Explain(f nlb.Flow) (Explanation, error) {
 	}
 
 	// 1. The client to the NLB's public address.
-	if !add(Hop{From: "client", To: igw, Src: f.Client, Dst: public, Route: "internet: the client's default route", Change: "none: the client only knows the NLB's public address"}) {
+	if !add(Hop{From: client, To: igw, Src: f.Client, Dst: public, Route: "internet: the client's default route", Change: "none: the client only knows the NLB's public address"}) {
 		return Explanation{f, hops}, nil
 	}
 	// 2. The internet gateway maps the public address to the node's.
@@ -140,7 +152,7 @@ func (l *Lab) Explain(f nlb.Flow) (Explanation, error) {
 		return Explanation{f, hops}, nil
 	}
 	// 6. The gateway maps the node's address back to the public one.
-	add(Hop{From: igw, To: "client", Src: public, Dst: f.Client, Route: "internet",
+	add(Hop{From: igw, To: client, Src: public, Dst: f.Client, Route: "internet",
 		Change: fmt.Sprintf("internet gateway %s: 1:1 mapping %s -> %s", igw, nd.PrivateAddr(), nd.PublicAddr())})
 	return Explanation{f, hops}, nil
 }

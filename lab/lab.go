@@ -116,7 +116,8 @@ func New(c Config) (l *Lab, err error) {
 		}
 	}()
 	l = built
-	if err := l.build(t); err != nil {
+	b, err := l.build(t)
+	if err != nil {
 		return nil, err
 	}
 	if err := l.selectParts(); err != nil {
@@ -134,7 +135,7 @@ func New(c Config) (l *Lab, err error) {
 		}
 		l.FlowLogs = append(l.FlowLogs, log)
 	}
-	if err := (&builder{l: l, t: t}).flowLogs(); err != nil {
+	if err := b.flowLogs(); err != nil {
 		return nil, err
 	}
 	if len(l.FlowLogs) > 0 {
