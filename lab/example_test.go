@@ -6,9 +6,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/topology"
+	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
 
 // The reference scenario in three lines: real SSH from the client, through
@@ -59,4 +62,81 @@ func Example_clock() {
 	h := l.TargetGroup.Health()[0]
 	fmt.Println(h.State, h.Reason, l.Clock().Now().Format(time.TimeOnly))
 	// Output: unhealthy Target.FailedHealthChecks 03:21:00
+}
+
+// A topology of one's own, from YAML (the format of examples/*.yaml): here
+// one instance serving HTTP behind an NLB listener on 80.
+func Example_topology() {
+	top, err := topology.Parse("web.yaml", []byte(`
+Vpcs:
+  - Name: web
+    CidrBlock: 10.1.0.0/16
+    InternetGateway: igw
+    RouteTables:
+      - Name: public
+        Routes: [{DestinationCidrBlock: 0.0.0.0/0, GatewayId: igw}]
+    Subnets:
+      - {Name: public, CidrBlock: 10.1.0.0/24, AvailabilityZone: ap-northeast-1a, RouteTable: public}
+      - {Name: app, CidrBlock: 10.1.1.0/24, AvailabilityZone: ap-northeast-1a}
+    SecurityGroups:
+      - GroupName: app
+        SecurityGroupIngress: [{IpProtocol: tcp, FromPort: 8080, ToPort: 8080, CidrIp: 0.0.0.0/0}]
+    Instances:
+      - {Name: web-1, Subnet: app, PrivateIpAddress: 10.1.1.10, SecurityGroups: [app], Services: [{Type: http-echo, Port: 8080}]}
+Internet:
+  Clients: [{Name: pc, IpAddress: 203.0.113.7/24}]
+LoadBalancers:
+  - Name: web
+    SubnetMappings: [{SubnetId: public, PrivateIPv4Address: 10.1.0.10, PublicIPv4Address: 198.51.100.50}]
+    Listeners: [{Port: 80, TargetGroupName: web}]
+TargetGroups:
+  - {Name: web, Port: 8080, VpcId: web, Targets: [{Id: web-1}]}
+`))
+	if err != nil {
+		fmt.Println(err) // every problem, as web.yaml:LINE:COL: field: message
+		return
+	}
+	l, _ := lab.New(lab.Config{Topology: top})
+	defer l.Close()
+
+	client := &http.Client{Transport: &http.Transport{DialContext: l.Client.Dial}}
+	resp, err := client.Get("http://" + l.Endpoint().String() + "/")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	who, _, _ := strings.Cut(string(b), ":")
+	fmt.Println(l.Endpoint().Addr(), who, strings.Contains(string(b), "hello 203.0.113.7:"))
+	// Output: 198.51.100.50 web-1 true
+}
+
+// What tcpdump on the instance and its VPC Flow Logs show of a session
+// through the NLB: the client's own address, on both.
+func Example_captureAndFlowLogs() {
+	c := lab.Default()
+	c.ManualClock = true
+	c.FlowLogs = &flowlog.Config{Interval: time.Minute}
+	l, _ := lab.New(c)
+	defer l.Close()
+
+	dump, _ := l.Tcpdump("ec2", "-nn", "host 203.0.113.10")
+	l.Run(context.Background(), "true")
+	l.WaitClosed(5 * time.Second)
+	lines := dump.Stop()
+	// 03:20:00.000000 IP 203.0.113.10.59773 > 10.0.128.108.22: Flags [S], seq …
+	f := strings.Fields(lines[0])
+	src := f[2][:strings.LastIndexByte(f[2], '.')] // the client's port varies
+	fmt.Println(src, ">", f[4], f[5], f[6])
+
+	l.Clock().Advance(time.Minute) // the aggregation window closes
+	for _, r := range l.FlowLog.Records() {
+		if r.InterfaceID == l.Target.ENI().ID() && r.Src.String() == "203.0.113.10" {
+			fmt.Println(r.Action, r.DstPort)
+		}
+	}
+	// Output:
+	// 203.0.113.10 > 10.0.128.108.22: Flags [S],
+	// ACCEPT 22
 }
