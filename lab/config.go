@@ -92,6 +92,10 @@ type Config struct {
 	LoadBalancer string
 	Target       string
 
+	// Progress, when set, is told what New is doing: building, then the
+	// targets' states as the first health checks run.
+	Progress func(msg string)
+
 	// FlowLogs, when set, starts a flow log on every VPC interface as the
 	// lab is built (before the first health checks), read with
 	// Lab.FlowLog.

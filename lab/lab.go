@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -116,6 +117,7 @@ func New(c Config) (l *Lab, err error) {
 		}
 	}()
 	l = built
+	l.progress("building %d VPCs, %d load balancers, %d instances", len(t.Vpcs), len(t.LoadBalancers), instanceCount(t))
 	b, err := l.build(t)
 	if err != nil {
 		return nil, err
@@ -148,6 +150,14 @@ func New(c Config) (l *Lab, err error) {
 	return l, nil
 }
 
+func instanceCount(t *topology.Topology) int {
+	n := 0
+	for _, v := range t.Vpcs {
+		n += len(v.Instances)
+	}
+	return n
+}
+
 // settle jumps lab time through registration and the first health checks
 // until no target is left in initial, so a new lab's target states come
 // from checks that really ran (SCENARIO.md, "How the CLI runs the lab").
@@ -159,8 +169,39 @@ func (l *Lab) settle() {
 	}
 	clock.Advance(0)
 	for i := 0; i < 32 && l.anyInitial(); i++ {
+		l.progress("health checks: %s", l.healthCounts())
 		clock.Advance(step)
 	}
+	l.progress("ready: %s", l.healthCounts())
+}
+
+func (l *Lab) progress(format string, args ...any) {
+	if l.Config.Progress != nil {
+		l.Config.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// healthCounts says how many targets are in each state: "2 healthy, 1
+// initial".
+func (l *Lab) healthCounts() string {
+	n := map[string]int{}
+	var order []string
+	for _, tg := range l.TargetGroups {
+		for _, h := range tg.Health() {
+			if n[h.State] == 0 {
+				order = append(order, h.State)
+			}
+			n[h.State]++
+		}
+	}
+	if len(order) == 0 {
+		return "no targets"
+	}
+	var parts []string
+	for _, st := range order {
+		parts = append(parts, fmt.Sprintf("%d %s", n[st], st))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (l *Lab) anyInitial() bool {

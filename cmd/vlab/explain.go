@@ -92,7 +92,7 @@ func printExplanation(e lab.Explanation) {
 	for i, h := range e.Hops {
 		ruleText := strings.Join(h.Rules, "; ")
 		if h.Dropped != "" {
-			ruleText = "DROPPED: " + h.Dropped
+			ruleText = paint("DROPPED: "+h.Dropped, red)
 		}
 		t.row(i+1, h.From+" -> "+h.To, h.Src, h.Dst, h.Change, dash(h.Route), dash(ruleText))
 	}

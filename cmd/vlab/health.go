@@ -98,9 +98,9 @@ func printHealth(hs []nlb.TargetHealth, output string) error {
 		return nil
 	}
 	t := newTable(os.Stdout)
-	t.row("TARGET", "PORT", "ZONE", "STATE", "REASON", "DESCRIPTION")
+	t.row("TARGET", "PORT", "ZONE", paint("STATE", bold), "REASON", "DESCRIPTION")
 	for _, d := range out.TargetHealthDescriptions {
-		t.row(d.Target.Id, strconv.Itoa(d.Target.Port), d.Target.AvailabilityZone, d.TargetHealth.State, dash(d.TargetHealth.Reason), dash(d.TargetHealth.Description))
+		t.row(d.Target.Id, strconv.Itoa(d.Target.Port), d.Target.AvailabilityZone, paint(d.TargetHealth.State, stateColour(d.TargetHealth.State)), dash(d.TargetHealth.Reason), dash(d.TargetHealth.Description))
 	}
 	t.flush()
 	return nil

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"text/tabwriter"
+
+	"golang.org/x/term"
 )
 
 // outputFlag validates --output against the formats a command offers.
@@ -40,3 +42,35 @@ func (t *table) row(cols ...any) {
 }
 
 func (t *table) flush() { t.tw.Flush() }
+
+// Colours, only on a terminal, and never with NO_COLOR set (no-color.org)
+// or TERM=dumb. Every code is five bytes, so a column whose cells are all
+// painted stays aligned by tabwriter, which counts bytes.
+const (
+	red    = "31"
+	green  = "32"
+	yellow = "33"
+	bold   = "01"
+)
+
+var useColour = term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+
+// paint colours s when stdout is a terminal.
+func paint(s, code string) string {
+	if !useColour {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+// stateColour is a target-health state's colour: green healthy, red
+// unhealthy, yellow the states in between.
+func stateColour(state string) string {
+	switch state {
+	case "healthy":
+		return green
+	case "unhealthy", "unhealthy.draining":
+		return red
+	}
+	return yellow
+}

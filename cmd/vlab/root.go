@@ -2,12 +2,16 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/topology"
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
@@ -36,6 +40,26 @@ type labFlags struct {
 	cmd *cobra.Command
 }
 
+// complete offers, for shell completion, the names list finds in the lab
+// the flags describe (--file's, or the reference scenario's).
+func (f *labFlags) complete(list func(*topology.Topology) []string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var t *topology.Topology
+		var err error
+		if f.file != "" {
+			t, err = readTopology(f.file)
+		} else {
+			c := lab.Default()
+			c.Targets = f.targets
+			t, err = c.Spec()
+		}
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		return list(t), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
 // scenarioFlags are the switches of the reference scenario, which a
 // topology file replaces.
 var scenarioFlags = []string{"zones", "targets", "no-sg-nlb-rule", "no-sg-client-rule", "nlb-security-group", "target-type", "preserve-client-ip", "proxy-protocol", "cross-zone", "attr", "nat-gateway"}
@@ -61,6 +85,21 @@ func (f *labFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.natGateway, "nat-gateway", false, "add a NAT gateway (10.0.0.50, public 198.51.100.30) and a 0.0.0.0/0 route to it in the private route table, so the instance reaches the internet")
 	fl.StringVar(&f.flowLogs, "flow-logs", "", "write every VPC interface's flow-log records to FILE (a header line of field names, then a line a record, as windows close and when the lab closes)")
 	fl.StringVar(&f.pcap, "pcap", "", "write every interface's packets to DIR/<host>-<eni-id>.pcap (tcpdump -r, tshark -r and Wireshark read them)")
+	cmd.MarkFlagFilename("file", "yaml", "yml")
+	cmd.RegisterFlagCompletionFunc("lb", f.complete(func(t *topology.Topology) (names []string) {
+		for _, lb := range t.LoadBalancers {
+			names = append(names, lb.Name)
+		}
+		return names
+	}))
+	cmd.RegisterFlagCompletionFunc("target", f.complete(func(t *topology.Topology) (names []string) {
+		for _, v := range t.Vpcs {
+			for _, in := range v.Instances {
+				names = append(names, in.Name)
+			}
+		}
+		return names
+	}))
 }
 
 // config turns the flags into a lab config, loading persistent keys unless
@@ -168,7 +207,7 @@ func (f *labFlags) buildFrom(c lab.Config) (*lab.Lab, error) {
 			return nil, err
 		}
 		c.FlowLogs = &flowlog.Config{File: file}
-		l, err := lab.New(c)
+		l, err := newLab(c)
 		if err != nil {
 			file.Close()
 			return nil, err
@@ -176,7 +215,40 @@ func (f *labFlags) buildFrom(c lab.Config) (*lab.Lab, error) {
 		l.AtClose(func() { file.Close() })
 		return l, nil
 	}
-	return lab.New(c)
+	return newLab(c)
+}
+
+// progressAfter is how long a lab may take to build before vlab says on
+// stderr what it is doing.
+const progressAfter = 300 * time.Millisecond
+
+// newLab builds the lab of c, reporting progress on stderr when that takes
+// noticeable time (many targets, a slow machine); quick builds print
+// nothing.
+func newLab(c lab.Config) (*lab.Lab, error) {
+	var (
+		mu    sync.Mutex
+		last  string
+		shown bool
+	)
+	start := time.Now()
+	timer := time.AfterFunc(progressAfter, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		shown = true
+		fmt.Fprintf(os.Stderr, "vlab: %s\n", last)
+	})
+	c.Progress = func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if shown && msg != last {
+			fmt.Fprintf(os.Stderr, "vlab: %s (%s)\n", msg, time.Since(start).Round(time.Millisecond))
+		}
+		last = msg
+	}
+	l, err := lab.New(c)
+	timer.Stop()
+	return l, err
 }
 
 func newRoot() *cobra.Command {

@@ -77,8 +77,11 @@ func validateFile(file string) bool {
 		return false
 	}
 	t, err := topology.Parse(file, data)
-	if err != nil {
-		fmt.Println(err)
+	var ps topology.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			printProblem(p)
+		}
 		return false
 	}
 	// What only the fabric checks (an attribute's value, a health check's
@@ -93,7 +96,7 @@ func validateFile(file string) bool {
 		var pe *topology.PathError
 		if errors.As(err, &pe) {
 			line, col := topology.Locate(data, pe.Path)
-			fmt.Println(topology.Problem{File: file, Line: line, Col: col, Path: pe.Path, Message: pe.Err.Error()})
+			printProblem(topology.Problem{File: file, Line: line, Col: col, Path: pe.Path, Message: pe.Err.Error()})
 		} else {
 			fmt.Printf("%s: %v\n", file, err)
 		}
@@ -102,4 +105,12 @@ func validateFile(file string) bool {
 	l.Close()
 	fmt.Printf("%s: ok\n", file)
 	return true
+}
+
+// printProblem prints FILE:LINE:COL: field.path: message, the place in
+// bold on a terminal.
+func printProblem(p topology.Problem) {
+	loc := fmt.Sprintf("%s:%d:%d:", p.File, p.Line, p.Col)
+	p.File, p.Line, p.Col = "", 0, 0
+	fmt.Println(paint(loc, bold), p.String())
 }
