@@ -420,6 +420,9 @@ func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
 	if l.Config.Target == "" || len(l.Targets) < 2 {
 		return l.Client.Host().Dial(ctx, l.Endpoint())
 	}
+	if err := l.reachable(l.Target); err != nil {
+		return nil, err
+	}
 	for range maxLandingTries {
 		c, err := l.Client.Host().Dial(ctx, l.Endpoint())
 		if err != nil {
@@ -434,6 +437,26 @@ func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
 		c.Close()
 	}
 	return nil, fmt.Errorf("target %s: the NLB sent %d connections in a row to other targets (is stickiness on, or the target unhealthy?)", l.Config.Target, maxLandingTries)
+}
+
+// reachable says why the NLB would never send a connection to in: no node
+// in its zone and cross-zone load balancing off (ELB User Guide,
+// "Cross-zone load balancing").
+func (l *Lab) reachable(in *target.Instance) error {
+	zone := in.ENI().Subnet().Zone()
+	for _, nd := range l.NLB.Nodes() {
+		if nd.Zone() == zone {
+			return nil
+		}
+	}
+	cross := l.TargetGroup.Attributes()[nlb.AttrCrossZone]
+	if cross != "true" && cross != "false" {
+		cross = l.NLB.Attributes()[nlb.AttrCrossZone]
+	}
+	if cross == "true" {
+		return nil
+	}
+	return fmt.Errorf("target %s is in %s, where load balancer %s has no node, and cross-zone load balancing is off: the NLB never sends it a connection", l.Config.Target, zone, l.NLB.Name())
 }
 
 func (l *Lab) hasPath() error {

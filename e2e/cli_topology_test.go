@@ -1,0 +1,129 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The README's walk-through: copy the reference file, move the listener,
+// add a second target, validate, log in through it, explain the way.
+func TestCLINewcomerWalkthrough(t *testing.T) {
+	noLeaks(t)
+	cfg := t.TempDir()
+	ref, err := os.ReadFile("../examples/reference.yaml")
+	require.NoError(t, err)
+	src := strings.Replace(string(ref), "      - Port: 51512", "      - Port: 2222", 1)
+	src = strings.Replace(src, `    Instances:
+      - Name: ec2
+        Subnet: vlab-private-1a
+        PrivateIpAddress: 10.0.128.108
+        SecurityGroups: [ssh-target]
+        Services:
+          - Type: ssh
+            Port: 22
+`, `    Instances:
+      - Name: ec2
+        Subnet: vlab-private-1a
+        PrivateIpAddress: 10.0.128.108
+        SecurityGroups: [ssh-target]
+        Services:
+          - Type: ssh
+            Port: 22
+      - Name: web
+        Subnet: vlab-private-1c
+        PrivateIpAddress: 10.0.144.20
+        SecurityGroups: [ssh-target]
+        Services:
+          - Type: ssh
+            Port: 22
+`, 1)
+	src = strings.Replace(src, "      - Id: ec2\n", "      - Id: ec2\n      - Id: web\n", 1)
+	require.NotEqual(t, string(ref), src)
+	file := filepath.Join(t.TempDir(), "mine.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(src), 0o644))
+
+	out, errs, code := vlab(t, cfg, "validate", file)
+	require.Equal(t, 0, code, out+errs)
+	assert.Equal(t, file+": ok\n", out)
+
+	// The NLB is enabled in 1a only and cross-zone is off: the 1c target
+	// is healthy but gets no traffic; --target web waits in vain.
+	out, errs, code = vlab(t, cfg, "health", "--file", file)
+	require.Equal(t, 0, code, errs)
+	assert.Equal(t, 2, strings.Count(out, " healthy "), out)
+
+	_, errs, code = vlab(t, cfg, "ssh", "--file", file, "--target", "web", "--", "true")
+	assert.Equal(t, 255, code)
+	assert.Contains(t, errs, "target web is in ap-northeast-1c, where load balancer vlab-nlb has no node, and cross-zone load balancing is off")
+
+	out, errs, code = vlab(t, cfg, "ssh", "--file", file, "--target", "ec2", "--", "echo $SSH_CLIENT; hostname")
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `^203\.0\.113\.10 \d+ 22\nip-10-0-128-108\n$`, out)
+
+	out, errs, code = vlab(t, cfg, "explain", "--file", file)
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `client -> igw-\w+ +203\.0\.113\.10:\d+ +198\.51\.100\.10:2222 `, out)
+	assert.Regexp(t, `igw-\w+ -> nlb-1a +203\.0\.113\.10:\d+ +10\.0\.10\.25:2222 +internet gateway`, out)
+	assert.Regexp(t, `nlb-1a -> ip-10-0-128-108 +203\.0\.113\.10:\d+ +10\.0\.128\.108:22 +NLB rewrite`, out)
+}
+
+// vlab validate prints every problem, one per line, FILE:LINE:COL:
+// field.path: message, and exits 1.
+func TestCLIValidateBrokenFile(t *testing.T) {
+	noLeaks(t)
+	ref, err := os.ReadFile("../examples/reference.yaml")
+	require.NoError(t, err)
+	src := strings.NewReplacer(
+		"            GatewayId: vlab-igw", "            GatewayId: igw-nope",
+		"        CidrBlock: 10.0.16.0/20", "        CidrBlock: 10.0.8.0/21",
+		"      - Port: 51512", "      - Port: 70000",
+		"    VpcId: vlab-vpc", "    VpcId: vlab-vpc\n    Colour: blue",
+	).Replace(string(ref))
+	file := filepath.Join(t.TempDir(), "broken.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(src), 0o644))
+
+	out, _, code := vlab(t, t.TempDir(), "validate", "../examples/reference.yaml", file)
+	assert.Equal(t, 1, code)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 5, out)
+	assert.Equal(t, "../examples/reference.yaml: ok", lines[0])
+	loc := regexp.QuoteMeta(file) + `:\d+:\d+: `
+	assert.Regexp(t, "^"+loc+`Vpcs\[0\]\.RouteTables\[0\]\.Routes\[0\]\.GatewayId: no internet gateway named "igw-nope"`, lines[1])
+	assert.Regexp(t, "^"+loc+`Vpcs\[0\]\.Subnets\[2\]\.CidrBlock: 10\.0\.8\.0/21 overlaps subnet vlab-public-1a \(10\.0\.0\.0/20\)$`, lines[2])
+	assert.Regexp(t, "^"+loc+`LoadBalancers\[0\]\.Listeners\[0\]\.Port: 70000 is out of range \(1-65535\)$`, lines[3])
+	assert.Regexp(t, "^"+loc+`TargetGroups\[0\]\.Colour: unknown key "Colour"`, lines[4])
+
+	// A command that builds the lab refuses the file with the same lines.
+	_, errs, code := vlab(t, t.TempDir(), "ssh", "--file", file, "--", "true")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, lines[3])
+
+	// The scenario's switches do not mix with a file.
+	_, errs, code = vlab(t, t.TempDir(), "ssh", "--file", "../examples/reference.yaml", "--targets", "2", "--", "true")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "--targets cannot be used with --file")
+}
+
+// --lb picks among a file's load balancers.
+func TestCLIFileWithTwoLoadBalancers(t *testing.T) {
+	noLeaks(t)
+	cfg := t.TempDir()
+	out, errs, code := vlab(t, cfg, "ssh", "--file", "../examples/two-nlbs.yaml", "--lb", "admin", "--", "echo $SSH_CLIENT; hostname")
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `^203\.0\.113\.25 \d+ 2022\nip-10-20-10-30\n$`, out)
+
+	out, errs, code = vlab(t, cfg, "health", "--file", "../examples/two-nlbs.yaml", "--lb", "web", "--output", "text")
+	require.Equal(t, 0, code, errs)
+	assert.Equal(t, 2, strings.Count(out, "\thealthy"), out)
+	assert.Contains(t, out, "\t8080\n")
+
+	_, errs, code = vlab(t, cfg, "health", "--file", "../examples/two-nlbs.yaml", "--lb", "nope")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, `load balancer "nope": no such load balancer (the lab has [web admin])`)
+}
