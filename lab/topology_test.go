@@ -3,6 +3,8 @@ package lab_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -140,4 +142,54 @@ func TestSelectTarget(t *testing.T) {
 	c.Target = "ec2-9"
 	_, err := lab.New(c)
 	assert.EqualError(t, err, `target "ec2-9": no such instance (the lab has [ec2 ec2-2 ec2-3])`)
+}
+
+// An internal load balancer in front of a tcp-echo server, reached from
+// another instance of the VPC: no internet, no public address, and the
+// echo server sees the caller's own address.
+func TestInternalLoadBalancerAndTCPEcho(t *testing.T) {
+	top, err := topology.Parse("internal.yaml", []byte(`
+Vpcs:
+  - Name: v
+    CidrBlock: 10.3.0.0/16
+    Subnets:
+      - {Name: a, CidrBlock: 10.3.0.0/24, AvailabilityZone: ap-northeast-1a}
+    SecurityGroups:
+      - GroupName: echo
+        SecurityGroupIngress: [{IpProtocol: tcp, FromPort: 7, ToPort: 7, CidrIp: 10.3.0.0/16}]
+    Instances:
+      - {Name: app, Subnet: a, PrivateIpAddress: 10.3.0.10}
+      - {Name: echo, Subnet: a, PrivateIpAddress: 10.3.0.20, SecurityGroups: [echo], Services: [{Type: tcp-echo, Port: 7}]}
+LoadBalancers:
+  - Name: int
+    Scheme: internal
+    SubnetMappings: [{SubnetId: a, PrivateIPv4Address: 10.3.0.5}]
+    Listeners: [{Port: 7777, TargetGroupName: echo}]
+TargetGroups:
+  - {Name: echo, Port: 7, VpcId: v, Targets: [{Id: echo}]}
+`))
+	require.NoError(t, err)
+	l := lab.NewT(t, lab.Config{Topology: top, ManualClock: true})
+	allHealthy := func() bool { return l.TargetGroup.Health()[0].State == "healthy" }
+	require.True(t, allHealthy(), "%+v", l.TargetGroup.Health())
+	assert.Nil(t, l.Client)
+	_, err = l.Run(context.Background(), "true")
+	assert.EqualError(t, err, "the lab has no client PC (Internet.Clients)")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	app := l.Instance("app")
+	c, err := app.Host().Dial(ctx, netip.MustParseAddrPort("10.3.0.5:7777"))
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Write([]byte("ping\n"))
+	require.NoError(t, err)
+	buf := make([]byte, 5)
+	_, err = io.ReadFull(c, buf)
+	require.NoError(t, err)
+	assert.Equal(t, "ping\n", string(buf))
+
+	flows := l.NLB.Flows()
+	require.Len(t, flows, 1)
+	assert.Equal(t, "10.3.0.10", flows[0].Source.Addr().String(), "the echo server sees the caller")
 }
