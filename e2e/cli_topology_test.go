@@ -127,3 +127,25 @@ func TestCLIFileWithTwoLoadBalancers(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errs, `load balancer "nope": no such load balancer (the lab has [web admin])`)
 }
+
+// What only the fabric checks (an attribute's value, a timeout against its
+// interval) is placed in the file too, at the field at fault.
+func TestCLIValidatePlacesFabricErrors(t *testing.T) {
+	noLeaks(t)
+	ref, err := os.ReadFile("../examples/reference.yaml")
+	require.NoError(t, err)
+	for _, tc := range []struct{ old, new, want string }{
+		{"    VpcId: vlab-vpc\n", "    VpcId: vlab-vpc\n    TargetGroupAttributes:\n      deregistration_delay.timeout_seconds: abc\n",
+			`:100:45: TargetGroups\[0\]\.TargetGroupAttributes\.deregistration_delay\.timeout_seconds: target group ssh-targets: deregistration_delay\.timeout_seconds "abc": must be 0-3600`},
+		{"HealthCheckTimeoutSeconds: 10", "HealthCheckTimeoutSeconds: 100",
+			`:\d+:32: TargetGroups\[0\]\.HealthCheckTimeoutSeconds: target group ssh-targets: HealthCheckTimeoutSeconds 100 must not exceed HealthCheckIntervalSeconds 30`},
+	} {
+		src := strings.Replace(string(ref), tc.old, tc.new, 1)
+		require.NotEqual(t, string(ref), src)
+		file := filepath.Join(t.TempDir(), "lab.yaml")
+		require.NoError(t, os.WriteFile(file, []byte(src), 0o644))
+		out, _, code := vlab(t, t.TempDir(), "validate", file)
+		assert.Equal(t, 1, code)
+		assert.Regexp(t, "^"+regexp.QuoteMeta(file)+tc.want+"\n$", out)
+	}
+}

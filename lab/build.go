@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -38,6 +39,25 @@ func at(path string, err error) error {
 	return &topology.PathError{Path: path, Err: err}
 }
 
+// atField places err at the field of path its message names: an attribute
+// by its key, or a setting by its AWS name (HealthCheckTimeoutSeconds).
+func atField(path string, err error, attrField string, attrs map[string]string, fields ...string) error {
+	msg := err.Error()
+	best, where := path, len(msg)
+	// The field the message names first is the one at fault.
+	for k := range attrs {
+		if i := strings.Index(msg, k); i >= 0 && i < where {
+			best, where = path+"."+attrField+"."+k, i
+		}
+	}
+	for _, f := range fields {
+		if i := strings.Index(msg, f); i >= 0 && i < where {
+			best, where = path+"."+f, i
+		}
+	}
+	return at(best, err)
+}
+
 func (l *Lab) build(t *topology.Topology) (*builder, error) {
 	b := &builder{l: l, t: t,
 		vpcs: map[string]*vnet.VPC{}, subnets: map[string]*vnet.Subnet{},
@@ -70,7 +90,7 @@ func (l *Lab) build(t *topology.Topology) (*builder, error) {
 				return nil, at(p+".TargetGroupName", fmt.Errorf("no target group named %q", ls.TargetGroupName))
 			}
 			if _, err := b.lbs[lb.Name].AddListener(nlb.ListenerConfig{Protocol: "TCP", Port: uint16(ls.Port), TargetGroup: tg, Attributes: ls.ListenerAttributes}); err != nil {
-				return nil, at(p, err)
+				return nil, atField(p, err, "ListenerAttributes", ls.ListenerAttributes)
 			}
 		}
 	}
@@ -267,7 +287,7 @@ func (b *builder) loadBalancer(i int) error {
 	}
 	lb, err := nlb.New(b.l.Net, nlb.Config{Name: tl.Name, Scheme: tl.Scheme, Subnets: maps, SecurityGroups: groups, Attributes: tl.LoadBalancerAttributes})
 	if err != nil {
-		return at(p, err)
+		return atField(p, err, "LoadBalancerAttributes", tl.LoadBalancerAttributes)
 	}
 	b.l.closers = append(b.l.closers, func() { lb.Close() })
 	b.lbs[tl.Name] = lb
@@ -288,7 +308,9 @@ func (b *builder) targetGroup(i int) error {
 		Attributes: tt.TargetGroupAttributes,
 	})
 	if err != nil {
-		return at(p, err)
+		return atField(p, err, "TargetGroupAttributes", tt.TargetGroupAttributes,
+			"HealthCheckProtocol", "HealthCheckPort", "HealthCheckPath", "HealthCheckIntervalSeconds", "HealthCheckTimeoutSeconds",
+			"HealthyThresholdCount", "UnhealthyThresholdCount", "Matcher")
 	}
 	b.l.closers = append(b.l.closers, tg.Close)
 	b.tgs[tt.Name] = tg
