@@ -119,7 +119,7 @@ func TestExamples(t *testing.T) {
 			assert.Contains(t, r.Stdout, "updates: hello 198.51.100.40:")
 
 			// The flow log covers the web servers only, in its own format.
-			l.WaitClosed(5 * time.Second)
+			require.NoError(t, l.WaitClosed(ctx))
 			l.Clock().Advance(70 * time.Second)
 			require.Len(t, l.FlowLogs, 1)
 			lines := l.FlowLog.Lines()

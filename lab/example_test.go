@@ -121,9 +121,10 @@ func Example_captureAndFlowLogs() {
 	l, _ := lab.New(c)
 	defer l.Close()
 
+	ctx := context.Background()
 	dump, _ := l.Tcpdump("ec2", "-nn", "host 203.0.113.10")
-	l.Run(context.Background(), "true")
-	l.WaitClosed(5 * time.Second)
+	l.Run(ctx, "true")
+	l.WaitClosed(ctx) // the last ACK is in
 	lines := dump.Stop()
 	// 03:20:00.000000 IP 203.0.113.10.59773 > 10.0.128.108.22: Flags [S], seq …
 	f := strings.Fields(lines[0])

@@ -471,12 +471,15 @@ func (l *Lab) hasPath() error {
 	return nil
 }
 
-// WaitClosed waits, up to d of real time, until the client's connections
-// have finished closing (none left but in TIME-WAIT), so that their last
-// packets are counted before a test or command moves lab time on.
-func (l *Lab) WaitClosed(d time.Duration) {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
+// WaitClosed waits until the client's connections have finished closing
+// (none left but in TIME-WAIT), so that their last packets are counted
+// before a test or command moves lab time on; it returns ctx's error if
+// ctx ends first.
+func (l *Lab) WaitClosed(ctx context.Context) error {
+	if l.Client == nil {
+		return nil
+	}
+	for {
 		busy := false
 		for _, s := range l.Client.Host().Sockets() {
 			if s.State != "TIME-WAIT" && s.State != "LISTEN" {
@@ -484,9 +487,13 @@ func (l *Lab) WaitClosed(d time.Duration) {
 			}
 		}
 		if !busy {
-			return
+			return nil
 		}
-		time.Sleep(time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("client %s: connections still closing: %w", l.Client.Host().Name(), ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
 	}
 }
 

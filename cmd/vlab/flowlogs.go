@@ -91,7 +91,9 @@ pkt-dstaddr flow-direction traffic-path.`,
 			l.Run(ctx, traffic)
 			stop()
 			cancel()
-			l.WaitClosed(time.Second) // the session's last FIN and ACK, at their own lab time
+			wctx, wcancel := context.WithTimeout(context.Background(), time.Second)
+			l.WaitClosed(wctx) // the session's last FIN and ACK, at their own lab time
+			wcancel()
 			l.Clock().Advance(fc.Interval)
 			var recs []flowlog.Record
 			for _, r := range l.FlowLog.Records() {
