@@ -149,3 +149,32 @@ func TestCLIValidatePlacesFabricErrors(t *testing.T) {
 		assert.Regexp(t, "^"+regexp.QuoteMeta(file)+tc.want+"\n$", out)
 	}
 }
+
+// A network ACL from a file: explain names the rule that drops the
+// client's SYN on its way into the private subnet.
+func TestCLIExplainNamesTheACLRule(t *testing.T) {
+	noLeaks(t)
+	ref, err := os.ReadFile("../examples/reference.yaml")
+	require.NoError(t, err)
+	src := strings.Replace(string(ref), `        AvailabilityZone: ap-northeast-1a
+        RouteTable: vlab-private
+`, `        AvailabilityZone: ap-northeast-1a
+        RouteTable: vlab-private
+        NetworkAcl: strict
+`, 1)
+	src = strings.Replace(src, "    SecurityGroups:\n      - GroupName: ssh-target", `    NetworkAcls:
+      - Name: strict
+        Entries:
+          - {RuleNumber: 50, Protocol: tcp, RuleAction: deny, CidrBlock: 203.0.113.0/24, PortRange: {From: 22, To: 22}}
+          - {RuleNumber: 100, Protocol: -1, RuleAction: allow, CidrBlock: 0.0.0.0/0}
+          - {RuleNumber: 100, Egress: true, Protocol: -1, RuleAction: allow, CidrBlock: 0.0.0.0/0}
+    SecurityGroups:
+      - GroupName: ssh-target`, 1)
+	require.NotEqual(t, string(ref), src)
+	file := filepath.Join(t.TempDir(), "acl.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(src), 0o644))
+
+	out, errs, code := vlab(t, t.TempDir(), "explain", "--file", file, "--timeout", "2s")
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `nlb-1a -> ip-10-0-128-108 .*DROPPED: .*acl-0[0-9a-f]+ \(strict\) inbound rule 50 .*deny`, out)
+}

@@ -193,3 +193,32 @@ TargetGroups:
 	require.Len(t, flows, 1)
 	assert.Equal(t, "10.3.0.10", flows[0].Source.Addr().String(), "the echo server sees the caller")
 }
+
+// Egress rules from a file replace AWS's default allow-all: an instance
+// whose group lets it out only into the VPC cannot reach the internet,
+// NAT gateway or not.
+func TestSecurityGroupEgressFromFile(t *testing.T) {
+	c := lab.Default()
+	c.NATGateway = true
+	top, err := c.Spec()
+	require.NoError(t, err)
+	sg := &top.Vpcs[0].SecurityGroups[0]
+	require.Equal(t, "ssh-target", sg.GroupName)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	open := lab.NewT(t, lab.Config{Topology: top})
+	r, err := open.Run(ctx, "curl -s -m 2 http://192.0.2.80/")
+	require.NoError(t, err)
+	assert.Equal(t, "mirror: hello 198.51.100.30:1024\n", r.Stdout)
+
+	sg.SecurityGroupEgress = []topology.SGRule{{IpProtocol: "-1", CidrIp: netip.MustParsePrefix("10.0.0.0/16"), Description: "inside the VPC"}}
+	closed := lab.NewT(t, lab.Config{Topology: top})
+	out := closed.TargetSecurityGroup.Outbound()
+	require.Len(t, out, 1)
+	assert.Equal(t, "10.0.0.0/16", out[0].CIDR.String())
+	r, err = closed.Run(ctx, "curl -s -m 1 http://192.0.2.80/; echo status $?")
+	require.NoError(t, err, "SSH itself still works: replies are tracked, not matched against egress rules")
+	assert.Equal(t, "status 28\n", r.Stdout)
+	assert.Positive(t, closed.Net.DropCount(closed.Target.ENI().ID(), "security-group"))
+}

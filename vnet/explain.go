@@ -88,9 +88,9 @@ func (s *Subnet) ACLDecision(egress bool, f packet.Flow) (string, bool) {
 		dir = "outbound"
 	}
 	if r == nil {
-		return fmt.Sprintf("%s %s rule *: deny", acl.id, dir), false
+		return fmt.Sprintf("%s (%s) %s rule *: deny", acl.id, acl.name, dir), false
 	}
-	return fmt.Sprintf("%s %s rule %s", acl.id, dir, r), ok
+	return fmt.Sprintf("%s (%s) %s rule %s", acl.id, acl.name, dir, r), ok
 }
 
 // RouteFor names the route subnet s's table uses for dst, or says there is

@@ -171,7 +171,7 @@ func (n *Network) aclAllows(s *Subnet, egress bool, p *packet.Packet, at *ENI) b
 		by = fmt.Sprintf("rule %d denies", rule.Number)
 	}
 	n.verdict(at, egress, false, p)
-	n.DropWithDetail(s.id, DropNetworkACL, p, fmt.Sprintf("dropped by network ACL %s of subnet %s: %s %s %s to %s", acl.id, s.name, dir, by, peer, describeDst(p)))
+	n.DropWithDetail(s.id, DropNetworkACL, p, fmt.Sprintf("dropped by network ACL %s (%s) of subnet %s: %s %s %s to %s", acl.id, acl.name, s.name, dir, by, peer, describeDst(p)))
 	return false
 }
 
