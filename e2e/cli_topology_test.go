@@ -176,5 +176,26 @@ func TestCLIExplainNamesTheACLRule(t *testing.T) {
 
 	out, errs, code := vlab(t, t.TempDir(), "explain", "--file", file, "--timeout", "2s")
 	require.Equal(t, 0, code, errs)
-	assert.Regexp(t, `nlb-1a -> ip-10-0-128-108 .*DROPPED: .*acl-0[0-9a-f]+ \(strict\) inbound rule 50 .*deny`, out)
+	assert.Regexp(t, `nlb-1a -> ip-10-0-128-108 .*DROPPED: acl-0[0-9a-f]+ \(strict\) inbound rule 50 tcp 22 203\.0\.113\.0/24 deny`, out)
+}
+
+// A public route table without its default route: the SYN gets in (the
+// internet gateway delivers to the node's address), the node's reply has
+// no way out, and explain says which table lacks the route.
+func TestCLIExplainNamesTheMissingRoute(t *testing.T) {
+	noLeaks(t)
+	ref, err := os.ReadFile("../examples/reference.yaml")
+	require.NoError(t, err)
+	src := strings.Replace(string(ref), `      - Name: vlab-public
+        Routes:
+          - DestinationCidrBlock: 0.0.0.0/0
+            GatewayId: vlab-igw
+`, "      - Name: vlab-public\n", 1)
+	require.NotEqual(t, string(ref), src)
+	file := filepath.Join(t.TempDir(), "noroute.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(src), 0o644))
+
+	out, errs, code := vlab(t, t.TempDir(), "explain", "--file", file, "--timeout", "2s")
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `nlb-1a -> igw-\w+ +10\.0\.10\.25:51512 +203\.0\.113\.10:\d+ .*DROPPED: route table rtb-\w+ \(vlab-public\) of subnet vlab-public-1a has no route to 203\.0\.113\.10`, out)
 }
