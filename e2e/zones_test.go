@@ -32,9 +32,10 @@ func twoZones(crossZone bool) lab.Config {
 func dialMany(t *testing.T, l *lab.Lab, n int) map[string]map[string]bool {
 	t.Helper()
 	var mu sync.Mutex
-	backendOf := map[string]string{} // client port -> backend
+	backendOf := map[string]string{} // node and client port -> backend
 	changed := 0
 	for _, nd := range l.NLB.Nodes() {
+		node := nd.Host().Name()
 		stop := nd.ENI().Tap(func(_ time.Time, dir vnet.Direction, b []byte) {
 			if dir != vnet.Out || b[9] != 6 {
 				return
@@ -45,11 +46,15 @@ func dialMany(t *testing.T, l *lab.Lab, n int) map[string]map[string]bool {
 			if src.Addr().String() != "203.0.113.10" {
 				return
 			}
+			// A client port may be reused, once closed, for a new flow:
+			// a SYN starts one, to whichever target the hash picks.
+			syn := b[ihl+13]&0x12 == 0x02
+			key := node + " " + src.String()
 			mu.Lock()
-			if prev, ok := backendOf[src.String()]; ok && prev != dst.String() {
+			if prev, ok := backendOf[key]; ok && prev != dst.String() && !syn {
 				changed++
 			}
-			backendOf[src.String()] = dst.String()
+			backendOf[key] = dst.String()
 			mu.Unlock()
 		})
 		defer stop()
