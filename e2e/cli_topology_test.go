@@ -123,6 +123,13 @@ func TestCLIFileWithTwoLoadBalancers(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(out, "\thealthy"), out)
 	assert.Contains(t, out, "\t8080\n")
 
+	out, errs, code = vlab(t, cfg, "describe", "--file", "../examples/two-nlbs.yaml", "--output", "text")
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `(?m)^LOADBALANCER\tweb\tinternet-facing\t`, out)
+	assert.Regexp(t, `(?m)^LOADBALANCER\tadmin\tinternet-facing\t`, out)
+	assert.Regexp(t, `(?m)^RULE\tsg-\w+\tbastion\tinbound\ttcp 2022 sg-\w+ \(admin-lb\)$`, out)
+	assert.Regexp(t, `(?m)^ENTRY\tacl-\w+\tapp\tinbound\t90 tcp 22 0\.0\.0\.0/0 deny$`, out)
+
 	_, errs, code = vlab(t, cfg, "health", "--file", "../examples/two-nlbs.yaml", "--lb", "nope")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errs, `load balancer "nope": no such load balancer (the lab has [web admin])`)

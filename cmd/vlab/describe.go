@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -36,10 +37,11 @@ reason, the place (an ENI, subnet, route table or gateway) and the words
 that explain it.`,
 		Example: `  vlab describe
   vlab describe --drops --no-sg-client-rule
-  vlab describe --output json`,
+  vlab describe --output json
+  vlab describe --file examples/two-nlbs.yaml --output text | grep ^RULE`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := outputFlag(output, "table", "json"); err != nil {
+			if err := outputFlag(output, "table", "json", "text"); err != nil {
 				return err
 			}
 			l, err := lf.build()
@@ -52,15 +54,19 @@ that explain it.`,
 				runSeedSession(l, timeout)
 				d.Drops = describeDrops(l.Net.Drops())
 			}
-			if output == "json" {
+			switch output {
+			case "json":
 				return printJSON(d)
+			case "text":
+				d.printText(os.Stdout)
+				return nil
 			}
 			d.print(drops)
 			return nil
 		},
 	}
 	lf.register(cmd)
-	cmd.Flags().StringVar(&output, "output", "table", "table or json")
+	cmd.Flags().StringVar(&output, "output", "table", "table, json, or text (tab-separated, one object a line, its kind first, as the AWS CLI's text output)")
 	cmd.Flags().BoolVar(&drops, "drops", false, "run the seed's SSH session first, then list the drops it caused")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "with --drops: how long the session may take to open")
 	return cmd
@@ -376,4 +382,75 @@ func prefixAll(dir string, rules []string) [][2]string {
 		out[i] = [2]string{dir, r}
 	}
 	return out
+}
+
+// printText prints one line an object, its kind in capitals then its
+// fields, tab-separated: the AWS CLI's text output, for grep and cut.
+func (d description) printText(w io.Writer) {
+	line := func(kind string, fields ...any) {
+		parts := []string{kind}
+		for _, f := range fields {
+			parts = append(parts, fmt.Sprint(f))
+		}
+		fmt.Fprintln(w, strings.Join(parts, "\t"))
+	}
+	for _, h := range d.Hosts {
+		for _, e := range h.NetworkInterfaces {
+			line("NETWORKINTERFACE", h.Name, dash(h.InstanceId), e.Device, e.NetworkInterfaceId, e.SubnetId, e.PrivateIpAddress, dash(e.PublicIp), dash(strings.Join(e.Groups, ",")))
+		}
+	}
+	for _, s := range d.Subnets {
+		line("SUBNET", s.SubnetId, s.Name, s.CidrBlock, s.AvailabilityZone, s.RouteTableId, s.NetworkAclId)
+	}
+	for _, rt := range d.RouteTables {
+		for _, r := range rt.Routes {
+			line("ROUTE", rt.RouteTableId, rt.Name, r.DestinationCidrBlock, r.Target)
+		}
+	}
+	for _, g := range d.SecurityGroups {
+		for _, r := range g.Inbound {
+			line("RULE", g.GroupId, g.GroupName, "inbound", r)
+		}
+		for _, r := range g.Outbound {
+			line("RULE", g.GroupId, g.GroupName, "outbound", r)
+		}
+	}
+	for _, a := range d.NetworkAcls {
+		for _, r := range a.Inbound {
+			line("ENTRY", a.NetworkAclId, a.Name, "inbound", r)
+		}
+		for _, r := range a.Outbound {
+			line("ENTRY", a.NetworkAclId, a.Name, "outbound", r)
+		}
+	}
+	for _, lb := range d.LoadBalancers {
+		line("LOADBALANCER", lb.LoadBalancerName, lb.Scheme, lb.DNSName, lb.LoadBalancerArn)
+		for _, n := range lb.Nodes {
+			line("NODE", lb.LoadBalancerName, n.Host, n.AvailabilityZone, n.PrivateIpAddress, n.PublicIp, n.NetworkInterfaceId)
+		}
+		for _, li := range lb.Listeners {
+			line("LISTENER", lb.LoadBalancerName, li)
+		}
+		for _, k := range sortedKeys(lb.Attributes) {
+			line("ATTRIBUTE", lb.LoadBalancerName, k, lb.Attributes[k])
+		}
+	}
+	for _, tg := range d.TargetGroups {
+		line("TARGETGROUP", tg.TargetGroupName, tg.Protocol, tg.Port, tg.TargetType, tg.TargetGroupArn, tg.HealthCheck)
+		for _, k := range sortedKeys(tg.Attributes) {
+			line("ATTRIBUTE", tg.TargetGroupName, k, tg.Attributes[k])
+		}
+	}
+	for _, dr := range d.Drops {
+		line("DROP", dr.Where, dr.Reason, dr.Protocol, dr.Source, dr.Destination, dr.Packets, dash(dr.Detail))
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -67,7 +67,7 @@ var scenarioFlags = []string{"zones", "targets", "no-sg-nlb-rule", "no-sg-client
 func (f *labFlags) register(cmd *cobra.Command) {
 	f.cmd = cmd
 	fl := cmd.Flags()
-	fl.StringVarP(&f.file, "file", "f", "", "build the lab FILE describes (a topology YAML file; see examples/) instead of the reference scenario")
+	fl.StringVar(&f.file, "file", "", "build the lab FILE describes (a topology YAML file; see examples/) instead of the reference scenario")
 	fl.StringVar(&f.lb, "lb", "", "the load balancer to connect through, by name, when the lab has several (the first by default)")
 	fl.StringVar(&f.target, "target", "", "the instance to reach, by name (ec2, ec2-2… or the file's names): sessions reconnect until the NLB sends them there, and --host ec2 observes it")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed for the lab's resource ids (eni-…, i-…): the same seed prints the same ids")
