@@ -206,3 +206,21 @@ func TestCLIExplainNamesTheMissingRoute(t *testing.T) {
 	require.Equal(t, 0, code, errs)
 	assert.Regexp(t, `nlb-1a -> igw-\w+ +10\.0\.10\.25:51512 +203\.0\.113\.10:\d+ .*DROPPED: route table rtb-\w+ \(vlab-public\) of subnet vlab-public-1a has no route to 203\.0\.113\.10`, out)
 }
+
+// describe --output yaml writes any variant of the scenario as a file to
+// start from: it validates, and the lab it builds behaves as the flags'.
+func TestCLIDescribeAsTopology(t *testing.T) {
+	noLeaks(t)
+	cfg := t.TempDir()
+	out, errs, code := vlab(t, cfg, "describe", "--nat-gateway", "--targets", "2", "--output", "yaml")
+	require.Equal(t, 0, code, errs)
+	assert.True(t, strings.HasPrefix(out, "# A vlab topology, written by: vlab describe --nat-gateway --targets 2 --output yaml\n"), out)
+	file := filepath.Join(t.TempDir(), "variant.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(out), 0o644))
+
+	out, _, code = vlab(t, cfg, "validate", file)
+	require.Equal(t, 0, code, out)
+	out, errs, code = vlab(t, cfg, "ssh", "--file", file, "--target", "ec2-2", "--", "hostname; curl -s http://192.0.2.80/")
+	require.Equal(t, 0, code, errs)
+	assert.Equal(t, "ip-10-0-128-109\nmirror: hello 198.51.100.30:1024\n", out)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/topology"
 	"github.com/vlab-sim/vlab/vnet"
 )
 
@@ -38,10 +39,11 @@ that explain it.`,
 		Example: `  vlab describe
   vlab describe --drops --no-sg-client-rule
   vlab describe --output json
-  vlab describe --file examples/two-nlbs.yaml --output text | grep ^RULE`,
+  vlab describe --file examples/two-nlbs.yaml --output text | grep ^RULE
+  vlab describe --targets 2 --nat-gateway --output yaml > mine.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := outputFlag(output, "table", "json", "text"); err != nil {
+			if err := outputFlag(output, "table", "json", "text", "yaml"); err != nil {
 				return err
 			}
 			l, err := lf.build()
@@ -55,6 +57,8 @@ that explain it.`,
 				d.Drops = describeDrops(l.Net.Drops())
 			}
 			switch output {
+			case "yaml":
+				return printTopology(l)
 			case "json":
 				return printJSON(d)
 			case "text":
@@ -66,7 +70,7 @@ that explain it.`,
 		},
 	}
 	lf.register(cmd)
-	cmd.Flags().StringVar(&output, "output", "table", "table, json, or text (tab-separated, one object a line, its kind first, as the AWS CLI's text output)")
+	cmd.Flags().StringVar(&output, "output", "table", "table, json, text (tab-separated, one object a line, its kind first, as the AWS CLI's text output), or yaml (the lab as a topology file, to edit and run with --file)")
 	cmd.Flags().BoolVar(&drops, "drops", false, "run the seed's SSH session first, then list the drops it caused")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "with --drops: how long the session may take to open")
 	return cmd
@@ -453,4 +457,18 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// printTopology prints the lab as a topology file, a starting point for
+// one's own.
+func printTopology(l *lab.Lab) error {
+	out, err := topology.Marshal(l.Topology)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("# A vlab topology, written by: vlab %s\n", strings.Join(os.Args[1:], " "))
+	fmt.Printf("# Check it with vlab validate FILE, run it with vlab ssh --file FILE;\n")
+	fmt.Printf("# its schema: vlab validate --print-schema.\n")
+	_, err = os.Stdout.Write(out)
+	return err
 }

@@ -165,3 +165,23 @@ func TestValidateGo(t *testing.T) {
 	err := topology.Validate(top)
 	assert.EqualError(t, err, "Vpcs[0].CidrBlock: 10.0.0.0/8: the netmask must be between /16 and /28")
 }
+
+// Marshal writes what Parse reads back the same.
+func TestMarshalRoundTrip(t *testing.T) {
+	files, err := filepath.Glob("../../examples/*.yaml")
+	require.NoError(t, err)
+	for _, f := range append(files, "base") {
+		data := []byte(base)
+		if f != "base" {
+			data, err = os.ReadFile(f)
+			require.NoError(t, err)
+		}
+		want, err := topology.Parse(f, data)
+		require.NoError(t, err)
+		out, err := topology.Marshal(want)
+		require.NoError(t, err)
+		got, err := topology.Parse("marshalled", out)
+		require.NoError(t, err, string(out))
+		assert.Equal(t, want, got, string(out))
+	}
+}
