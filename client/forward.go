@@ -39,9 +39,10 @@ func ListenLoopback(address string) (net.Listener, error) {
 // Forwarder carries every connection accepted on a host listener through the
 // PC's stack to one address in the lab, so the lab sees the PC as the client.
 type Forwarder struct {
-	pc *PC
-	ln net.Listener
-	to netip.AddrPort
+	pc   *PC
+	ln   net.Listener
+	to   netip.AddrPort
+	dial func(context.Context) (net.Conn, error)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -52,7 +53,14 @@ type Forwarder struct {
 // Forward starts forwarding connections accepted on ln to to. onErr, if not
 // nil, is told of connections that could not be carried.
 func (pc *PC) Forward(ln net.Listener, to netip.AddrPort, onErr func(error)) *Forwarder {
-	f := &Forwarder{pc: pc, ln: ln, to: to, onErr: onErr}
+	return pc.ForwardWith(ln, to, func(ctx context.Context) (net.Conn, error) { return pc.host.Dial(ctx, to) }, onErr)
+}
+
+// ForwardWith is Forward with the PC's connections opened by dial (which
+// may choose its path, as a lab landing on one target does); to names them
+// in errors.
+func (pc *PC) ForwardWith(ln net.Listener, to netip.AddrPort, dial func(context.Context) (net.Conn, error), onErr func(error)) *Forwarder {
+	f := &Forwarder{pc: pc, ln: ln, to: to, dial: dial, onErr: onErr}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	f.wg.Add(1)
 	go f.serve()
@@ -80,7 +88,7 @@ func (f *Forwarder) serve() {
 func (f *Forwarder) carry(c net.Conn) {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(f.ctx, 10*time.Second)
-	lc, err := f.pc.host.Dial(ctx, f.to)
+	lc, err := f.dial(ctx)
 	cancel()
 	if err != nil {
 		if f.onErr != nil {

@@ -224,3 +224,23 @@ func TestCLIDescribeAsTopology(t *testing.T) {
 	require.Equal(t, 0, code, errs)
 	assert.Equal(t, "ip-10-0-128-109\nmirror: hello 198.51.100.30:1024\n", out)
 }
+
+// A lab with nothing to connect through says so, with the exit statuses
+// of SCENARIO.md: 255 for ssh (no session), 1 for the rest.
+func TestCLIFileWithoutLoadBalancer(t *testing.T) {
+	noLeaks(t)
+	file := filepath.Join(t.TempDir(), "pc.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("Internet:\n  Clients:\n    - {Name: pc, IpAddress: 203.0.113.5/24}\n"), 0o644))
+	cfg := t.TempDir()
+	_, errs, code := vlab(t, cfg, "ssh", "--file", file, "--", "true")
+	assert.Equal(t, 255, code)
+	assert.Equal(t, "vlab: ssh: the lab has no load balancer to connect through\n", errs)
+	_, errs, code = vlab(t, cfg, "health", "--file", file)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "the lab has no target group")
+	_, errs, code = vlab(t, cfg, "tcpdump", "--file", file)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, `host "ec2": no such host (the lab has [pc])`)
+	_, _, code = vlab(t, cfg, "health", "extra")
+	assert.Equal(t, 2, code, "an argument where none is taken is a usage error")
+}

@@ -391,7 +391,7 @@ func (l *Lab) SSHConfig() client.SSHConfig {
 
 // SSH opens an SSH connection from the client through the NLB.
 func (l *Lab) SSH(ctx context.Context) (*ssh.Client, error) {
-	if err := l.hasPath(); err != nil {
+	if err := l.CanConnect(); err != nil {
 		return nil, err
 	}
 	return l.Client.SSH(ctx, l.Endpoint(), l.SSHConfig())
@@ -399,7 +399,7 @@ func (l *Lab) SSH(ctx context.Context) (*ssh.Client, error) {
 
 // Run runs command on an instance over SSH from the client through the NLB.
 func (l *Lab) Run(ctx context.Context, command string) (client.Result, error) {
-	if err := l.hasPath(); err != nil {
+	if err := l.CanConnect(); err != nil {
 		return client.Result{}, err
 	}
 	return l.Client.Run(ctx, l.Endpoint(), l.SSHConfig(), command)
@@ -414,7 +414,7 @@ const maxLandingTries = 64
 // the NLB sends the connection to that target, as one would in AWS; the
 // connections it gives up on are closed and show in captures.
 func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
-	if err := l.hasPath(); err != nil {
+	if err := l.CanConnect(); err != nil {
 		return nil, err
 	}
 	if l.Config.Target == "" || len(l.Targets) < 2 {
@@ -439,6 +439,16 @@ func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
 	return nil, fmt.Errorf("target %s: the NLB sent %d connections in a row to other targets (is stickiness on, or the target unhealthy?)", l.Config.Target, maxLandingTries)
 }
 
+// Forward forwards connections accepted on ln (a host socket on loopback)
+// to the NLB listener from the client, landing on the selected target as
+// Dial does.
+func (l *Lab) Forward(ln net.Listener, onErr func(error)) (*client.Forwarder, error) {
+	if err := l.CanConnect(); err != nil {
+		return nil, err
+	}
+	return l.Client.ForwardWith(ln, l.Endpoint(), l.Dial, onErr), nil
+}
+
 // reachable says why the NLB would never send a connection to in: no node
 // in its zone and cross-zone load balancing off (ELB User Guide,
 // "Cross-zone load balancing").
@@ -459,7 +469,9 @@ func (l *Lab) reachable(in *target.Instance) error {
 	return fmt.Errorf("target %s is in %s, where load balancer %s has no node, and cross-zone load balancing is off: the NLB never sends it a connection", l.Config.Target, zone, l.NLB.Name())
 }
 
-func (l *Lab) hasPath() error {
+// CanConnect says why the lab's client cannot open connections through a
+// load balancer (no load balancer, no listener, no client), or nil.
+func (l *Lab) CanConnect() error {
 	switch {
 	case l.NLB == nil:
 		return errors.New("the lab has no load balancer to connect through")
@@ -513,7 +525,10 @@ func (l *Lab) Host(name string) (*vnet.Host, error) {
 	for _, h := range l.Net.Hosts() {
 		names = append(names, h.Name())
 	}
-	return nil, fmt.Errorf("host %q: no such host (the lab has %v and ec2)", name, names)
+	if l.Target != nil {
+		names = append(names, firstTargetAlias)
+	}
+	return nil, fmt.Errorf("host %q: no such host (the lab has %v)", name, names)
 }
 
 // AtClose runs f when the lab closes, after everything else (a file the lab

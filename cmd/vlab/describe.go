@@ -41,7 +41,7 @@ that explain it.`,
   vlab describe --output json
   vlab describe --file examples/two-nlbs.yaml --output text | grep ^RULE
   vlab describe --targets 2 --nat-gateway --output yaml > mine.yaml`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := outputFlag(output, "table", "json", "text", "yaml"); err != nil {
 				return err

@@ -37,7 +37,7 @@ render it on GitHub).`,
 		Example: `  vlab explain
   vlab explain --no-sg-client-rule
   vlab explain --target-type ip --output mermaid`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := outputFlag(output, "table", "mermaid", "json"); err != nil {
 				return err
@@ -47,6 +47,9 @@ render it on GitHub).`,
 				return err
 			}
 			defer l.Close()
+			if err := l.CanConnect(); err != nil {
+				return fmt.Errorf("explain: %w", err)
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			stop := watchClientDrops(l, cancel)
 			l.Run(ctx, traffic)

@@ -47,7 +47,7 @@ pkt-dstaddr flow-direction traffic-path.`,
   vlab flowlogs --filter '[version, account, eni, source="203.0.113.10", destination, srcport, destport="22", protocol="6", packets, bytes, windowstart, windowend, action, flowlogstatus]'
   vlab flowlogs --no-sg-client-rule --filter '[..., action="REJECT", flowlogstatus]'
   vlab flowlogs --format 'interface-id srcaddr dstaddr dstport action flow-direction tcp-flags' --interval 60`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := outputFlag(output, "text", "json"); err != nil {
 				return err

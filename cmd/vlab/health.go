@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -31,7 +32,7 @@ group: with --no-sg-nlb-rule the target turns unhealthy
 		Example: `  vlab health
   vlab health --no-sg-nlb-rule
   vlab health --output json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := outputFlag(output, "table", "json", "text"); err != nil {
 				return err
@@ -41,6 +42,9 @@ group: with --no-sg-nlb-rule the target turns unhealthy
 				return err
 			}
 			defer l.Close()
+			if l.TargetGroup == nil {
+				return errors.New("health: the lab has no target group")
+			}
 			return printHealth(l.TargetGroup.Health(), output)
 		},
 	}

@@ -72,6 +72,9 @@ func runSSH(lf *labFlags, c lab.Config, command string, timeout time.Duration) e
 		return err
 	}
 	defer l.Close()
+	if err := l.CanConnect(); err != nil {
+		return &exitCode{code: exitNoSession, err: fmt.Errorf("ssh: %w", err)}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	cfg := l.SSHConfig()
 	cfg.Timeout = timeout
@@ -130,6 +133,9 @@ func runSSH(lf *labFlags, c lab.Config, command string, timeout time.Duration) e
 // watchClientDrops calls giveUp when the fabric drops a packet to or from
 // the client, and sends the drop's explanation on why (if not nil).
 func watchClientDrops(l *lab.Lab, giveUp func(), why ...chan string) (stop func()) {
+	if l.Client == nil {
+		return func() {}
+	}
 	client := l.Client.Addr()
 	return l.Net.OnDrop(func(e vnet.DropEvent) {
 		if e.Flow.Src.Addr() != client && e.Flow.Dst.Addr() != client {
@@ -161,16 +167,22 @@ func logEvents(l *lab.Lab, eol string) (stop func()) {
 			fmt.Fprintf(os.Stderr, "vlab: %s%s", e, eol)
 		}
 	})
-	l.TargetGroup.OnHealthChange(func(h nlb.HealthChange) {
-		if stopped.Load() {
-			return
+	for _, tg := range l.TargetGroups {
+		group := ""
+		if len(l.TargetGroups) > 1 {
+			group = " of " + tg.Name()
 		}
-		why := ""
-		if h.Reason != "" {
-			why = " (" + h.Reason + ")"
-		}
-		fmt.Fprintf(os.Stderr, "vlab: %s target %s:%d %s -> %s%s%s", h.At.Format(time.RFC3339), h.TargetID, h.Port, h.From, h.To, why, eol)
-	})
+		tg.OnHealthChange(func(h nlb.HealthChange) {
+			if stopped.Load() {
+				return
+			}
+			why := ""
+			if h.Reason != "" {
+				why = " (" + h.Reason + ")"
+			}
+			fmt.Fprintf(os.Stderr, "vlab: %s target %s:%d%s %s -> %s%s%s", h.At.Format(time.RFC3339), h.TargetID, h.Port, group, h.From, h.To, why, eol)
+		})
+	}
 	return func() { stopped.Store(true); stopDrops() }
 }
 

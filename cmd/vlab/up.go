@@ -13,6 +13,7 @@ import (
 
 	"github.com/vlab-sim/vlab/client"
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/target"
 )
 
 func newUp() *cobra.Command {
@@ -41,7 +42,7 @@ Port 0 picks a free port; the line names the real one. Drops are logged to
 stderr as they happen.`,
 		Example: `  vlab up --listen 127.0.0.1:2222
   vlab up --listen 127.0.0.1:0 --authorized-key ~/.ssh/id_ed25519.pub`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUp(&lf, listen, authorizedKey, timeScale)
 		},
@@ -95,9 +96,13 @@ func runUp(lf *labFlags, listen, authorizedKey string, timeScale float64) error 
 		return err
 	}
 	defer l.Close()
-	stopLog := logEvents(l, "\n")
-	fw := l.Client.Forward(ln, l.Endpoint(), func(err error) { fmt.Fprintf(os.Stderr, "vlab: %v\n", err) })
+	fw, err := l.Forward(ln, func(err error) { fmt.Fprintf(os.Stderr, "vlab: %v\n", err) })
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("up: %w", err)
+	}
 	defer fw.Close()
+	stopLog := logEvents(l, "\n")
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -108,9 +113,13 @@ func runUp(lf *labFlags, listen, authorizedKey string, timeScale float64) error 
 	if keyFile != "" {
 		identity = " -i " + keyFile
 	}
-	fmt.Printf("ready: ssh -p %s%s %s@%s hostkey %s\n", port, identity, l.Target.User(), host, ssh.FingerprintSHA256(l.Config.HostKey.PublicKey()))
-	fmt.Fprintf(os.Stderr, "vlab: lab up: client %s -> NLB %s -> %s (%s); forwarding %s; Ctrl-C stops\n",
-		l.Client.Addr(), l.Endpoint(), l.Target.Hostname(), l.Target.Addr(), fw.Addr())
+	to := "the target group " + l.TargetGroup.Name()
+	if l.Target != nil {
+		to = fmt.Sprintf("%s (%s)", l.Target.Hostname(), l.Target.Addr())
+	}
+	fmt.Printf("ready: ssh -p %s%s %s@%s hostkey %s\n", port, identity, target.DefaultUser, host, ssh.FingerprintSHA256(l.Config.HostKey.PublicKey()))
+	fmt.Fprintf(os.Stderr, "vlab: lab up: client %s -> NLB %s -> %s; forwarding %s; Ctrl-C stops\n",
+		l.Client.Addr(), l.Endpoint(), to, fw.Addr())
 	<-sig
 	stopLog() // what dies with the lab at the end is not news
 	fmt.Fprintln(os.Stderr, "vlab: stopping")

@@ -13,7 +13,7 @@ func newVersion() *cobra.Command {
 		Use:     "version",
 		Short:   "Print vlab's version and the versions of the libraries it is built with",
 		Example: "  vlab version",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bi, ok := debug.ReadBuildInfo()
 			if !ok {
