@@ -3,6 +3,7 @@ package topology
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +62,35 @@ func (c *checker) add(path, format string, args ...any) {
 }
 
 func check(t *Topology) []issue {
+	var issues []issue
+	required(reflect.ValueOf(t).Elem(), "", func(path string) { issues = append(issues, issue{path, "required, and missing"}) })
+	return append(issues, checkRefs(t)...)
+}
+
+// required reports every field tagged required left at its zero value
+// (an empty list included), in a file or in Go.
+func required(v reflect.Value, path string, missing func(path string)) {
+	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type() == prefixType || v.Type() == addrType {
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			f, fv := v.Type().Field(i), v.Field(i)
+			fp := join(path, f.Tag.Get("yaml"))
+			if f.Tag.Get("required") == "true" && (fv.IsZero() || fv.Kind() == reflect.Slice && fv.Len() == 0) {
+				missing(fp)
+			}
+			required(fv, fp, missing)
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			required(v.Index(i), fmt.Sprintf("%s[%d]", path, i), missing)
+		}
+	}
+}
+
+func checkRefs(t *Topology) []issue {
 	c := &checker{t: t, vpcs: map[string]int{}, subnets: map[string]subnetRef{}, instances: map[string]instanceRef{}, addrs: map[netip.Addr]string{}, tgUsedBy: map[string]string{}}
 	igws := map[string]string{}
 	for i := range t.Vpcs {

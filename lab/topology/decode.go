@@ -25,14 +25,20 @@ type decoder struct {
 	// nodes maps each field path given in the file to its value, to place
 	// the problems found later, when the topology is checked as a whole.
 	nodes map[string]*yaml.Node
+	// budget bounds the nodes read: aliases can make a small file expand
+	// exponentially (the "billion laughs").
+	budget int
 }
+
+// maxNodes is more than any real lab holds.
+const maxNodes = 100_000
 
 // Parse reads a topology from YAML. name is the file's name, used in the
 // problems. The error, when not nil, is Problems: every problem in the
 // file, one per line as name:LINE:COL: field.path: message; the topology
 // is then incomplete.
 func Parse(name string, data []byte) (*Topology, error) {
-	d := &decoder{file: name, nodes: map[string]*yaml.Node{}}
+	d := &decoder{file: name, nodes: map[string]*yaml.Node{}, budget: maxNodes}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		line := 1
@@ -47,7 +53,17 @@ func Parse(name string, data []byte) (*Topology, error) {
 	}
 	t := &Topology{}
 	d.decode(doc.Content[0], reflect.ValueOf(t).Elem(), "", reflect.StructField{})
+	if d.budget < 0 {
+		return nil, d.problems[len(d.problems)-1:]
+	}
+	reported := map[string]bool{}
+	for _, p := range d.problems {
+		reported[p.Path] = true
+	}
 	for _, is := range check(t) {
+		if reported[is.path] {
+			continue // a value given but refused is not also missing
+		}
 		line, col := d.locate(is.path)
 		d.problems = append(d.problems, Problem{File: name, Line: line, Col: col, Path: is.path, Message: is.msg})
 	}
@@ -93,9 +109,15 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, f reflect.S
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
+	if d.budget--; d.budget < 0 {
+		if d.budget == -1 {
+			d.problem(n, path, "the file expands to more than %d values (aliases of aliases?): not read", maxNodes)
+		}
+		return
+	}
 	d.nodes[path] = n
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return // an empty value is the field left out
+		return // an empty value is the field left out; check says if it may be
 	}
 	switch t := v.Type(); {
 	case t == prefixType:
@@ -225,12 +247,6 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		seen[k.Value] = true
 		d.decode(val, v.FieldByIndex(f.Index), fp, f)
 	}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if f.Tag.Get("required") == "true" && !seen[f.Tag.Get("yaml")] {
-			d.problem(n, join(path, f.Tag.Get("yaml")), "required, and missing")
-		}
-	}
 }
 
 func (d *decoder) scalar(n *yaml.Node, path string) (string, bool) {
@@ -345,7 +361,7 @@ func Locate(data []byte, path string) (line, col int) {
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
 		return 1, 1
 	}
-	d := &decoder{nodes: map[string]*yaml.Node{}}
+	d := &decoder{nodes: map[string]*yaml.Node{}, budget: maxNodes}
 	d.decode(doc.Content[0], reflect.ValueOf(&Topology{}).Elem(), "", reflect.StructField{})
 	return d.locate(path)
 }
