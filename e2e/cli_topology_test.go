@@ -130,6 +130,10 @@ func TestCLIFileWithTwoLoadBalancers(t *testing.T) {
 	assert.Regexp(t, `(?m)^RULE\tsg-\w+\tbastion\tinbound\ttcp 2022 sg-\w+ \(admin-lb\)$`, out)
 	assert.Regexp(t, `(?m)^ENTRY\tacl-\w+\tapp\tinbound\t90 tcp 22 0\.0\.0\.0/0 deny$`, out)
 
+	_, errs, code = vlab(t, cfg, "ssh", "--file", "../examples/two-nlbs.yaml", "--lb", "web", "--target", "bastion", "--", "true")
+	assert.Equal(t, 255, code)
+	assert.Contains(t, errs, "target bastion is not registered in target group web, which load balancer web's listener on 80 forwards to")
+
 	_, errs, code = vlab(t, cfg, "health", "--file", "../examples/two-nlbs.yaml", "--lb", "nope")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errs, `load balancer "nope": no such load balancer (the lab has [web admin])`)

@@ -417,8 +417,11 @@ func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
 	if err := l.CanConnect(); err != nil {
 		return nil, err
 	}
-	if l.Config.Target == "" || len(l.Targets) < 2 {
+	if l.Config.Target == "" || len(l.Targets) == 1 && l.Targets[0] == l.Target {
 		return l.Client.Host().Dial(ctx, l.Endpoint())
+	}
+	if !slices.Contains(l.Targets, l.Target) {
+		return nil, fmt.Errorf("target %s is not registered in target group %s, which load balancer %s's listener on %d forwards to", l.Config.Target, l.TargetGroup.Name(), l.NLB.Name(), l.Config.ListenerPort)
 	}
 	if err := l.reachable(l.Target); err != nil {
 		return nil, err
