@@ -12,7 +12,9 @@ import (
 )
 
 // Config describes a lab. Default returns the reference scenario; a zero
-// field keeps its default.
+// field keeps its default. The fields up to NATGateway vary the reference
+// scenario; Topology replaces it. The rest (keys, clock, captures,
+// selection) apply to any lab.
 type Config struct {
 	// Seed makes every resource id reproducible.
 	Seed uint64
@@ -104,7 +106,7 @@ type Config struct {
 
 // Region and addresses of the reference scenario (SCENARIO.md).
 const (
-	Region    = "ap-northeast-1"
+	Region    = topology.Region
 	AccountID = "123456789012"
 )
 
