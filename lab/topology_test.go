@@ -222,3 +222,34 @@ func TestSecurityGroupEgressFromFile(t *testing.T) {
 	assert.Equal(t, "status 28\n", r.Stdout)
 	assert.Positive(t, closed.Net.DropCount(closed.Target.ENI().ID(), "security-group"))
 }
+
+// A file's flow log covers the resources it names, in its format, and
+// writes to its LogDestination as windows close.
+func TestFlowLogFromFile(t *testing.T) {
+	top, err := lab.Default().Spec()
+	require.NoError(t, err)
+	dest := t.TempDir() + "/flows.log"
+	top.FlowLogs = []topology.FlowLog{{
+		ResourceIds: []string{"ec2"}, LogFormat: "${interface-id} ${srcaddr} ${dstport} ${action}",
+		MaxAggregationInterval: 60, LogDestination: dest,
+	}}
+	l := lab.NewT(t, lab.Config{Topology: top, ManualClock: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err = l.Run(ctx, "true")
+	require.NoError(t, err)
+	require.NoError(t, l.WaitClosed(ctx))
+	l.Clock().Advance(time.Minute)
+	require.NoError(t, l.Close())
+
+	data, err := os.ReadFile(dest)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	require.Greater(t, len(lines), 1, string(data))
+	assert.Equal(t, "interface-id srcaddr dstport action", lines[0])
+	eni := l.Target.ENI().ID()
+	assert.Contains(t, lines, eni+" 203.0.113.10 22 ACCEPT")
+	for _, ln := range lines[1:] {
+		assert.True(t, strings.HasPrefix(ln, eni+" "), "only the instance's interface: %s", ln)
+	}
+}
