@@ -162,4 +162,3 @@ func (l *Lab) WaitClosed(ctx context.Context) error {
 		}
 	}
 }
-

@@ -108,4 +108,3 @@ func (l *Lab) LoadBalancer(name string) *nlb.LoadBalancer {
 
 // Instance returns the instance named name in the topology, or nil.
 func (l *Lab) Instance(name string) *target.Instance { return l.instanceNames[name] }
-
