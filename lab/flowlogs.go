@@ -1,0 +1,75 @@
+package lab
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/vlab-sim/vlab/vnet"
+	"github.com/vlab-sim/vlab/vnet/flowlog"
+)
+
+// flowLogs starts the topology's flow logs, each on the interfaces of the
+// resources it names; a LogDestination file is closed with the lab.
+func (b *builder) flowLogs() error {
+	for i, f := range b.t.FlowLogs {
+		p := fmt.Sprintf("FlowLogs[%d]", i)
+		cfg := flowlog.Config{Interval: time.Duration(f.MaxAggregationInterval) * time.Second}
+		if f.LogFormat != "" {
+			fields, err := flowlog.ParseFields(f.LogFormat)
+			if err != nil {
+				return at(p+".LogFormat", err)
+			}
+			cfg.Fields = fields
+		}
+		var enis []*vnet.ENI
+		for j, id := range f.ResourceIds {
+			es := b.enisOf(id)
+			if len(es) == 0 {
+				return at(fmt.Sprintf("%s.ResourceIds[%d]", p, j), fmt.Errorf("no VPC, subnet, instance or load balancer named %q", id))
+			}
+			enis = append(enis, es...)
+		}
+		if f.LogDestination != "" {
+			file, err := os.Create(f.LogDestination)
+			if err != nil {
+				return at(p+".LogDestination", err)
+			}
+			b.l.AtClose(func() { file.Close() })
+			cfg.File = file
+		}
+		log, err := b.l.Net.EnableFlowLogs(cfg, enis)
+		if err != nil {
+			return at(p, err)
+		}
+		b.l.FlowLogs = append(b.l.FlowLogs, log)
+	}
+	return nil
+}
+
+// enisOf returns the interfaces of the resource named name.
+func (b *builder) enisOf(name string) []*vnet.ENI {
+	var out []*vnet.ENI
+	inside := func(keep func(e *vnet.ENI) bool) {
+		for _, h := range b.l.Net.Hosts() {
+			for _, e := range h.ENIs() {
+				if e.Subnet() != nil && keep(e) {
+					out = append(out, e)
+				}
+			}
+		}
+	}
+	switch {
+	case b.vpcs[name] != nil:
+		inside(func(e *vnet.ENI) bool { return e.Subnet().VPC() == b.vpcs[name] })
+	case b.subnets[name] != nil:
+		inside(func(e *vnet.ENI) bool { return e.Subnet() == b.subnets[name] })
+	case b.instances[name] != nil:
+		out = append(out, b.instances[name].ENI())
+	case b.lbs[name] != nil:
+		for _, nd := range b.lbs[name].Nodes() {
+			out = append(out, nd.ENI())
+		}
+	}
+	return out
+}
