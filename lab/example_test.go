@@ -65,7 +65,8 @@ func Example_clock() {
 }
 
 // A topology of one's own, from YAML (the format of examples/*.yaml): here
-// one instance serving HTTP behind an NLB listener on 80.
+// one instance serving HTTP behind an NLB listener on 80. Addresses left
+// out are assigned as AWS would: the first free ones.
 func Example_topology() {
 	top, err := topology.Parse("web.yaml", []byte(`
 Vpcs:
@@ -82,12 +83,12 @@ Vpcs:
       - GroupName: app
         SecurityGroupIngress: [{IpProtocol: tcp, FromPort: 8080, ToPort: 8080, CidrIp: 0.0.0.0/0}]
     Instances:
-      - {Name: web-1, Subnet: app, PrivateIpAddress: 10.1.1.10, SecurityGroups: [app], Services: [{Type: http-echo, Port: 8080}]}
+      - {Name: web-1, Subnet: app, SecurityGroups: [app], Services: [{Type: http-echo, Port: 8080}]}
 Internet:
   Clients: [{Name: pc, IpAddress: 203.0.113.7/24}]
 LoadBalancers:
   - Name: web
-    SubnetMappings: [{SubnetId: public, PrivateIPv4Address: 10.1.0.10, PublicIPv4Address: 198.51.100.50}]
+    SubnetMappings: [{SubnetId: public}]
     Listeners: [{Port: 80, TargetGroupName: web}]
 TargetGroups:
   - {Name: web, Port: 8080, VpcId: web, Targets: [{Id: web-1}]}
@@ -108,8 +109,8 @@ TargetGroups:
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	who, _, _ := strings.Cut(string(b), ":")
-	fmt.Println(l.Endpoint().Addr(), who, strings.Contains(string(b), "hello 203.0.113.7:"))
-	// Output: 198.51.100.50 web-1 true
+	fmt.Println(l.Endpoint().Addr(), l.Instance("web-1").Addr(), who, strings.Contains(string(b), "hello 203.0.113.7:"))
+	// Output: 198.51.100.1 10.1.1.4 web-1 true
 }
 
 // What tcpdump on the instance and its VPC Flow Logs show of a session

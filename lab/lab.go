@@ -91,6 +91,10 @@ func New(c Config) (l *Lab, err error) {
 		if c.Seed == 0 {
 			c.Seed = max(t.Seed, 1)
 		}
+		// Addresses left out are assigned as AWS would.
+		if t, err = topology.WithAddresses(t); err != nil {
+			return nil, err
+		}
 	}
 	if c.HostKey == nil {
 		if c.HostKey, err = NewKey(); err != nil {

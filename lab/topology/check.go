@@ -498,8 +498,6 @@ func (c *checker) loadBalancer(i int) {
 		switch {
 		case internal && m.PublicIPv4Address.IsValid():
 			c.add(mp+".PublicIPv4Address", "an internal load balancer has no public address")
-		case !internal && !m.PublicIPv4Address.IsValid():
-			c.add(mp+".PublicIPv4Address", "an internet-facing load balancer needs a public address in each subnet")
 		default:
 			c.public(mp+".PublicIPv4Address", m.PublicIPv4Address)
 			c.address(mp+".PublicIPv4Address", m.PublicIPv4Address)

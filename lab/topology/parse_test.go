@@ -185,3 +185,40 @@ func TestMarshalRoundTrip(t *testing.T) {
 		assert.Equal(t, want, got, string(out))
 	}
 }
+
+// Addresses AWS would assign may be left out: they are filled in, the
+// first free ones, deterministically, never one given elsewhere.
+func TestWithAddresses(t *testing.T) {
+	src := strings.NewReplacer(
+		"        PrivateIpAddress: 10.0.1.10\n", "",
+		"        PrivateIPv4Address: 10.0.0.10\n        PublicIPv4Address: 198.51.100.10\n", "",
+	).Replace(base)
+	src = strings.Replace(src, "    Instances:\n", `    Instances:
+      - Name: fixed
+        Subnet: priv-a
+        PrivateIpAddress: 10.0.1.4
+`, 1)
+	src = strings.Replace(src, "    Subnets:\n", `    NatGateways:
+      - {Name: nat, Subnet: pub-a}
+    Subnets:
+`, 1)
+	top, err := topology.Parse("lab.yaml", []byte(src))
+	require.NoError(t, err)
+	assert.False(t, top.LoadBalancers[0].SubnetMappings[0].PrivateIPv4Address.IsValid())
+
+	full, err := topology.WithAddresses(top)
+	require.NoError(t, err)
+	assert.False(t, top.Vpcs[0].Instances[1].PrivateIpAddress.IsValid(), "the topology given is left as it was")
+	assert.NoError(t, topology.Validate(full))
+	v := full.Vpcs[0]
+	assert.Equal(t, "10.0.1.5", v.Instances[1].PrivateIpAddress.String(), "past the reserves and the address given")
+	assert.Equal(t, "10.0.0.4", v.NatGateways[0].PrivateIpAddress.String())
+	assert.Equal(t, "198.51.100.1", v.NatGateways[0].PublicIp.String())
+	m := full.LoadBalancers[0].SubnetMappings[0]
+	assert.Equal(t, "10.0.0.5", m.PrivateIPv4Address.String())
+	assert.Equal(t, "198.51.100.2", m.PublicIPv4Address.String())
+
+	again, err := topology.WithAddresses(top)
+	require.NoError(t, err)
+	assert.Equal(t, full, again, "the same every time")
+}

@@ -57,8 +57,8 @@ type Subnet struct {
 type NatGateway struct {
 	Name             string     `yaml:"Name" required:"true"`
 	Subnet           string     `yaml:"Subnet" required:"true" doc:"the public subnet the gateway is placed in"`
-	PrivateIpAddress netip.Addr `yaml:"PrivateIpAddress" required:"true" doc:"the gateway's address in its subnet"`
-	PublicIp         netip.Addr `yaml:"PublicIp" required:"true" doc:"the Elastic IP address the gateway translates to"`
+	PrivateIpAddress netip.Addr `yaml:"PrivateIpAddress" doc:"the gateway's address in its subnet; the first free one when omitted"`
+	PublicIp         netip.Addr `yaml:"PublicIp" doc:"the Elastic IP address the gateway translates to; one from 198.51.100.0/24 when omitted"`
 }
 
 // SecurityGroup is a stateful firewall attached to ENIs.
@@ -108,7 +108,7 @@ type PortRange struct {
 type Instance struct {
 	Name             string     `yaml:"Name" required:"true" doc:"the instance's Name tag; its hostname is EC2's, from its address (ip-10-0-128-108)"`
 	Subnet           string     `yaml:"Subnet" required:"true"`
-	PrivateIpAddress netip.Addr `yaml:"PrivateIpAddress" required:"true" doc:"inside the subnet, not one of the five addresses AWS reserves"`
+	PrivateIpAddress netip.Addr `yaml:"PrivateIpAddress" doc:"inside the subnet, not one of the five addresses AWS reserves; the first free one when omitted, as EC2 assigns one"`
 	SecurityGroups   []string   `yaml:"SecurityGroups" doc:"group names; the VPC's default group when omitted"`
 	Services         []Service  `yaml:"Services" doc:"what the instance serves"`
 }
@@ -153,8 +153,8 @@ type LoadBalancer struct {
 // SubnetMapping places one node.
 type SubnetMapping struct {
 	SubnetId           string     `yaml:"SubnetId" required:"true" doc:"the subnet's name"`
-	PrivateIPv4Address netip.Addr `yaml:"PrivateIPv4Address" required:"true" doc:"the node's address in the subnet"`
-	PublicIPv4Address  netip.Addr `yaml:"PublicIPv4Address" doc:"internet-facing: the node's Elastic IP address (AWS takes an AllocationId)"`
+	PrivateIPv4Address netip.Addr `yaml:"PrivateIPv4Address" doc:"the node's address in the subnet; the first free one when omitted, as AWS assigns one"`
+	PublicIPv4Address  netip.Addr `yaml:"PublicIPv4Address" doc:"internet-facing: the node's Elastic IP address (AWS takes an AllocationId); one from 198.51.100.0/24 when omitted"`
 }
 
 // Listener forwards a port to a target group (AWS's DefaultActions with one
