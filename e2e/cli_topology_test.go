@@ -248,3 +248,19 @@ func TestCLIFileWithoutLoadBalancer(t *testing.T) {
 	_, _, code = vlab(t, cfg, "health", "extra")
 	assert.Equal(t, 2, code, "an argument where none is taken is a usage error")
 }
+
+// Progress goes to stderr when a lab takes noticeable time to build (here
+// forced with VLAB_PROGRESS_AFTER=0), leaving stdout to the command.
+func TestCLIProgress(t *testing.T) {
+	noLeaks(t)
+	cfg := t.TempDir()
+	out, errs, code := vlab(t, cfg, "health", "--file", "../examples/two-nlbs.yaml", "--output", "text")
+	require.Equal(t, 0, code)
+	assert.Empty(t, errs, "a quick build says nothing")
+
+	t.Setenv("VLAB_PROGRESS_AFTER", "0")
+	out2, errs, code := vlab(t, cfg, "health", "--file", "../examples/two-nlbs.yaml", "--output", "text")
+	require.Equal(t, 0, code)
+	assert.Equal(t, out, out2)
+	assert.Regexp(t, `^vlab: building 1 VPC, 2 load balancers, 3 instances \([\d.]+m?s\)\n(vlab: health checks: .*\n)*vlab: ready: 3 healthy \([\d.]+m?s\)\n$`, errs)
+}

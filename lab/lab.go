@@ -116,7 +116,7 @@ func New(c Config) (l *Lab, err error) {
 		}
 	}()
 	l = built
-	l.progress("building %d VPCs, %d load balancers, %d instances", len(t.Vpcs), len(t.LoadBalancers), instanceCount(t))
+	l.progress("building %s, %s, %s", plural(len(t.Vpcs), "VPC"), plural(len(t.LoadBalancers), "load balancer"), plural(instanceCount(t), "instance"))
 	b, err := l.build(t)
 	if err != nil {
 		return nil, err
@@ -147,6 +147,13 @@ func New(c Config) (l *Lab, err error) {
 		l.Net.Clock().Run(c.TimeScale)
 	}
 	return l, nil
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func instanceCount(t *topology.Topology) int {

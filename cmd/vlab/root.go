@@ -219,24 +219,31 @@ func (f *labFlags) buildFrom(c lab.Config) (*lab.Lab, error) {
 }
 
 // progressAfter is how long a lab may take to build before vlab says on
-// stderr what it is doing.
+// stderr what it is doing; VLAB_PROGRESS_AFTER (a duration, 0 for always)
+// overrides it.
 const progressAfter = 300 * time.Millisecond
 
 // newLab builds the lab of c, reporting progress on stderr when that takes
 // noticeable time (many targets, a slow machine); quick builds print
 // nothing.
 func newLab(c lab.Config) (*lab.Lab, error) {
+	after := progressAfter
+	if d, err := time.ParseDuration(os.Getenv("VLAB_PROGRESS_AFTER")); err == nil {
+		after = d
+	}
 	var (
 		mu    sync.Mutex
 		last  string
-		shown bool
+		shown = after <= 0
 	)
 	start := time.Now()
-	timer := time.AfterFunc(progressAfter, func() {
+	timer := time.AfterFunc(max(after, 0), func() {
 		mu.Lock()
 		defer mu.Unlock()
+		if !shown && last != "" {
+			fmt.Fprintf(os.Stderr, "vlab: %s\n", last)
+		}
 		shown = true
-		fmt.Fprintf(os.Stderr, "vlab: %s\n", last)
 	})
 	c.Progress = func(msg string) {
 		mu.Lock()
