@@ -569,10 +569,12 @@ func (c *checker) targetGroup(i int) {
 			switch {
 			case err != nil:
 				c.add(tp, "%q is not an IPv4 address (ip targets are registered by address)", tr.Id)
+			case !privateTarget(a):
+				// ELB User Guide, "Target type": publicly routable addresses
+				// cannot be registered.
+				c.add(tp, "%s is a public address: ip targets are private (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10)", a)
 			case !v.CidrBlock.Contains(a):
-				// ELB User Guide, "Target type": ip targets from the VPC's
-				// blocks (or peered networks, which the lab lacks).
-				c.add(tp, "%s is outside the target group's VPC %s (%s)", a, v.Name, v.CidrBlock)
+				c.add(tp, "%s is outside the target group's VPC %s (%s): AWS takes it for a peered VPC or an on-premises network, which the lab does not have", a, v.Name, v.CidrBlock)
 			}
 			continue
 		}
@@ -609,6 +611,16 @@ func (c *checker) flowLog(i int) {
 			c.add(p+".LogFormat", "%v", err)
 		}
 	}
+}
+
+// privateTarget reports whether a is in a range AWS accepts for ip targets.
+func privateTarget(a netip.Addr) bool {
+	for _, p := range []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"} {
+		if netip.MustParsePrefix(p).Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // known lists the names a reference could have used.
