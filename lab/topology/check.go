@@ -507,6 +507,8 @@ func (c *checker) loadBalancer(i int) {
 		return
 	}
 	v := c.t.Vpcs[vi]
+	// ELB API Reference, CreateLoadBalancer (InvalidSubnet): an
+	// internet-facing load balancer's VPC has an internet gateway.
 	if !internal && v.InternetGateway == "" {
 		c.add(p+".Scheme", "VPC %s has no internet gateway: an internet-facing load balancer needs one", v.Name)
 	}
@@ -529,6 +531,9 @@ func (c *checker) loadBalancer(i int) {
 			if tg.VpcId != "" && tg.VpcId != v.Name {
 				c.add(lp+".TargetGroupName", "target group %s is in VPC %s, the load balancer in %s", tg.Name, tg.VpcId, v.Name)
 			}
+			// ELB User Guide, "Create a target group for your Network Load
+			// Balancer": listeners sharing a target group are one load
+			// balancer's.
 			if prev, ok := c.tgUsedBy[tg.Name]; ok && prev != lb.Name {
 				c.add(lp+".TargetGroupName", "target group %s is already used by load balancer %s (a target group serves one load balancer)", tg.Name, prev)
 			}
