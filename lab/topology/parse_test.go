@@ -109,6 +109,7 @@ func TestParseBroken(t *testing.T) {
 		{"key given twice", "PrivateIPv4Address: 10.0.0.10", "PrivateIPv4Address: 10.0.0.10\n        PublicIPv4Address: 198.51.100.11", `lab.yaml:43:9: LoadBalancers[0].SubnetMappings[0].PublicIPv4Address: given twice`},
 		{"address used twice", "PublicIPv4Address: 198.51.100.10", "PublicIPv4Address: 203.0.113.10", `lab.yaml:42:28: LoadBalancers[0].SubnetMappings[0].PublicIPv4Address: 203.0.113.10 is already used by Internet.Clients[0].IpAddress`},
 		{"a list where a value goes", "    CidrBlock: 10.0.0.0/16", "    CidrBlock: [10.0.0.0/16]", `lab.yaml:3:16: Vpcs[0].CidrBlock: want a single value, not a list`},
+		{"target group of two load balancers", "TargetGroups:\n", "  - Name: lb2\n    SubnetMappings: [{SubnetId: pub-a}]\n    Listeners: [{Port: 81, TargetGroupName: tg}]\nTargetGroups:\n", `lab.yaml:48:45: LoadBalancers[1].Listeners[0].TargetGroupName: target group tg is already used by load balancer lb (a target group serves one load balancer)`},
 		{"not YAML", "Vpcs:\n", "Vpcs: [\n", `lab.yaml:`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
