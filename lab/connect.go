@@ -107,6 +107,21 @@ func (l *Lab) Forward(ln net.Listener, onErr func(error)) (*client.Forwarder, er
 // in its zone and cross-zone load balancing off (ELB User Guide,
 // "Cross-zone load balancing").
 func (l *Lab) reachable(in *target.Instance) error {
+	// A target that is not healthy gets no new flow while another is
+	// (with none healthy, the NLB fails open to all).
+	var mine *nlb.TargetHealth
+	others := false
+	for _, h := range l.TargetGroup.Health() {
+		if h.Target.IP == in.Addr() {
+			h := h
+			mine = &h
+		} else if h.State == nlb.StateHealthy {
+			others = true
+		}
+	}
+	if mine != nil && mine.State != nlb.StateHealthy && others {
+		return fmt.Errorf("target %s is %s (%s): the NLB sends it no new connection while another target is healthy (vlab health says why)", l.Config.Target, mine.State, mine.Reason)
+	}
 	zone := in.ENI().Subnet().Zone()
 	for _, nd := range l.NLB.Nodes() {
 		if nd.Zone() == zone {

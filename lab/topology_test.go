@@ -253,3 +253,16 @@ func TestFlowLogFromFile(t *testing.T) {
 		assert.True(t, strings.HasPrefix(ln, eni+" "), "only the instance's interface: %s", ln)
 	}
 }
+
+// A target left in the VPC's default group fails its health checks: asked
+// for, it is refused with the reason, not retried in vain.
+func TestSelectUnhealthyTarget(t *testing.T) {
+	c := lab.Default()
+	c.Targets = 2
+	top, err := c.Spec()
+	require.NoError(t, err)
+	top.Vpcs[0].Instances[1].SecurityGroups = nil
+	l := lab.NewT(t, lab.Config{Topology: top, Target: "ec2-2", ManualClock: true})
+	_, err = l.Run(context.Background(), "true")
+	assert.ErrorContains(t, err, "target ec2-2 is unhealthy (Target.FailedHealthChecks): the NLB sends it no new connection while another target is healthy")
+}
