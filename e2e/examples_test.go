@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +137,24 @@ func TestExamples(t *testing.T) {
 			}
 			assert.Positive(t, client, "the laptop's requests are logged at the web servers: %v", lines)
 		},
+	}
+	checks["internal.yaml"] = func(t *testing.T) {
+		l := exampleLab(t, "internal.yaml", lab.Config{})
+		for _, tg := range l.TargetGroups {
+			allHealthy(t, tg)
+		}
+		internal := l.LoadBalancer("internal-app")
+		require.NotNil(t, internal)
+		assert.Equal(t, "internal", internal.Scheme())
+		assert.Equal(t, "[10.30.1.200]", fmt.Sprint(l.Net.Resolve(internal.DNSName())), "its name resolves to its private address only")
+		bastion := l.Instance("bastion").Addr().String()
+		r := labRun(t, l, "hostname; curl -s http://"+internal.DNSName()+"/; curl -s http://10.30.1.200/; curl -s http://10.30.1.200/")
+		lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+		require.Len(t, lines, 4, r.Stdout+r.Stderr)
+		assert.Equal(t, l.Instance("bastion").Hostname(), lines[0])
+		for _, ln := range lines[1:] {
+			assert.Regexp(t, `^app-[12]: hello `+regexp.QuoteMeta(bastion)+`:\d+$`, ln, "the app servers see the bastion's own address")
+		}
 	}
 	for _, f := range files {
 		name := filepath.Base(f)

@@ -145,7 +145,11 @@ type lbDesc struct {
 	Listeners                                          []string
 }
 
-type nodeDesc struct{ Host, AvailabilityZone, PrivateIpAddress, PublicIp, NetworkInterfaceId string }
+type nodeDesc struct {
+	Host, AvailabilityZone, PrivateIpAddress string
+	PublicIp                                 string `json:",omitempty"`
+	NetworkInterfaceId                       string
+}
 
 type tgDesc struct {
 	TargetGroupName, TargetGroupArn, Protocol, TargetType string
@@ -233,7 +237,11 @@ func describeLab(l *lab.Lab) description {
 			ld.DNSAnswer = append(ld.DNSAnswer, a.String())
 		}
 		for _, nd := range lb.Nodes() {
-			ld.Nodes = append(ld.Nodes, nodeDesc{nd.Host().Name(), nd.Zone(), nd.PrivateAddr().String(), nd.PublicAddr().String(), nd.ENI().ID()})
+			public := ""
+			if a := nd.PublicAddr(); a.IsValid() {
+				public = a.String() // internal load balancers have none
+			}
+			ld.Nodes = append(ld.Nodes, nodeDesc{nd.Host().Name(), nd.Zone(), nd.PrivateAddr().String(), public, nd.ENI().ID()})
 		}
 		for _, li := range lb.Listeners() {
 			ld.Listeners = append(ld.Listeners, fmt.Sprintf("%s %d -> %s (tcp.idle_timeout.seconds = %s)", li.Protocol, li.Port, li.TargetGroup.Name(), li.Attributes()["tcp.idle_timeout.seconds"]))
@@ -346,7 +354,7 @@ func (d description) print(drops bool) {
 		t = newTable(w)
 		t.row("NODE", "ZONE", "PRIVATE", "PUBLIC", "ENI")
 		for _, n := range lb.Nodes {
-			t.row(n.Host, n.AvailabilityZone, n.PrivateIpAddress, n.PublicIp, n.NetworkInterfaceId)
+			t.row(n.Host, n.AvailabilityZone, n.PrivateIpAddress, dash(n.PublicIp), n.NetworkInterfaceId)
 		}
 		t.flush()
 		for _, li := range lb.Listeners {
@@ -430,7 +438,7 @@ func (d description) printText(w io.Writer) {
 	for _, lb := range d.LoadBalancers {
 		line("LOADBALANCER", lb.LoadBalancerName, lb.Scheme, lb.DNSName, lb.LoadBalancerArn)
 		for _, n := range lb.Nodes {
-			line("NODE", lb.LoadBalancerName, n.Host, n.AvailabilityZone, n.PrivateIpAddress, n.PublicIp, n.NetworkInterfaceId)
+			line("NODE", lb.LoadBalancerName, n.Host, n.AvailabilityZone, n.PrivateIpAddress, dash(n.PublicIp), n.NetworkInterfaceId)
 		}
 		for _, li := range lb.Listeners {
 			line("LISTENER", lb.LoadBalancerName, li)
