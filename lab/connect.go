@@ -138,8 +138,9 @@ func (l *Lab) reachable(in *target.Instance) error {
 	return fmt.Errorf("target %s is in %s, where load balancer %s has no node, and cross-zone load balancing is off: the NLB never sends it a connection", l.Config.Target, zone, l.NLB.Name())
 }
 
-// CanConnect says why the lab's client cannot open connections through a
-// load balancer (no load balancer, no listener, no client), or nil.
+// CanConnect says why the lab's client cannot open connections through the
+// selected load balancer (none, no listener, no client, an internal one),
+// or nil.
 func (l *Lab) CanConnect() error {
 	switch {
 	case l.NLB == nil:
@@ -148,6 +149,8 @@ func (l *Lab) CanConnect() error {
 		return fmt.Errorf("load balancer %s has no listener", l.NLB.Name())
 	case l.Client == nil:
 		return errors.New("the lab has no client PC (Internet.Clients)")
+	case l.NLB.Scheme() == "internal":
+		return fmt.Errorf("load balancer %s is internal: it has no public address, so the client on the internet cannot reach it (an instance of its VPC can)", l.NLB.Name())
 	}
 	return nil
 }
