@@ -340,6 +340,8 @@ func kindName(n *yaml.Node) string {
 	}
 }
 
+// reason is the last part of a netip parse error ("prefix length out of
+// range"), the part that says what is wrong, not what was parsed.
 func reason(err error) string {
 	if err == nil {
 		return ""
