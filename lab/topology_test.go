@@ -16,6 +16,7 @@ import (
 
 	"github.com/vlab-sim/vlab/lab"
 	"github.com/vlab-sim/vlab/lab/topology"
+	"github.com/vlab-sim/vlab/nlb"
 )
 
 func parseFile(t *testing.T, name string) *topology.Topology {
@@ -265,4 +266,49 @@ func TestSelectUnhealthyTarget(t *testing.T) {
 	l := lab.NewT(t, lab.Config{Topology: top, Target: "ec2-2", ManualClock: true})
 	_, err = l.Run(context.Background(), "true")
 	assert.ErrorContains(t, err, "target ec2-2 is unhealthy (Target.FailedHealthChecks): the NLB sends it no new connection while another target is healthy")
+}
+
+// A target registered on its own port overrides the target group's, for
+// the traffic and the health checks alike.
+func TestTargetPortOverride(t *testing.T) {
+	top, err := topology.Parse("port.yaml", []byte(`
+Vpcs:
+  - Name: v
+    CidrBlock: 10.5.0.0/16
+    InternetGateway: igw
+    RouteTables: [{Name: public, Routes: [{DestinationCidrBlock: 0.0.0.0/0, GatewayId: igw}]}]
+    Subnets:
+      - {Name: pub, CidrBlock: 10.5.0.0/24, AvailabilityZone: ap-northeast-1c, RouteTable: public}
+      - {Name: app, CidrBlock: 10.5.1.0/24, AvailabilityZone: ap-northeast-1c}
+    SecurityGroups:
+      - GroupName: app
+        SecurityGroupIngress: [{IpProtocol: tcp, FromPort: 8000, ToPort: 8999, CidrIp: 0.0.0.0/0}]
+    Instances:
+      - {Name: a, Subnet: app, SecurityGroups: [app], Services: [{Type: tcp-echo, Port: 8081}]}
+Internet:
+  Clients: [{Name: pc, IpAddress: 203.0.113.10/24}]
+LoadBalancers:
+  - {Name: lb, SubnetMappings: [{SubnetId: pub}], Listeners: [{Port: 7, TargetGroupName: tg}]}
+TargetGroups:
+  - {Name: tg, Port: 8080, VpcId: v, Targets: [{Id: a, Port: 8081}]}
+`))
+	require.NoError(t, err)
+	l := lab.NewT(t, lab.Config{Topology: top})
+	h := l.TargetGroup.Health()
+	require.Len(t, h, 1)
+	assert.Equal(t, nlb.StateHealthy, h[0].State, "checked on 8081: %+v", h[0])
+	assert.Equal(t, "ap-northeast-1c", h[0].AvailabilityZone)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := l.Dial(ctx)
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Write([]byte("echo"))
+	require.NoError(t, err)
+	buf := make([]byte, 4)
+	_, err = io.ReadFull(c, buf)
+	require.NoError(t, err)
+	assert.Equal(t, "echo", string(buf))
+	assert.Equal(t, uint16(8081), l.NLB.Flows()[0].Backend.Port())
 }
