@@ -270,6 +270,9 @@ Every machine runs its own TCP/IP stack (gVisor); a Go switch plays the VPC.
 The NLB forwards at layer 4 and keeps the client's address, so the instance
 sees 203.0.113.10 as its peer, and carries the replies back itself.
 
+Your own VPCs, load balancers and instances come from a YAML file (--file;
+see examples/ and vlab validate --help).
+
 Nothing touches your network: the only sockets vlab opens on this machine are
 the loopback ports you ask for with 'vlab up --listen'.`,
 		Example: `  vlab ssh                          a shell on the instance, through the NLB
@@ -280,7 +283,11 @@ the loopback ports you ask for with 'vlab up --listen'.`,
   vlab health --no-sg-nlb-rule      without the rule for the NLB's address: unhealthy
   vlab describe --drops             the lab's resources, and what the seed session dropped
   vlab tcpdump -n port 22           the instance's capture of an SSH session through the NLB
-  vlab flowlogs --host ec2          the instance's VPC Flow Logs records of that session`,
+  vlab flowlogs --host ec2          the instance's VPC Flow Logs records of that session
+  vlab explain                      the session's way, hop by hop, and what admitted it
+  vlab validate examples/*.yaml     check topology files: FILE:LINE:COL: field: message
+  vlab ssh --file examples/two-targets.yaml --target ec2-2 -- hostname
+                                    your own lab, from a file, on the instance you name`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
