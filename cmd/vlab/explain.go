@@ -36,7 +36,8 @@ that did not.
 render it on GitHub).`,
 		Example: `  vlab explain
   vlab explain --no-sg-client-rule
-  vlab explain --target-type ip --output mermaid`,
+  vlab explain --target-type ip --output mermaid
+  vlab explain --file examples/two-nlbs.yaml --lb admin`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := outputFlag(output, "table", "mermaid", "json"); err != nil {

@@ -46,7 +46,8 @@ pkt-dstaddr flow-direction traffic-path.`,
 		Example: `  vlab flowlogs --host ec2
   vlab flowlogs --filter '[version, account, eni, source="203.0.113.10", destination, srcport, destport="22", protocol="6", packets, bytes, windowstart, windowend, action, flowlogstatus]'
   vlab flowlogs --no-sg-client-rule --filter '[..., action="REJECT", flowlogstatus]'
-  vlab flowlogs --format 'interface-id srcaddr dstaddr dstport action flow-direction tcp-flags' --interval 60`,
+  vlab flowlogs --format 'interface-id srcaddr dstaddr dstport action flow-direction tcp-flags' --interval 60
+  vlab flowlogs --file examples/two-nlbs.yaml --lb admin --host bastion`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := outputFlag(output, "text", "json"); err != nil {

@@ -31,7 +31,8 @@ group: with --no-sg-nlb-rule the target turns unhealthy
 (Target.FailedHealthChecks).`,
 		Example: `  vlab health
   vlab health --no-sg-nlb-rule
-  vlab health --output json`,
+  vlab health --output json
+  vlab health --file examples/two-nlbs.yaml --lb web`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := outputFlag(output, "table", "json", "text"); err != nil {

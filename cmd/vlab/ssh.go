@@ -46,7 +46,8 @@ grep, wc for pipes; 'help' lists them.`,
 		Example: `  vlab ssh
   vlab ssh -- 'echo $SSH_CLIENT'
   vlab ssh -- ss -tn
-  vlab ssh --targets 2 -- hostname`,
+  vlab ssh --targets 2 --target ec2-2 -- hostname
+  vlab ssh --file examples/two-nlbs.yaml --lb admin -- 'echo $SSH_CLIENT'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.ArgsLenAtDash() > 0 {
 				return &usageError{fmt.Errorf("ssh: put the remote command after '--' (vlab ssh -- %s)", strings.Join(args, " "))}

@@ -45,7 +45,8 @@ rewrite.`,
 		Example: `  vlab tcpdump -n port 22
   vlab tcpdump --host client -nn
   vlab tcpdump --host nlb-1a -n -c 8
-  vlab tcpdump --traffic 'ss -tn' -nA port 22`,
+  vlab tcpdump --traffic 'ss -tn' -nA port 22
+  vlab tcpdump --file examples/two-nlbs.yaml --lb admin --host bastion -nn`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			own, rest, err := splitOwnFlags(cmd, args)

@@ -41,7 +41,8 @@ temporary one with --ephemeral); with --authorized-key your own key logs in.
 Port 0 picks a free port; the line names the real one. Drops are logged to
 stderr as they happen.`,
 		Example: `  vlab up --listen 127.0.0.1:2222
-  vlab up --listen 127.0.0.1:0 --authorized-key ~/.ssh/id_ed25519.pub`,
+  vlab up --listen 127.0.0.1:0 --authorized-key ~/.ssh/id_ed25519.pub
+  vlab up --listen 127.0.0.1:2222 --file examples/two-targets.yaml --target ec2-2`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUp(&lf, listen, authorizedKey, timeScale)
