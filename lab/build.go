@@ -274,13 +274,9 @@ func (b *builder) loadBalancer(i int) error {
 		vpc = s.VPC()
 		maps = append(maps, nlb.SubnetMapping{Subnet: s, PrivateAddr: m.PrivateIPv4Address, PublicAddr: m.PublicIPv4Address})
 	}
-	var groups []*vnet.SecurityGroup
-	for j, g := range tl.SecurityGroups {
-		sg, ok := b.groups[vpc][g]
-		if !ok {
-			return at(fmt.Sprintf("%s.SecurityGroups[%d]", p, j), fmt.Errorf("no security group named %q", g))
-		}
-		groups = append(groups, sg)
+	groups, err := b.groupsOf(vpc, tl.SecurityGroups, p)
+	if err != nil {
+		return err
 	}
 	lb, err := nlb.New(b.l.Net, nlb.Config{Name: tl.Name, Scheme: tl.Scheme, Subnets: maps, SecurityGroups: groups, Attributes: tl.LoadBalancerAttributes})
 	if err != nil {
@@ -290,6 +286,20 @@ func (b *builder) loadBalancer(i int) error {
 	b.lbs[tl.Name] = lb
 	b.l.LoadBalancers = append(b.l.LoadBalancers, lb)
 	return nil
+}
+
+// groupsOf finds VPC v's security groups by name, for the resource at
+// path.
+func (b *builder) groupsOf(v *vnet.VPC, names []string, path string) ([]*vnet.SecurityGroup, error) {
+	var groups []*vnet.SecurityGroup
+	for j, g := range names {
+		sg, ok := b.groups[v][g]
+		if !ok {
+			return nil, at(fmt.Sprintf("%s.SecurityGroups[%d]", path, j), fmt.Errorf("no security group named %q", g))
+		}
+		groups = append(groups, sg)
+	}
+	return groups, nil
 }
 
 func (b *builder) targetGroup(i int) error {
@@ -319,13 +329,9 @@ func (b *builder) instance(vi, i int) error {
 	ti := &b.t.Vpcs[vi].Instances[i]
 	p := fmt.Sprintf("Vpcs[%d].Instances[%d]", vi, i)
 	v := b.vpcs[b.t.Vpcs[vi].Name]
-	var groups []*vnet.SecurityGroup
-	for j, g := range ti.SecurityGroups {
-		sg, ok := b.groups[v][g]
-		if !ok {
-			return at(fmt.Sprintf("%s.SecurityGroups[%d]", p, j), fmt.Errorf("no security group named %q", g))
-		}
-		groups = append(groups, sg)
+	groups, err := b.groupsOf(v, ti.SecurityGroups, p)
+	if err != nil {
+		return err
 	}
 	c := target.Config{
 		Subnet: b.subnets[ti.Subnet], Addr: ti.PrivateIpAddress, HostKey: b.l.Config.HostKey,
