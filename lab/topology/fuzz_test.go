@@ -1,8 +1,6 @@
 package topology_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,10 +17,7 @@ import (
 //	go test ./lab/topology -run '^$' -fuzz FuzzParse -fuzztime 60s -fuzzminimizetime 1x
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(base))
-	files, _ := filepath.Glob("../../examples/*.yaml")
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		require.NoError(f, err)
+	for _, data := range examples(f) {
 		f.Add(data)
 	}
 	f.Add([]byte("Vpcs: [{Name: v, CidrBlock: 10.0.0.0/16, Subnets: [{Name: s, CidrBlock: 10.0.0.0/33}]}]"))

@@ -149,15 +149,25 @@ func TestParseEmpty(t *testing.T) {
 	assert.EqualError(t, err, "empty.yaml:1:1: the file is empty: want a topology (Vpcs, Internet, LoadBalancers, TargetGroups)")
 }
 
-// TestExamplesParse: every example in the repository is a valid topology.
-func TestExamplesParse(t *testing.T) {
+// examples reads every example file of the repository, by path.
+func examples(t testing.TB) map[string][]byte {
+	t.Helper()
 	files, err := filepath.Glob("../../examples/*.yaml")
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
+	out := map[string][]byte{}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
-		_, err = topology.Parse(f, data)
+		out[f] = data
+	}
+	return out
+}
+
+// TestExamplesParse: every example in the repository is a valid topology.
+func TestExamplesParse(t *testing.T) {
+	for f, data := range examples(t) {
+		_, err := topology.Parse(f, data)
 		assert.NoError(t, err, f)
 	}
 }
@@ -170,14 +180,9 @@ func TestValidateGo(t *testing.T) {
 
 // Marshal writes what Parse reads back the same.
 func TestMarshalRoundTrip(t *testing.T) {
-	files, err := filepath.Glob("../../examples/*.yaml")
-	require.NoError(t, err)
-	for _, f := range append(files, "base") {
-		data := []byte(base)
-		if f != "base" {
-			data, err = os.ReadFile(f)
-			require.NoError(t, err)
-		}
+	files := examples(t)
+	files["base"] = []byte(base)
+	for f, data := range files {
 		want, err := topology.Parse(f, data)
 		require.NoError(t, err)
 		out, err := topology.Marshal(want)

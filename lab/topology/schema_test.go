@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,12 +50,7 @@ func asJSON(t *testing.T, src []byte) any {
 // Every example validates against the schema.
 func TestExamplesMatchTheSchema(t *testing.T) {
 	s := compileSchema(t)
-	files, err := filepath.Glob("../../examples/*.yaml")
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
+	for f, data := range examples(t) {
 		assert.NoError(t, s.Validate(asJSON(t, data)), f)
 	}
 	assert.NoError(t, s.Validate(asJSON(t, []byte(base))), "base")
