@@ -21,12 +21,11 @@ type builder struct {
 	l *Lab
 	t *topology.Topology
 
-	vpcs      map[string]*vnet.VPC
-	subnets   map[string]*vnet.Subnet
-	groups    map[*vnet.VPC]map[string]*vnet.SecurityGroup
-	instances map[string]*target.Instance
-	lbs       map[string]*nlb.LoadBalancer
-	tgs       map[string]*nlb.TargetGroup
+	vpcs    map[string]*vnet.VPC
+	subnets map[string]*vnet.Subnet
+	groups  map[*vnet.VPC]map[string]*vnet.SecurityGroup
+	lbs     map[string]*nlb.LoadBalancer
+	tgs     map[string]*nlb.TargetGroup
 }
 
 func at(path string, err error) error {
@@ -58,8 +57,8 @@ func atField(path string, err error, attrField string, attrs map[string]string, 
 func (l *Lab) build(t *topology.Topology) (*builder, error) {
 	b := &builder{l: l, t: t,
 		vpcs: map[string]*vnet.VPC{}, subnets: map[string]*vnet.Subnet{},
-		groups: map[*vnet.VPC]map[string]*vnet.SecurityGroup{}, instances: map[string]*target.Instance{},
-		lbs: map[string]*nlb.LoadBalancer{}, tgs: map[string]*nlb.TargetGroup{},
+		groups: map[*vnet.VPC]map[string]*vnet.SecurityGroup{},
+		lbs:    map[string]*nlb.LoadBalancer{}, tgs: map[string]*nlb.TargetGroup{},
 	}
 	for i := range t.Vpcs {
 		if err := b.vpc(i); err != nil {
@@ -348,7 +347,6 @@ func (b *builder) instance(vi, i int) error {
 		return at(p, err)
 	}
 	b.l.closers = append(b.l.closers, func() { in.Close() })
-	b.instances[ti.Name] = in
 	b.l.Instances = append(b.l.Instances, in)
 	b.l.instanceNames[ti.Name] = in
 	for j, s := range ti.Services {
@@ -375,7 +373,7 @@ func (b *builder) register(i int) error {
 			}
 			r.ID, r.IP = a.String(), a
 		} else {
-			in, ok := b.instances[t.Id]
+			in, ok := b.l.instanceNames[t.Id]
 			if !ok {
 				return at(p+".Id", fmt.Errorf("no instance named %q", t.Id))
 			}

@@ -64,8 +64,8 @@ func (b *builder) enisOf(name string) []*vnet.ENI {
 		inside(func(e *vnet.ENI) bool { return e.Subnet().VPC() == b.vpcs[name] })
 	case b.subnets[name] != nil:
 		inside(func(e *vnet.ENI) bool { return e.Subnet() == b.subnets[name] })
-	case b.instances[name] != nil:
-		out = append(out, b.instances[name].ENI())
+	case b.l.instanceNames[name] != nil:
+		out = append(out, b.l.instanceNames[name].ENI())
 	case b.lbs[name] != nil:
 		for _, nd := range b.lbs[name].Nodes() {
 			out = append(out, nd.ENI())
