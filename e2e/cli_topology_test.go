@@ -19,30 +19,15 @@ func TestCLINewcomerWalkthrough(t *testing.T) {
 	ref, err := os.ReadFile("../examples/reference.yaml")
 	require.NoError(t, err)
 	src := strings.Replace(string(ref), "      - Port: 51512", "      - Port: 2222", 1)
-	src = strings.Replace(src, `    Instances:
-      - Name: ec2
-        Subnet: vlab-private-1a
-        PrivateIpAddress: 10.0.128.108
-        SecurityGroups: [ssh-target]
-        Services:
-          - Type: ssh
-            Port: 22
-`, `    Instances:
-      - Name: ec2
-        Subnet: vlab-private-1a
-        PrivateIpAddress: 10.0.128.108
-        SecurityGroups: [ssh-target]
-        Services:
-          - Type: ssh
-            Port: 22
-      - Name: web
+	src = strings.Replace(src, "\nInternet:", `      - Name: web
         Subnet: vlab-private-1c
         PrivateIpAddress: 10.0.144.20
         SecurityGroups: [ssh-target]
         Services:
           - Type: ssh
             Port: 22
-`, 1)
+
+Internet:`, 1)
 	src = strings.Replace(src, "      - Id: ec2\n", "      - Id: ec2\n      - Id: web\n", 1)
 	require.NotEqual(t, string(ref), src)
 	file := filepath.Join(t.TempDir(), "mine.yaml")

@@ -128,11 +128,7 @@ func (l *Lab) reachable(in *target.Instance) error {
 			return nil
 		}
 	}
-	cross := l.TargetGroup.Attributes()[nlb.AttrCrossZone]
-	if cross != "true" && cross != "false" {
-		cross = l.NLB.Attributes()[nlb.AttrCrossZone]
-	}
-	if cross == "true" {
+	if l.TargetGroup.CrossZone(l.NLB) {
 		return nil
 	}
 	return fmt.Errorf("target %s is in %s, where load balancer %s has no node, and cross-zone load balancing is off: the NLB never sends it a connection", l.Config.Target, zone, l.NLB.Name())

@@ -151,7 +151,7 @@ func (lb *LoadBalancer) Resolve() []netip.Addr {
 		all = append(all, addr)
 		for _, l := range ls {
 			zone := nd.zone
-			if l.TargetGroup.crossZone(lb) {
+			if l.TargetGroup.CrossZone(lb) {
 				zone = ""
 			}
 			if l.TargetGroup.healthyIn(zone) {

@@ -458,10 +458,10 @@ func (tg *TargetGroup) pick(k tuple, zone string, crossZone bool) (*member, bool
 	return tg.members[best], true
 }
 
-// crossZone reports whether lb's nodes may send this group's flows to any
+// CrossZone reports whether lb's nodes may send this group's flows to any
 // zone: the group's attribute, or the load balancer's when it says
 // use_load_balancer_configuration.
-func (tg *TargetGroup) crossZone(lb *LoadBalancer) bool {
+func (tg *TargetGroup) CrossZone(lb *LoadBalancer) bool {
 	tg.mu.RLock()
 	v := tg.attrs[AttrCrossZone]
 	tg.mu.RUnlock()
