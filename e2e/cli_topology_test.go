@@ -99,9 +99,13 @@ func TestCLIValidateBrokenFile(t *testing.T) {
 func TestCLIFileWithTwoLoadBalancers(t *testing.T) {
 	noLeaks(t)
 	cfg := t.TempDir()
-	out, errs, code := vlab(t, cfg, "ssh", "--file", "../examples/two-nlbs.yaml", "--lb", "admin", "--", "echo $SSH_CLIENT; hostname")
+	pcaps := t.TempDir()
+	out, errs, code := vlab(t, cfg, "ssh", "--file", "../examples/two-nlbs.yaml", "--lb", "admin", "--pcap", pcaps, "--", "echo $SSH_CLIENT; hostname")
 	require.Equal(t, 0, code, errs)
 	assert.Regexp(t, `^203\.0\.113\.25 \d+ 2022\nip-10-20-10-30\n$`, out)
+	files, err := filepath.Glob(filepath.Join(pcaps, "ip-10-20-10-30-eni-*.pcap"))
+	require.NoError(t, err)
+	assert.Len(t, files, 1, "--pcap works with --file too")
 
 	out, errs, code = vlab(t, cfg, "health", "--file", "../examples/two-nlbs.yaml", "--lb", "web", "--output", "text")
 	require.Equal(t, 0, code, errs)

@@ -108,13 +108,13 @@ func (f *labFlags) config() (lab.Config, error) {
 	c := lab.Default()
 	c.Seed = f.seed
 	c.LoadBalancer, c.Target = f.lb, f.target
+	c.PcapDir = f.pcap
 	if f.file != "" {
 		return f.fileConfig(c)
 	}
 	c.Zones = strings.Split(f.zones, ",")
 	c.Targets = f.targets
 	c.NoSGNLBRule, c.NoSGClientRule, c.NLBSecurityGroup = f.noSGNLBRule, f.noSGClientRule, f.nlbSG
-	c.PcapDir = f.pcap
 	c.NATGateway = f.natGateway
 	c.TargetType, c.ProxyProtocol = f.targetType, f.proxyProtocol
 	c.TargetGroupAttributes, c.ListenerAttributes, c.LoadBalancerAttributes = map[string]string{}, map[string]string{}, map[string]string{}
