@@ -23,7 +23,7 @@ type session struct {
 	ctx  context.Context
 	in   *Instance
 	conn *ssh.ServerConn
-	ch   ssh.Channel
+	ch   lockedChannel
 
 	mu      sync.Mutex
 	env     map[string]string
@@ -38,7 +38,7 @@ type session struct {
 func newSession(ctx context.Context, in *Instance, conn *ssh.ServerConn, ch ssh.Channel) *session {
 	home := "/home/" + in.user
 	s := &session{
-		ctx: ctx, in: in, conn: conn, ch: ch, cols: 80, rows: 24, done: make(chan struct{}),
+		ctx: ctx, in: in, conn: conn, ch: newLockedChannel(ch), cols: 80, rows: 24, done: make(chan struct{}),
 		env: map[string]string{
 			"USER": in.user, "LOGNAME": in.user, "HOME": home, "PWD": home,
 			"SHELL": "/bin/bash", "HOSTNAME": in.hostname,
@@ -64,6 +64,11 @@ func splitAddr(a net.Addr) (string, string) {
 
 func (s *session) serve(reqs <-chan *ssh.Request) {
 	defer s.ch.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(s.ch.Stderr(), "vlab: internal error handling a request of this session: %v\r\n", r)
+		}
+	}()
 	for {
 		select {
 		case r, ok := <-reqs:
@@ -181,6 +186,16 @@ func (s *session) request(r *ssh.Request) {
 // does, before closing the channel.
 func (s *session) run(exec bool, command string) {
 	defer close(s.done)
+	defer func() {
+		// A bug in the simulated instance ends this session with an error
+		// and a status, as a crashed program would; the lab lives on.
+		if r := recover(); r != nil {
+			fmt.Fprintf(s.ch.Stderr(), "vlab: internal error in the instance's session: %v\r\n", r)
+			s.ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{shell.StatusInternalError}))
+			s.ch.CloseWrite()
+			s.ch.Close()
+		}
+	}()
 	s.mu.Lock()
 	sh := shell.New(system{s.in}, s.env)
 	sh.Register("tcpdump", s.in.tcpdump)

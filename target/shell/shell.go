@@ -94,7 +94,15 @@ func (s *Shell) Status() int { return s.status }
 
 // Run parses and runs one line and returns the status of its last command.
 // A syntax error is reported on stderr with status 2, as bash does.
-func (s *Shell) Run(ctx context.Context, line string, stdin io.Reader, stdout, stderr io.Writer) int {
+func (s *Shell) Run(ctx context.Context, line string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
+	defer func() {
+		// Whatever a remote user types ends, at worst, that line.
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "-bash: internal error: %v\n", r)
+			s.status = StatusInternalError
+			status = StatusInternalError
+		}
+	}()
 	items, err := parse(line)
 	if err != nil {
 		fmt.Fprintf(stderr, "-bash: %v\n", err)
@@ -121,9 +129,19 @@ func (s *Shell) Run(ctx context.Context, line string, stdin io.Reader, stdout, s
 	return s.status
 }
 
+// subshell returns a copy of s for one pipeline stage: the same commands
+// and system, its own variables and status; exit ends only the subshell.
+func (s *Shell) subshell() *Shell {
+	sub := &Shell{Sys: s.Sys, Env: make(map[string]string, len(s.Env)), status: s.status, commands: s.commands}
+	for k, v := range s.Env {
+		sub.Env[k] = v
+	}
+	return sub
+}
+
 func (s *Shell) runPipeline(ctx context.Context, p pipeline, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(p.cmds) == 1 {
-		return s.runSimple(ctx, p.cmds[0], stdin, stdout, stderr)
+		return s.runSimpleSafe(ctx, p.cmds[0], stdin, stdout, stderr)
 	}
 	statuses := make([]int, len(p.cmds))
 	var wg sync.WaitGroup
@@ -136,10 +154,14 @@ func (s *Shell) runPipeline(ctx context.Context, p pipeline, stdin io.Reader, st
 			pr, w := io.Pipe()
 			pw, out, next = w, w, pr
 		}
+		// Each stage runs in a subshell, as bash runs it: its own copy of
+		// the variables, so A=1 | env neither sees nor leaves A=1, and no
+		// two stages share a map.
+		sub := s.subshell()
 		wg.Add(1)
 		go func(i int, c simple, in io.Reader, out io.Writer, pw *io.PipeWriter) {
 			defer wg.Done()
-			statuses[i] = s.runSimple(ctx, c, in, out, stderr)
+			statuses[i] = sub.runSimpleSafe(ctx, c, in, out, stderr)
 			if pw != nil {
 				pw.Close()
 			}
@@ -153,6 +175,27 @@ func (s *Shell) runPipeline(ctx context.Context, p pipeline, stdin io.Reader, st
 	wg.Wait()
 	return statuses[len(statuses)-1]
 }
+
+// runSimpleSafe runs one command, turning a panic inside it into an error
+// on stderr and status 70 (EX_SOFTWARE): a command's bug ends that command,
+// never the session or the lab.
+func (s *Shell) runSimpleSafe(ctx context.Context, c simple, stdin io.Reader, stdout, stderr io.Writer) (status int) {
+	defer func() {
+		if r := recover(); r != nil {
+			name := "command"
+			if len(c.words) > 0 && len(c.words[0]) > 0 {
+				name = c.words[0][0].text
+			}
+			fmt.Fprintf(stderr, "-bash: %s: internal error: %v\n", name, r)
+			status = StatusInternalError
+		}
+	}()
+	return s.runSimple(ctx, c, stdin, stdout, stderr)
+}
+
+// StatusInternalError is the status of a command that failed inside the
+// simulated shell itself (sysexits.h's EX_SOFTWARE).
+const StatusInternalError = 70
 
 func (s *Shell) runSimple(ctx context.Context, c simple, stdin io.Reader, stdout, stderr io.Writer) int {
 	var args []string

@@ -1,0 +1,62 @@
+package target
+
+import (
+	"io"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// lockedChannel serialises everything a session writes to its channel:
+// data, stderr, requests, CloseWrite and Close. x/crypto/ssh does not make
+// CloseWrite safe against a concurrent Write (a window change redrawing the
+// line editor while the program ends raced inside the library), so every
+// writer of a session goes through one lock.
+type lockedChannel struct {
+	ssh.Channel
+	mu *sync.Mutex
+}
+
+func newLockedChannel(ch ssh.Channel) lockedChannel {
+	return lockedChannel{Channel: ch, mu: &sync.Mutex{}}
+}
+
+func (c lockedChannel) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Channel.Write(p)
+}
+
+func (c lockedChannel) CloseWrite() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Channel.CloseWrite()
+}
+
+func (c lockedChannel) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Channel.Close()
+}
+
+func (c lockedChannel) SendRequest(name string, wantReply bool, payload []byte) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Channel.SendRequest(name, wantReply, payload)
+}
+
+// Stderr returns the channel's extended-data writer, behind the same lock.
+func (c lockedChannel) Stderr() io.ReadWriter {
+	return lockedStderr{c.Channel.Stderr(), c.mu}
+}
+
+type lockedStderr struct {
+	io.ReadWriter
+	mu *sync.Mutex
+}
+
+func (s lockedStderr) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ReadWriter.Write(p)
+}
