@@ -112,6 +112,12 @@ func (p *Pattern) parseTerms(s string) error {
 			if j == i {
 				return p.errAt(i, "expected a term after %q", string(s[i-1]))
 			}
+			if k := strings.IndexAny(s[i:j], "[]"); k >= 0 {
+				if s[i+k] == ']' {
+					return p.errAt(i+k, "stray ']': no '[' opens a field list (a bracketed pattern starts with '['; to search for ']', quote the term: \"%s\")", s[i:j])
+				}
+				return p.errAt(i+k, "'[' inside the term %q: a bracketed pattern must start the filter (to search for '[', quote the term: \"%s\")", s[i:j], s[i:j])
+			}
 			t.text = s[i:j]
 			i = j
 		}
@@ -121,16 +127,22 @@ func (p *Pattern) parseTerms(s string) error {
 
 // parseFields reads [f1, f2=v, ..., f3 > 10 && f3 < 20, f4=a || f4=b].
 func (p *Pattern) parseFields(s string) error {
-	i := strings.IndexByte(s, '[') + 1
+	open := strings.IndexByte(s, '[')
+	i := open + 1
 	skip := func() {
 		for i < len(s) && s[i] == ' ' {
 			i++
 		}
 	}
+	// unclosed is the error for a pattern that ends inside the brackets:
+	// placed where the ']' is missing, naming the '[' it would close.
+	unclosed := func() error {
+		return p.errAt(len(s), "missing ']': the '[' at column %d is not closed", open+1)
+	}
 	for {
 		skip()
 		if i >= len(s) {
-			return p.errAt(i, "expected a field or ']'")
+			return unclosed()
 		}
 		if s[i] == ']' && len(p.fields) == 0 {
 			i++
@@ -143,7 +155,10 @@ func (p *Pattern) parseFields(s string) error {
 		} else {
 			name, n := readName(s[i:])
 			if n == 0 {
-				return p.errAt(i, "expected a field name or '...'")
+				if strings.ContainsRune("=!<>", rune(s[i])) {
+					return p.errAt(i, "a field name is missing before %q", operatorAt(s, i))
+				}
+				return p.errAt(i, "expected a field name or '...', got %q", string(s[i]))
 			}
 			fc.name = name
 			i += n
@@ -157,6 +172,7 @@ func (p *Pattern) parseFields(s string) error {
 				and = append(and, c)
 				i = n
 				skip()
+				op := i
 				switch {
 				case strings.HasPrefix(s[i:], "&&"):
 					i += 2
@@ -164,6 +180,8 @@ func (p *Pattern) parseFields(s string) error {
 					i += 2
 					fc.alts = append(fc.alts, and)
 					and = nil
+				case i < len(s) && (s[i] == '&' || s[i] == '|'):
+					return p.errAt(i, "%q is not an operator: join conditions on field %q with && or ||", string(s[i]), fc.name)
 				default:
 					continue
 				}
@@ -173,6 +191,9 @@ func (p *Pattern) parseFields(s string) error {
 					i += n
 					skip()
 				}
+				if i >= len(s) || s[i] == ',' || s[i] == ']' {
+					return p.errAt(op, "%q must be followed by another condition on field %q", s[op:op+2], fc.name)
+				}
 			}
 			if len(and) > 0 {
 				fc.alts = append(fc.alts, and)
@@ -181,7 +202,7 @@ func (p *Pattern) parseFields(s string) error {
 		p.fields = append(p.fields, fc)
 		skip()
 		if i >= len(s) {
-			return p.errAt(i, "expected ',' or ']'")
+			return unclosed()
 		}
 		if s[i] == ']' {
 			i++
@@ -194,10 +215,22 @@ func (p *Pattern) parseFields(s string) error {
 	}
 	skip()
 	if i < len(s) {
-		return p.errAt(i, "unexpected text after ']'")
+		return p.errAt(i, "unexpected text after the closing ']': %q", s[i:])
 	}
 	return nil
 }
+
+// operatorAt returns the run of operator characters at s[i:].
+func operatorAt(s string, i int) string {
+	j := i
+	for j < len(s) && strings.ContainsRune("=!<>", rune(s[j])) {
+		j++
+	}
+	return s[i:j]
+}
+
+// misspelt are operators written the wrong way round, and what was meant.
+var misspelt = map[string]string{"=>": ">=", "=<": "<=", "==": "=", "=!": "!=", "<>": "!=", "!": "!="}
 
 func readName(s string) (string, int) {
 	n := 0
@@ -216,6 +249,21 @@ func (p *Pattern) readCond(s string, i int, field string) (cond, int, error) {
 			break
 		}
 	}
+	// An operator followed by more operator characters (=>, ==, =<) is
+	// not an operator: refuse it rather than compare with a value that
+	// starts with '>'.
+	if run := operatorAt(s, i); run != c.op {
+		msg := fmt.Sprintf("%q is not an operator", run)
+		if m, ok := misspelt[run]; ok {
+			msg += fmt.Sprintf(" (did you mean %q?)", m)
+		}
+		msg += fmt.Sprintf(": want =, !=, <, <=, > or >= after field %q", field)
+		if c.op == "=" || c.op == "!=" {
+			rest := run[len(c.op):]
+			msg += fmt.Sprintf("; to compare with a value that starts with %q, quote it: %s%s\"%s...\"", rest, field, c.op, rest)
+		}
+		return c, i, p.errAt(i, "%s", msg)
+	}
 	if c.op == "" {
 		return c, i, p.errAt(i, "expected =, !=, <, <=, > or >= after field %q", field)
 	}
@@ -232,6 +280,14 @@ func (p *Pattern) readCond(s string, i int, field string) (cond, int, error) {
 		c.value = s[i+1 : i+1+j]
 		i += j + 2
 	} else {
+		if i < len(s) && strings.ContainsRune("=!<>", rune(s[i])) {
+			rest := operatorAt(s, i)
+			msg := fmt.Sprintf("the value after %q starts with %q: a condition has one operator", c.op, rest)
+			if c.op == "=" || c.op == "!=" {
+				msg += fmt.Sprintf("; to compare with a value that starts with %q, quote it: %s%s\"%s...\"", rest, field, c.op, rest)
+			}
+			return c, i, p.errAt(i, "%s", msg)
+		}
 		for i < len(s) && !strings.ContainsRune(" ,]&|", rune(s[i])) {
 			i++
 		}

@@ -72,8 +72,8 @@ func TestPatternErrorsNameTheColumn(t *testing.T) {
 		{`[a b]`, 4, "expected =, !="},
 		{`[a, bytes > x]`, 13, "needs a number"},
 		{`[a, , b]`, 5, "expected a field name"},
-		{`[a, b] c`, 8, "unexpected text after ']'"},
-		{`[a, b`, 6, "expected ',' or ']'"},
+		{`[a, b] c`, 8, "unexpected text after the closing ']'"},
+		{`[a, b`, 6, "missing ']': the '[' at column 1 is not closed"},
 		{`"open`, 1, "unterminated quoted term"},
 		{`%[%`, 2, "bad regular expression"},
 	} {
@@ -83,6 +83,55 @@ func TestPatternErrorsNameTheColumn(t *testing.T) {
 		assert.Equal(t, c.col, pe.Column, c.pattern)
 		assert.Contains(t, pe.Msg, c.msg, c.pattern)
 	}
+}
+
+// TestPatternRefusesWhatWouldMatchNothing: each of these used to parse
+// into a pattern that silently matched nothing, or reported the wrong
+// place; each is now an error at the column of the fault.
+func TestPatternRefusesWhatWouldMatchNothing(t *testing.T) {
+	for _, c := range []struct {
+		pattern string
+		col     int
+		msg     string
+	}{
+		// An operator written the wrong way round compared with ">1".
+		{`[a=>1]`, 3, `"=>" is not an operator (did you mean ">="?): want =, !=, <, <=, > or >= after field "a"`},
+		{`[a=<1]`, 3, `"=<" is not an operator (did you mean "<="?)`},
+		{`[a==1]`, 3, `"==" is not an operator (did you mean "="?)`},
+		{`[a=>1]`, 3, `to compare with a value that starts with ">", quote it: a=">..."`},
+		{`[a<>1]`, 3, `"<>" is not an operator (did you mean "!="?)`},
+		{`[a!1]`, 3, `"!" is not an operator (did you mean "!="?)`},
+		{`[a = >1]`, 6, `the value after "=" starts with ">": a condition has one operator`},
+		// An unclosed '[' is placed where the ']' is missing.
+		{`[`, 2, "missing ']': the '[' at column 1 is not closed"},
+		{`[a=1`, 5, "missing ']': the '[' at column 1 is not closed"},
+		{`  [a,`, 6, "missing ']': the '[' at column 3 is not closed"},
+		// A stray bracket in a term pattern.
+		{`]`, 1, "stray ']': no '[' opens a field list"},
+		{`ACCEPT a]`, 9, "stray ']'"},
+		{`ACCEPT [a]`, 8, "'[' inside the term \"[a]\": a bracketed pattern must start the filter"},
+		{`[a]]`, 4, "unexpected text after the closing ']': \"]\""},
+		// An empty field name, a missing value, a dangling && or ||.
+		{`[=1]`, 2, `a field name is missing before "="`},
+		{`[a, !=1]`, 5, `a field name is missing before "!="`},
+		{`[a, ]`, 5, `expected a field name or '...', got "]"`},
+		{`[a=]`, 4, `expected a value after "="`},
+		{`[a=, b]`, 4, `expected a value after "="`},
+		{`[a=1 && ]`, 6, `"&&" must be followed by another condition on field "a"`},
+		{`[a=1 || a]`, 6, `"||" must be followed by another condition on field "a"`},
+		{`[a=1 & a=2]`, 6, `"&" is not an operator: join conditions on field "a" with && or ||`},
+	} {
+		_, err := ParsePattern(c.pattern)
+		var pe *PatternError
+		if assert.ErrorAs(t, err, &pe, c.pattern) {
+			assert.Equal(t, c.col, pe.Column, c.pattern)
+			assert.Contains(t, pe.Msg, c.msg, c.pattern)
+		}
+	}
+	// What a value that starts with an operator needs: quotes.
+	p, err := ParsePattern(`[a=">1", b]`)
+	require.NoError(t, err)
+	assert.True(t, p.Match(">1 x"))
 }
 
 func FuzzPattern(f *testing.F) {
