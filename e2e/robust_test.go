@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -10,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/vlab-sim/vlab/lab"
 )
 
 // hostilePipeline once ended vlab with "fatal error: concurrent map writes":
@@ -53,4 +57,36 @@ func TestHostilePipelineThroughUpWithOpenSSH(t *testing.T) {
 	require.NoError(t, err, "the lab lives on: %s; vlab up said: %s", out, u.stderr.String())
 	assert.Equal(t, "ip-10-0-128-108\n", out)
 	u.stop(t)
+}
+
+// A window change redraws the line editor, writing to the channel; it once
+// raced the session's CloseWrite inside x/crypto/ssh (go test -race caught
+// it). Resize while the shell exits, many times.
+func TestWindowChangeWhileTheShellExits(t *testing.T) {
+	noLeaks(t)
+	l := lab.NewT(t, lab.Default())
+	for range 5 {
+		s, in, out := ptyShell(t, l, 80)
+		require.Eventually(t, func() bool { return strings.Contains(out.String(), "$ ") }, 10*time.Second, time.Millisecond)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for j := 0; ; j++ {
+				if s.WindowChange(24, 60+j%40) != nil { // the width: a redraw
+					return
+				}
+			}
+		}()
+		io.WriteString(in, "exit 4\r")
+		err := s.Wait()
+		var ee *ssh.ExitError
+		require.ErrorAs(t, err, &ee)
+		assert.Equal(t, 4, ee.ExitStatus())
+		s.Close()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("window changes still accepted after the session ended")
+		}
+	}
 }
