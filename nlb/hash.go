@@ -23,11 +23,25 @@ func (k tuple) hash(seed uint64) uint64 {
 	return mix64(h ^ uint64(k.sport)<<24 ^ uint64(k.dpt)<<8 ^ uint64(k.proto))
 }
 
+// flowHash is the hash a new flow's target is picked by: the 5-tuple's
+// or, with stickiness (stickiness.enabled, source_ip), the client
+// address's only.
+func flowHash(k tuple, seed uint64, sticky bool) uint64 {
+	if sticky {
+		k = tuple{proto: k.proto, src: k.src}
+	}
+	return k.hash(seed)
+}
+
 // rendezvous returns the index of the candidate with the highest weight for
-// flow hash h, or -1 for no candidate.
-func rendezvous(h uint64, ids []uint64) int {
+// flow hash h among those eligible admits (every one when eligible is nil),
+// or -1 for none.
+func rendezvous(h uint64, ids []uint64, eligible func(i int) bool) int {
 	best, bestW := -1, uint64(0)
 	for i, id := range ids {
+		if eligible != nil && !eligible(i) {
+			continue
+		}
 		if w := mix64(h ^ id); best < 0 || w > bestW {
 			best, bestW = i, w
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/vnet"
 	"github.com/vlab-sim/vlab/vnet/packet"
@@ -18,31 +19,137 @@ func flowN(i int) tuple {
 	})
 }
 
-// Rendezvous hashing spreads flows evenly and, when a target is added,
-// moves only about 1/N of them, all to the new target.
-func TestRendezvousSpreadsAndMovesLittle(t *testing.T) {
+// pickGroup is a target group of n ip targets (10.0.128.1, .2…), all
+// healthy, so that the tests below drive the NLB's own pick, hash and all.
+func pickGroup(t *testing.T, n int) *TargetGroup {
+	t.Helper()
+	net := vnet.New(vnet.Options{Seed: 1})
+	t.Cleanup(func() { net.Close() })
+	vpc, err := net.AddVPC("hash", netip.MustParsePrefix("10.0.0.0/16"))
+	require.NoError(t, err)
+	tg, err := NewTargetGroup(net, TargetGroupConfig{Name: "hash", Port: 22, VPC: vpc, TargetType: TargetTypeIP})
+	require.NoError(t, err)
+	t.Cleanup(tg.Close)
+	for range n {
+		addHealthy(t, tg)
+	}
+	return tg
+}
+
+// addHealthy registers the group's next ip target and marks it healthy, as
+// its health checks would.
+func addHealthy(t *testing.T, tg *TargetGroup) {
+	t.Helper()
+	tg.mu.RLock()
+	i := len(tg.members)
+	tg.mu.RUnlock()
+	require.NoError(t, tg.Register(Target{IP: netip.AddrFrom4([4]byte{10, 0, 128, byte(i + 1)})}))
+	tg.mu.Lock()
+	tg.setLocked(tg.members[i], StateHealthy, "")
+	tg.mu.Unlock()
+}
+
+// picked is the address of the target pick sends flow k to.
+func picked(t *testing.T, tg *TargetGroup, k tuple) string {
+	t.Helper()
+	m, ok := tg.pick(k, "", true)
+	require.True(t, ok)
+	return m.addr.Addr().String()
+}
+
+// The NLB's pick spreads flows evenly by rendezvous hashing and, when a
+// target is added, moves only about 1/N of them, all to the new target.
+func TestPickSpreadsAndMovesLittle(t *testing.T) {
 	const flows = 20000
-	ids := []uint64{11, 22, 33, 44}
-	count := map[int]int{}
-	before := make([]int, flows)
+	tg := pickGroup(t, 4)
+	count := map[string]int{}
+	before := make([]string, flows)
 	for i := range before {
-		before[i] = rendezvous(flowN(i).hash(7), ids)
+		before[i] = picked(t, tg, flowN(i))
 		count[before[i]]++
 	}
-	for j := range ids {
-		assert.InDelta(t, flows/len(ids), count[j], float64(flows/len(ids)/10), "target %d", j)
+	require.Len(t, count, 4, "every target gets flows")
+	for a, n := range count {
+		assert.InDelta(t, flows/4, n, float64(flows/4/10), "target %s", a)
 	}
-	grown := append(ids, 55)
-	moved := 0
+	addHealthy(t, tg) // 10.0.128.5
+	moved, elsewhere := 0, 0
 	for i := range before {
-		after := rendezvous(flowN(i).hash(7), grown)
-		if after != before[i] {
+		if after := picked(t, tg, flowN(i)); after != before[i] {
 			moved++
-			assert.Equal(t, 4, after, "a moved flow goes to the new target")
+			if after != "10.0.128.5" {
+				elsewhere++
+			}
 		}
 	}
 	assert.InDelta(t, flows/5, moved, float64(flows/50))
-	assert.Equal(t, -1, rendezvous(1, nil))
+	assert.Zero(t, elsewhere, "a moved flow goes to the new target")
+	assert.Equal(t, -1, rendezvous(1, nil, nil))
+	assert.Equal(t, -1, rendezvous(1, []uint64{1, 2}, func(int) bool { return false }))
+}
+
+// 10,000 flows over 4 targets land within 10 % of an even share; a
+// deregistered target's flows go to the others and only its own move.
+func TestPickRemoval(t *testing.T) {
+	const flows = 10000
+	tg := pickGroup(t, 4)
+	before := make([]string, flows)
+	count := map[string]int{}
+	for i := range before {
+		before[i] = picked(t, tg, flowN(i))
+		count[before[i]]++
+	}
+	require.Len(t, count, 4)
+	for a, n := range count {
+		assert.InDelta(t, flows/4, n, flows/4/10, "target %s", a)
+	}
+	require.NoError(t, tg.Deregister("10.0.128.3", 0)) // draining: no new flows
+	toDraining, moved := 0, 0
+	for i := range before {
+		after := picked(t, tg, flowN(i))
+		if after == "10.0.128.3" {
+			toDraining++
+		}
+		if before[i] != "10.0.128.3" && after != before[i] {
+			moved++
+		}
+	}
+	assert.Zero(t, toDraining, "no new flow to a draining target")
+	assert.Zero(t, moved, "a flow of a remaining target stays")
+}
+
+// With stickiness on, pick hashes the client's address only: every port of
+// one client lands on one target, and clients still spread over all of
+// them. Without it, one client's ports spread.
+func TestPickStickinessByClientAddress(t *testing.T) {
+	tg := pickGroup(t, 4)
+	flowFrom := func(client, port int) tuple {
+		return tupleOf(packet.Flow{
+			Proto: packet.TCP,
+			Src:   netip.AddrPortFrom(netip.AddrFrom4([4]byte{203, 0, 113, byte(client)}), uint16(port)),
+			Dst:   netip.MustParseAddrPort("10.0.10.25:51512"),
+		})
+	}
+	spread := map[string]bool{}
+	for port := 1024; port < 1224; port++ {
+		spread[picked(t, tg, flowFrom(10, port))] = true
+	}
+	assert.Len(t, spread, 4, "without stickiness one client's connections spread over every target")
+
+	require.NoError(t, tg.SetAttribute(AttrStickiness, "true"))
+	clients := map[string]int{}
+	unstuck := 0
+	for c := 1; c <= 200; c++ {
+		first := picked(t, tg, flowFrom(c, 1024))
+		clients[first]++
+		for port := 1025; port < 1035; port++ {
+			if picked(t, tg, flowFrom(c, port)) != first {
+				unstuck++
+			}
+		}
+	}
+	assert.Zero(t, unstuck, "every port of a client sticks to its target")
+	assert.Len(t, clients, 4, "sticky clients still spread over every target")
 }
 
 func TestFlowTableForgetsClosedFlows(t *testing.T) {
@@ -68,27 +175,4 @@ func TestFlowTableForgetsClosedFlows(t *testing.T) {
 	ft.noteFlags(g, false, 0x04) // RST
 	clock.Advance(closeLinger)
 	assert.Equal(t, 0, ft.len())
-}
-
-// 10,000 flows over 4 targets land within 10 % of an even share; removing
-// a target moves only its own flows.
-func TestRendezvousRemoval(t *testing.T) {
-	const flows = 10000
-	ids := []uint64{101, 202, 303, 404}
-	before := make([]int, flows)
-	count := map[int]int{}
-	for i := range before {
-		before[i] = rendezvous(flowN(i).hash(1), ids)
-		count[before[i]]++
-	}
-	for j := range ids {
-		assert.InDelta(t, flows/4, count[j], flows/4/10, "target %d", j)
-	}
-	rest := []uint64{101, 202, 404} // 303 leaves
-	for i := range before {
-		after := rest[rendezvous(flowN(i).hash(1), rest)]
-		if before[i] != 2 {
-			assert.Equal(t, ids[before[i]], after, "a flow of a remaining target stays")
-		}
-	}
 }

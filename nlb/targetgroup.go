@@ -431,22 +431,13 @@ func (tg *TargetGroup) startChecks(m *member) {
 func (tg *TargetGroup) pick(k tuple, zone string, crossZone bool) (*member, bool) {
 	tg.mu.RLock()
 	defer tg.mu.RUnlock()
-	if tg.attrs[AttrStickiness] == "true" {
-		k = tuple{proto: k.proto, src: k.src}
-	}
-	h := k.hash(tg.seed)
+	h := flowHash(k, tg.seed, tg.attrs[AttrStickiness] == "true")
 	choose := func(healthyOnly bool) int {
-		best, bestW := -1, uint64(0)
-		for i, m := range tg.members {
+		return rendezvous(h, tg.ids, func(i int) bool {
+			m := tg.members[i]
 			s := m.state()
-			if s == StateDraining || s == StateUnused || (healthyOnly && s != StateHealthy) || (!crossZone && zone != "" && m.zone != zone) {
-				continue
-			}
-			if w := mix64(h ^ tg.ids[i]); best < 0 || w > bestW {
-				best, bestW = i, w
-			}
-		}
-		return best
+			return s != StateDraining && s != StateUnused && (!healthyOnly || s == StateHealthy) && (crossZone || zone == "" || m.zone == zone)
+		})
 	}
 	best := choose(true)
 	if best < 0 {
