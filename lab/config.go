@@ -59,7 +59,7 @@ type Config struct {
 
 	// ManualClock keeps the lab clock frozen once the lab is built: it
 	// moves only with Clock().Advance. Otherwise lab time follows the wall
-	// clock, times TimeScale (1 when zero).
+	// clock, times TimeScale (1 when zero; at most MaxTimeScale).
 	ManualClock bool
 	TimeScale   float64
 
@@ -67,6 +67,12 @@ type Config struct {
 	// <host>-<eni-id>.pcap, written as packets cross it and closed with the
 	// lab.
 	PcapDir string
+
+	// ReadOnly builds the lab without writing any file on the host: a
+	// topology's flow-log LogDestination is not opened (its records stay in
+	// the lab, Lab.FlowLogs). Validation and the commands that only read a
+	// lab (vlab validate, describe, explain, health) set it.
+	ReadOnly bool
 
 	// TargetType is instance (the default) or ip: ip targets are
 	// registered by address and, with TCP, do not preserve the client's
@@ -103,6 +109,10 @@ type Config struct {
 	// Lab.FlowLog.
 	FlowLogs *flowlog.Config
 }
+
+// MaxTimeScale is the fastest lab time may run against the wall clock:
+// at 1000, a 30-second health-check interval passes every 30 ms.
+const MaxTimeScale = 1000
 
 // Region and addresses of the reference scenario (SCENARIO.md).
 const (
@@ -150,6 +160,11 @@ func Default() Config {
 }
 
 func (c *Config) fill() error {
+	// Zero is the default (1); NaN fails every comparison, so it is
+	// refused by the negated test.
+	if !(c.TimeScale >= 0 && c.TimeScale <= MaxTimeScale) {
+		return fmt.Errorf("TimeScale: %v is out of range: want more than 0 and at most %d (or 0 for the wall clock's pace, 1)", c.TimeScale, MaxTimeScale)
+	}
 	d := Default()
 	if len(c.Zones) == 0 {
 		c.Zones = d.Zones
