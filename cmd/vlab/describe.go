@@ -46,6 +46,9 @@ that explain it.`,
 			if err := outputFlag(output, "table", "json", "text", "yaml"); err != nil {
 				return err
 			}
+			if err := checkTimeout(timeout); err != nil {
+				return err
+			}
 			l, err := lf.build()
 			if err != nil {
 				return err

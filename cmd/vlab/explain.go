@@ -43,6 +43,9 @@ render it on GitHub).`,
 			if err := outputFlag(output, "table", "mermaid", "json"); err != nil {
 				return err
 			}
+			if err := checkTimeout(timeout); err != nil {
+				return err
+			}
 			l, err := lf.build()
 			if err != nil {
 				return err

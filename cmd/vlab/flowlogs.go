@@ -56,9 +56,12 @@ pkt-dstaddr flow-direction traffic-path.`,
 			if host != "" && eni != "" {
 				return &usageError{fmt.Errorf("give --host or --eni, not both")}
 			}
+			if err := checkTimeout(timeout); err != nil {
+				return err
+			}
 			pat, err := flowlog.ParsePattern(filter)
 			if err != nil {
-				return &usageError{fmt.Errorf("--filter: %w", err)}
+				return filterError(filter, err)
 			}
 			fc := flowlog.Config{Interval: time.Duration(interval) * time.Second}
 			if format != "" {

@@ -293,6 +293,7 @@ the loopback ports you ask for with 'vlab up --listen'.`,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(newSSH(), newUp(), newHealth(), newDescribe(), newTcpdump(), newFlowlogs(), newExplain(), newValidate(), newVersion())
+	strictCompletion(root)
 	// Unknown commands and bad arguments are usage errors.
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })

@@ -52,6 +52,12 @@ grep, wc for pipes; 'help' lists them.`,
 			if cmd.ArgsLenAtDash() > 0 {
 				return &usageError{fmt.Errorf("ssh: put the remote command after '--' (vlab ssh -- %s)", strings.Join(args, " "))}
 			}
+			if err := checkTimeout(timeout); err != nil {
+				return err
+			}
+			if err := checkTimeScale(timeScale); err != nil {
+				return err
+			}
 			c, err := lf.config()
 			if err != nil {
 				return err

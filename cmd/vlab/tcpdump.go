@@ -59,6 +59,9 @@ rewrite.`,
 			if help, _ := cmd.Flags().GetBool("help"); help {
 				return cmd.Help()
 			}
+			if err := checkTimeout(timeout); err != nil {
+				return err
+			}
 			cfg, err := capture.ParseArgs(rest)
 			if err != nil {
 				return &usageError{err}

@@ -45,6 +45,9 @@ stderr as they happen.`,
   vlab up --listen 127.0.0.1:2222 --file examples/two-targets.yaml --target ec2-2`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkTimeScale(timeScale); err != nil {
+				return err
+			}
 			return runUp(&lf, listen, authorizedKey, timeScale)
 		},
 	}
