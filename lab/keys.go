@@ -9,13 +9,18 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
 
 	"golang.org/x/crypto/ssh"
 )
 
 // KeyStore keeps the lab's SSH keys in a directory (the CLI uses
 // os.UserConfigDir()/vlab), so that the instances' host key, and with it
-// the user's known_hosts, stays the same across runs.
+// the user's known_hosts, stays the same across runs. As OpenSSH, it
+// refuses a key file others may read or write, and a directory others may
+// write: the error gives the chmod that fixes it.
 type KeyStore struct{ Dir string }
 
 // DefaultKeyStore returns the key store in the user's config directory.
@@ -43,7 +48,15 @@ func (s KeyStore) ClientKey() (ssh.Signer, error) { return s.load(ClientKeyFile,
 func (s KeyStore) Path(name string) string { return filepath.Join(s.Dir, name) }
 
 func (s KeyStore) load(name, comment string) (ssh.Signer, error) {
+	if err := checkKeyDir(s.Dir); err != nil {
+		return nil, err
+	}
 	p := s.Path(name)
+	if fi, err := os.Stat(p); err == nil {
+		if err := checkPrivateKeyFile(p, fi); err != nil {
+			return nil, err
+		}
+	}
 	b, err := os.ReadFile(p)
 	if err == nil {
 		k, err := ssh.ParsePrivateKey(b)
@@ -59,6 +72,52 @@ func (s KeyStore) load(name, comment string) (ssh.Signer, error) {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
 	return WriteNewKey(p, comment)
+}
+
+// checkPrivateKeyFile refuses a private key file group or others may read
+// or write, as OpenSSH refuses to use one.
+func checkPrivateKeyFile(path string, fi fs.FileInfo) error {
+	if runtime.GOOS == "windows" {
+		return nil // no Unix permission bits to check
+	}
+	if m := fi.Mode().Perm(); m&0o077 != 0 {
+		return fmt.Errorf("key %s: UNPROTECTED PRIVATE KEY FILE: permissions %04o are too open: a private key must not be readable or writable by group or others; fix with: chmod 600 %s", path, m, shellQuote(path))
+	}
+	return nil
+}
+
+// checkKeyDir refuses a key directory group or others may write: they
+// could replace the keys in it. A directory not there yet is fine: it is
+// created 0700.
+func checkKeyDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("keys: %s is not a directory: want the directory vlab keeps its SSH keys in", dir)
+	}
+	if m := fi.Mode().Perm(); m&0o022 != 0 {
+		return fmt.Errorf("keys: directory %s is writable by group or others (permissions %04o): they could replace vlab's SSH keys; fix with: chmod 700 %s", dir, m, shellQuote(dir))
+	}
+	return nil
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// shellQuote quotes a path for a command the user copies into a shell
+// (macOS's config directory is "Application Support").
+func shellQuote(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // WriteNewKey generates an ed25519 key and writes it to path in OpenSSH's
@@ -112,7 +171,17 @@ func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
 
 // ReadAuthorizedKeys parses an authorized_keys file (one or more public keys
 // in OpenSSH's format).
+//
+// As sshd's StrictModes, it refuses a file group or others may write: they
+// could add a key that logs in.
 func ReadAuthorizedKeys(path string) ([]ssh.PublicKey, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("--authorized-key: %w", err)
+	}
+	if m := fi.Mode().Perm(); runtime.GOOS != "windows" && m&0o022 != 0 {
+		return nil, fmt.Errorf("--authorized-key %s: permissions %04o let group or others write it, and so add a key that logs in; fix with: chmod go-w %s", path, m, shellQuote(path))
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("--authorized-key: %w", err)
@@ -130,4 +199,14 @@ func ReadAuthorizedKeys(path string) ([]ssh.PublicKey, error) {
 		keys = append(keys, k)
 	}
 	return keys, nil
+}
+
+// Exists reports whether the store already holds both keys.
+func (s KeyStore) Exists() bool {
+	for _, name := range []string{HostKeyFile, ClientKeyFile} {
+		if _, err := os.Lstat(s.Path(name)); err != nil {
+			return false
+		}
+	}
+	return true
 }
