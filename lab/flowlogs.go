@@ -2,7 +2,6 @@ package lab
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/vlab-sim/vlab/vnet"
@@ -30,13 +29,15 @@ func (b *builder) flowLogs() error {
 			}
 			enis = append(enis, es...)
 		}
-		if f.LogDestination != "" {
-			file, err := os.Create(f.LogDestination)
+		// A read-only lab (validate, describe…) writes no file: the
+		// records stay in the lab.
+		if f.LogDestination != "" && !b.l.Config.ReadOnly {
+			file, header, err := flowlog.OpenFile(f.LogDestination, cfg.Fields)
 			if err != nil {
 				return at(p+".LogDestination", err)
 			}
 			b.l.AtClose(func() { file.Close() })
-			cfg.File = file
+			cfg.File, cfg.SkipHeader = file, header
 		}
 		log, err := b.l.Net.EnableFlowLogs(cfg, enis)
 		if err != nil {

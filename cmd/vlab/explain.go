@@ -46,6 +46,7 @@ render it on GitHub).`,
 			if err := checkTimeout(timeout); err != nil {
 				return err
 			}
+			lf.readOnly = true // reads a lab: writes no file it was not asked for
 			l, err := lf.build()
 			if err != nil {
 				return err

@@ -69,6 +69,7 @@ pkt-dstaddr flow-direction traffic-path.`,
 					return &usageError{fmt.Errorf("--format: %w", err)}
 				}
 			}
+			lf.readOnly = true // reads a lab: writes no file it was not asked for
 			c, err := lf.config()
 			if err != nil {
 				return err
@@ -162,11 +163,13 @@ func printFilterLogEvents(recs []flowlog.Record, fields []string) error {
 	return printJSON(out)
 }
 
-// openFlowLogFile opens --flow-logs FILE.
-func openFlowLogFile(path string) (*os.File, error) {
-	f, err := os.Create(path)
+// openFlowLogFile opens --flow-logs FILE as a log: created, or appended to
+// when it is a flow log vlab wrote; header reports it already has its
+// header line.
+func openFlowLogFile(path string) (f *os.File, header bool, err error) {
+	f, header, err = flowlog.OpenFile(path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("--flow-logs: %w", err)
+		return nil, false, fmt.Errorf("--flow-logs: %w", err)
 	}
-	return f, nil
+	return f, header, nil
 }

@@ -38,6 +38,7 @@ group: with --no-sg-nlb-rule the target turns unhealthy
 			if err := outputFlag(output, "table", "json", "text"); err != nil {
 				return err
 			}
+			lf.readOnly = true // reads a lab: writes no file it was not asked for
 			l, err := lf.build()
 			if err != nil {
 				return err

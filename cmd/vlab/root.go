@@ -36,6 +36,10 @@ type labFlags struct {
 	file           string
 	lb             string
 	target         string
+	// readOnly: the command only reads a lab (describe, explain, health,
+	// flowlogs): it creates no key and opens no topology LogDestination;
+	// only the files its own flags name (--pcap, --flow-logs) are written.
+	readOnly bool
 
 	cmd *cobra.Command
 }
@@ -109,6 +113,7 @@ func (f *labFlags) config() (lab.Config, error) {
 	c.Seed = f.seed
 	c.LoadBalancer, c.Target = f.lb, f.target
 	c.PcapDir = f.pcap
+	c.ReadOnly = f.readOnly
 	if f.file != "" {
 		return f.fileConfig(c)
 	}
@@ -180,6 +185,9 @@ func (f *labFlags) keys(c lab.Config) (lab.Config, error) {
 	if err != nil {
 		return c, err
 	}
+	if f.readOnly && !ks.Exists() {
+		return c, nil // keys made for this run only: a read creates no file
+	}
 	if c.HostKey, err = ks.HostKey(); err != nil {
 		return c, err
 	}
@@ -202,11 +210,11 @@ func (f *labFlags) build() (*lab.Lab, error) {
 // file is closed with the lab.
 func (f *labFlags) buildFrom(c lab.Config) (*lab.Lab, error) {
 	if f.flowLogs != "" && c.FlowLogs == nil {
-		file, err := openFlowLogFile(f.flowLogs)
+		file, header, err := openFlowLogFile(f.flowLogs)
 		if err != nil {
 			return nil, err
 		}
-		c.FlowLogs = &flowlog.Config{File: file}
+		c.FlowLogs = &flowlog.Config{File: file, SkipHeader: header}
 		l, err := newLab(c)
 		if err != nil {
 			file.Close()

@@ -91,7 +91,7 @@ func validateFile(file string) bool {
 		fmt.Printf("%s: %v\n", file, err)
 		return false
 	}
-	l, err := lab.New(lab.Config{Topology: t, HostKey: key, ClientKey: key, ManualClock: true})
+	l, err := lab.New(lab.Config{Topology: t, HostKey: key, ClientKey: key, ManualClock: true, ReadOnly: true})
 	if err != nil {
 		var pe *topology.PathError
 		if errors.As(err, &pe) {

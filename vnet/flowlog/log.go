@@ -33,6 +33,9 @@ type Config struct {
 	// File, when not nil, receives the records as text, a header line of
 	// field names first (as delivery to S3 writes them), as windows close.
 	File io.Writer
+	// SkipHeader leaves the header line out: File already has it (a log
+	// appended to, see OpenFile).
+	SkipHeader bool
 }
 
 // Log is a flow log over a set of interfaces. Its records are kept in
@@ -83,7 +86,7 @@ func New(clock Clock, cfg Config, ifaces []Interface) (*Log, error) {
 		l.ifaces[i.ID] = &ifaceLog{Interface: i, windowStart: now, flows: map[flowKey]*Record{}}
 		l.order = append(l.order, i.ID)
 	}
-	if cfg.File != nil {
+	if cfg.File != nil && !cfg.SkipHeader {
 		if _, err := io.WriteString(cfg.File, strings.Join(cfg.Fields, " ")+"\n"); err != nil {
 			return nil, fmt.Errorf("flow log file: %w", err)
 		}
