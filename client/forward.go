@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -70,13 +71,40 @@ func (pc *PC) ForwardWith(ln net.Listener, to netip.AddrPort, dial func(context.
 // Addr is the host address the forwarder listens on.
 func (f *Forwarder) Addr() net.Addr { return f.ln.Addr() }
 
+// Accept's retry delays, as net/http's Server.Serve backs off.
+const (
+	acceptRetryFirst = 5 * time.Millisecond
+	acceptRetryMax   = time.Second
+)
+
 func (f *Forwarder) serve() {
 	defer f.wg.Done()
+	var delay time.Duration
 	for {
 		c, err := f.ln.Accept()
 		if err != nil {
-			return
+			if f.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors (a low ulimit -n and a burst of
+			// connections), say: back off and keep serving, as net/http
+			// does; say so once a streak, not once a retry.
+			if delay == 0 {
+				delay = acceptRetryFirst
+				if f.onErr != nil {
+					f.onErr(fmt.Errorf("accept on %s: %w; retrying with backoff (up to %v) until it succeeds", f.ln.Addr(), err, acceptRetryMax))
+				}
+			} else {
+				delay = min(2*delay, acceptRetryMax)
+			}
+			select {
+			case <-time.After(delay):
+			case <-f.ctx.Done():
+				return
+			}
+			continue
 		}
+		delay = 0
 		f.wg.Add(1)
 		go func() {
 			defer f.wg.Done()
