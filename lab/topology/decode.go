@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"reflect"
 	"regexp"
@@ -25,12 +26,17 @@ type decoder struct {
 	// nodes maps each field path given in the file to its value, to place
 	// the problems found later, when the topology is checked as a whole.
 	nodes map[string]*yaml.Node
-	// budget bounds the nodes read: aliases can make a small file expand
-	// exponentially (the "billion laughs").
+	// budget bounds the nodes read through aliases: they can make a small
+	// file expand exponentially (the "billion laughs"). A file without
+	// aliases is read once, node by node, whatever its size.
 	budget int
+	// via is the outermost alias being read through, and viaPath its
+	// field: where the problem is placed when the budget runs out.
+	via     *yaml.Node
+	viaPath string
 }
 
-// maxNodes is more than any real lab holds.
+// maxNodes is more than any real lab reads through aliases.
 const maxNodes = 100_000
 
 // Parse reads a topology from YAML. name is the file's name, used in the
@@ -106,14 +112,23 @@ func join(path, field string) string {
 }
 
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, f reflect.StructField) {
+	if d.budget < 0 {
+		return // the file is not read further
+	}
 	if n.Kind == yaml.AliasNode {
+		if d.via == nil {
+			d.via, d.viaPath = n, path
+			defer func() { d.via, d.viaPath = nil, "" }()
+		}
 		n = n.Alias
 	}
-	if d.budget--; d.budget < 0 {
-		if d.budget == -1 {
-			d.problem(n, path, "the file expands to more than %d values (aliases of aliases?): not read", maxNodes)
+	// Every value read through an alias counts; a file's own values are
+	// read once each.
+	if d.via != nil {
+		if d.budget--; d.budget < 0 {
+			d.problem(d.via, d.viaPath, "the file expands to more than %d values through its aliases (*%s; aliases of aliases?): not read", maxNodes, d.via.Value)
+			return
 		}
-		return
 	}
 	d.nodes[path] = n
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
@@ -181,13 +196,24 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, f reflect.S
 		if d.inEnum(n, path, s, f) {
 			v.SetString(s)
 		}
-	case t.Kind() == reflect.Int || t.Kind() == reflect.Uint64:
+	case t.Kind() == reflect.Uint64:
+		s, ok := d.scalar(n, path)
+		if !ok {
+			return
+		}
+		u, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || n.Tag != "!!int" {
+			d.problem(n, path, "%q is not a non-negative whole number (want 0 to %d)", s, uint64(math.MaxUint64))
+			return
+		}
+		v.SetUint(u)
+	case t.Kind() == reflect.Int:
 		s, ok := d.scalar(n, path)
 		if !ok {
 			return
 		}
 		i, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n.Tag != "!!int" || (t.Kind() == reflect.Uint64 && i < 0) {
+		if err != nil || n.Tag != "!!int" {
 			d.problem(n, path, "%q is not a whole number", s)
 			return
 		}
@@ -198,11 +224,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, f reflect.S
 		if !d.inEnum(n, path, s, f) {
 			return
 		}
-		if t.Kind() == reflect.Uint64 {
-			v.SetUint(uint64(i))
-		} else {
-			v.SetInt(i)
-		}
+		v.SetInt(i)
 	case t.Kind() == reflect.Bool:
 		s, ok := d.scalar(n, path)
 		if !ok {
