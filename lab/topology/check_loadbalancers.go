@@ -45,8 +45,9 @@ func (c *checker) loadBalancer(i int) {
 		case internal && m.PublicIPv4Address.IsValid():
 			c.add(mp+".PublicIPv4Address", "an internal load balancer has no public address")
 		default:
-			c.public(mp+".PublicIPv4Address", m.PublicIPv4Address)
-			c.address(mp+".PublicIPv4Address", m.PublicIPv4Address)
+			if c.public(mp+".PublicIPv4Address", m.PublicIPv4Address) {
+				c.address(mp+".PublicIPv4Address", m.PublicIPv4Address)
+			}
 		}
 	}
 	if vi < 0 {

@@ -30,14 +30,16 @@ func (c *checker) internet() {
 	for i, cl := range c.t.Internet.Clients {
 		p := fmt.Sprintf("Internet.Clients[%d]", i)
 		c.unique(names, cl.Name, i, p+".Name", "machine")
-		c.public(p+".IpAddress", cl.IpAddress.Addr())
-		c.address(p+".IpAddress", cl.IpAddress.Addr())
+		if c.hostOnLink(p+".IpAddress", cl.IpAddress) {
+			c.address(p+".IpAddress", cl.IpAddress.Addr())
+		}
 	}
 	for i, s := range c.t.Internet.Servers {
 		p := fmt.Sprintf("Internet.Servers[%d]", i)
 		c.unique(names, s.Name, i, p+".Name", "machine")
-		c.public(p+".IpAddress", s.IpAddress.Addr())
-		c.address(p+".IpAddress", s.IpAddress.Addr())
+		if c.hostOnLink(p+".IpAddress", s.IpAddress) {
+			c.address(p+".IpAddress", s.IpAddress.Addr())
+		}
 		for j, sv := range s.Services {
 			if sv.Type == "ssh" {
 				c.add(fmt.Sprintf("%s.Services[%d].Type", p, j), "internet servers serve http-echo or tcp-echo; ssh runs on instances")

@@ -66,8 +66,9 @@ func (c *checker) vpc(vi int) {
 			c.inSubnet(np+".PrivateIpAddress", n.PrivateIpAddress, s)
 		}
 		c.address(np+".PrivateIpAddress", n.PrivateIpAddress)
-		c.public(np+".PublicIp", n.PublicIp)
-		c.address(np+".PublicIp", n.PublicIp)
+		if c.public(np+".PublicIp", n.PublicIp) {
+			c.address(np+".PublicIp", n.PublicIp)
+		}
 	}
 	rts := map[string]int{}
 	for i, rt := range v.RouteTables {

@@ -111,6 +111,20 @@ func TestParseBroken(t *testing.T) {
 		{"a list where a value goes", "    CidrBlock: 10.0.0.0/16", "    CidrBlock: [10.0.0.0/16]", `lab.yaml:3:16: Vpcs[0].CidrBlock: want a single value, not a list`},
 		{"target group of two load balancers", "TargetGroups:\n", "  - Name: lb2\n    SubnetMappings: [{SubnetId: pub-a}]\n    Listeners: [{Port: 81, TargetGroupName: tg}]\nTargetGroups:\n", `lab.yaml:48:45: LoadBalancers[1].Listeners[0].TargetGroupName: target group tg is already used by load balancer lb (a target group serves one load balancer)`},
 		{"not YAML", "Vpcs:\n", "Vpcs: [\n", `lab.yaml:`},
+		{"negative seed", "Vpcs:\n", "Seed: -1\nVpcs:\n", `lab.yaml:1:7: Seed: "-1" is not a non-negative whole number (want 0 to 18446744073709551615)`},
+		{"fractional seed", "Vpcs:\n", "Seed: 1.5\nVpcs:\n", `lab.yaml:1:7: Seed: "1.5" is not a non-negative whole number (want 0 to 18446744073709551615)`},
+		{"seed past uint64", "Vpcs:\n", "Seed: 18446744073709551616\nVpcs:\n", `lab.yaml:1:7: Seed: "18446744073709551616" is not a non-negative whole number`},
+		{"client on /0", "203.0.113.10/24", "203.0.113.10/0", `lab.yaml:36:18: Internet.Clients[0].IpAddress: 203.0.113.10/0: a /0 prefix makes the whole internet one link: want the address with its link's prefix, such as 203.0.113.10/24`},
+		{"unspecified client", "203.0.113.10/24", "0.0.0.0/0", `lab.yaml:36:18: Internet.Clients[0].IpAddress: 0.0.0.0 is the unspecified address, not an address a host on the internet can have: want a public unicast address, such as 203.0.113.10`},
+		{"this-network client", "203.0.113.10/24", "0.1.2.3/8", `lab.yaml:36:18: Internet.Clients[0].IpAddress: 0.1.2.3 is in 0.0.0.0/8, "this network" (RFC 1122), not an address a host`},
+		{"loopback client", "203.0.113.10/24", "127.0.0.1/8", `lab.yaml:36:18: Internet.Clients[0].IpAddress: 127.0.0.1 is a loopback address (127.0.0.0/8), not an address a host on the internet can have`},
+		{"multicast client", "203.0.113.10/24", "224.0.0.5/24", `lab.yaml:36:18: Internet.Clients[0].IpAddress: 224.0.0.5 is a multicast address (224.0.0.0/4)`},
+		{"link-local client", "203.0.113.10/24", "169.254.169.254/16", `lab.yaml:36:18: Internet.Clients[0].IpAddress: 169.254.169.254 is a link-local address (169.254.0.0/16)`},
+		{"limited broadcast client", "203.0.113.10/24", "255.255.255.255/32", `lab.yaml:36:18: Internet.Clients[0].IpAddress: 255.255.255.255 is the limited broadcast address`},
+		{"network address client", "203.0.113.10/24", "203.0.113.0/24", `lab.yaml:36:18: Internet.Clients[0].IpAddress: 203.0.113.0/24: 203.0.113.0 is the network address of 203.0.113.0/24, not a host's: want an address inside it, such as 203.0.113.1/24`},
+		{"broadcast address client", "203.0.113.10/24", "203.0.113.255/24", `lab.yaml:36:18: Internet.Clients[0].IpAddress: 203.0.113.255/24: 203.0.113.255 is the broadcast address of 203.0.113.0/24, not a host's: want an address inside it, such as 203.0.113.254/24`},
+		{"loopback server", "      IpAddress: 203.0.113.10/24\n", "      IpAddress: 203.0.113.10/24\n  Servers:\n    - Name: s\n      IpAddress: 127.0.0.1/8\n", `lab.yaml:39:18: Internet.Servers[0].IpAddress: 127.0.0.1 is a loopback address`},
+		{"loopback NLB address", "PublicIPv4Address: 198.51.100.10", "PublicIPv4Address: 127.0.0.1", `lab.yaml:42:28: LoadBalancers[0].SubnetMappings[0].PublicIPv4Address: 127.0.0.1 is a loopback address (127.0.0.0/8)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := strings.Replace(base, tc.old, tc.new, 1)
@@ -228,4 +242,26 @@ func TestWithAddresses(t *testing.T) {
 	again, err := topology.WithAddresses(top)
 	require.NoError(t, err)
 	assert.Equal(t, full, again, "the same every time")
+}
+
+// Seed takes every uint64 (whole numbers past int64's range were refused
+// as "not a whole number"), and an internet host may sit on a /31 or /32.
+func TestParseAcceptsEdgeValues(t *testing.T) {
+	src := strings.Replace(base, "Vpcs:\n", "Seed: 18446744073709551615\nVpcs:\n", 1)
+	src = strings.Replace(src, "203.0.113.10/24", "203.0.113.10/31", 1)
+	top, err := topology.Parse("lab.yaml", []byte(src))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(18446744073709551615), top.Seed)
+	for _, a := range []string{"203.0.113.11/31", "203.0.113.10/32", "203.0.113.1/24", "203.0.113.254/24"} {
+		top.Internet.Clients[0].IpAddress = netip.MustParsePrefix(a)
+		assert.NoError(t, topology.Validate(top), a)
+	}
+}
+
+// A topology built in Go is held to the same rule as a file.
+func TestValidateRefusesALoopbackClient(t *testing.T) {
+	top, err := topology.Parse("lab.yaml", []byte(base))
+	require.NoError(t, err)
+	top.Internet.Clients[0].IpAddress = netip.MustParsePrefix("127.0.0.1/8")
+	assert.EqualError(t, topology.Validate(top), "Internet.Clients[0].IpAddress: 127.0.0.1 is a loopback address (127.0.0.0/8), not an address a host on the internet can have: want a public unicast address, such as 203.0.113.10")
 }
