@@ -116,6 +116,33 @@ func TestPickRemoval(t *testing.T) {
 	}
 	assert.Zero(t, toDraining, "no new flow to a draining target")
 	assert.Zero(t, moved, "a flow of a remaining target stays")
+
+	// An unhealthy target gets no new flow while another is healthy; with
+	// none healthy the group fails open, to its unhealthy targets, never
+	// to the draining one.
+	setState := func(addr, state string) {
+		tg.mu.Lock()
+		defer tg.mu.Unlock()
+		for _, m := range tg.members {
+			if m.addr.Addr().String() == addr {
+				tg.setLocked(m, state, ReasonFailedHealthChecks)
+			}
+		}
+	}
+	setState("10.0.128.1", StateUnhealthy)
+	got := map[string]int{}
+	for i := range before {
+		got[picked(t, tg, flowN(i))]++
+	}
+	assert.Zero(t, got["10.0.128.1"], "no new flow to an unhealthy target")
+	setState("10.0.128.2", StateUnhealthy)
+	setState("10.0.128.4", StateUnhealthy)
+	got = map[string]int{}
+	for i := range before {
+		got[picked(t, tg, flowN(i))]++
+	}
+	assert.Zero(t, got["10.0.128.3"], "failing open skips a draining target")
+	assert.Len(t, got, 3, "failing open spreads over the unhealthy targets")
 }
 
 // With stickiness on, pick hashes the client's address only: every port of
