@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -56,7 +57,15 @@ func (pc *PC) Addr() netip.Addr { return pc.host.Addr() }
 func (pc *PC) Key() ssh.Signer { return pc.key }
 
 // Dial connects from the PC's stack to address ("198.51.100.10:51512").
+// A TCP connection the fabric refuses fails at once with a *vnet.DropError
+// naming the drop (errors.As finds it), not after TCP's retries.
 func (pc *PC) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+	if network == "tcp" || network == "tcp4" {
+		ap, err := netip.ParseAddrPort(address)
+		if err == nil && ap.Addr().Is4() {
+			return pc.host.DialOrDrop(ctx, ap)
+		}
+	}
 	return pc.host.DialContext(ctx, network, address)
 }
 
@@ -88,16 +97,26 @@ func (pc *PC) SSH(ctx context.Context, addr netip.AddrPort, c SSHConfig) (*ssh.C
 	defer cancel()
 	dial := c.Dial
 	if dial == nil {
-		dial = func(ctx context.Context) (net.Conn, error) { return pc.host.Dial(ctx, addr) }
+		dial = func(ctx context.Context) (net.Conn, error) { return pc.host.DialOrDrop(ctx, addr) }
 	}
 	conn, err := dial(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ssh: connect to %s: %w", addr, err)
 	}
-	// The handshake takes no context: bound it with the deadline and close
-	// the connection if ctx ends first.
+	// The handshake takes no context: bound it with the deadline, close
+	// the connection if ctx ends first, and give up at once, saying why,
+	// if the fabric drops a packet of it.
 	if d, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(d)
+	}
+	var dropped atomic.Pointer[vnet.DropError]
+	stopWatch := func() {}
+	if local, err := netip.ParseAddrPort(conn.LocalAddr().String()); err == nil {
+		stopWatch = pc.host.Network().WatchConnection(local, func(e vnet.DropEvent) {
+			if dropped.CompareAndSwap(nil, &vnet.DropError{Event: e}) {
+				conn.SetDeadline(time.Now()) // ends the handshake's reads from any goroutine
+			}
+		})
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	sc, chans, reqs, err := ssh.NewClientConn(conn, addr.String(), &ssh.ClientConfig{
@@ -106,9 +125,12 @@ func (pc *PC) SSH(ctx context.Context, addr netip.AddrPort, c SSHConfig) (*ssh.C
 		HostKeyCallback: ssh.FixedHostKey(c.HostKey),
 		Timeout:         c.Timeout,
 	})
+	stopWatch()
 	if !stop() || err != nil {
 		conn.Close()
-		if err == nil {
+		if d := dropped.Load(); d != nil {
+			err = d
+		} else if err == nil {
 			err = ctx.Err()
 		}
 		return nil, fmt.Errorf("ssh: %s: %w", addr, err)

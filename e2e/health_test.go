@@ -70,9 +70,11 @@ func TestNoNodeRuleUnhealthyButFailsOpen(t *testing.T) {
 	drops := dropsAt(l, l.Target.ENI().ID(), vnet.DropSecurityGroup)
 	require.NotEmpty(t, drops)
 	for _, d := range drops {
-		assert.Equal(t, "10.0.10.25", d.Src.String(), "health checks come from the node's private address")
-		assert.Equal(t, "10.0.128.108:22", d.Dst.String())
-		assert.Contains(t, d.Detail, "no inbound rule allows 10.0.10.25 to TCP 22")
+		assert.Equal(t, "10.0.10.25", d.Last.Flow.Src.Addr().String(), "health checks come from the node's private address")
+		assert.Equal(t, "10.0.128.108:22", d.Last.Flow.Dst.String())
+		assert.Contains(t, d.Last.Detail, "no inbound rule allows 10.0.10.25 to TCP 22")
+		assert.Equal(t, "no inbound rule allows 10.0.10.25 to TCP 22", d.Last.Rule)
+		assert.Contains(t, d.Last.Resource, "(ssh-target)")
 	}
 	assert.True(t, l.TargetGroup.FailedOpen())
 	res, err := l.Run(ctxT(t), "echo $SSH_CLIENT")
@@ -108,10 +110,10 @@ func TestNoClientRuleHealthyButNoSession(t *testing.T) {
 	require.Error(t, err)
 	drops := dropsAt(l, l.Target.ENI().ID(), vnet.DropSecurityGroup)
 	require.Len(t, drops, 1)
-	assert.Equal(t, "203.0.113.10", drops[0].Src.String())
-	assert.Equal(t, uint16(22), drops[0].Dst.Port(), "the destination port at the target is 22, not 51512")
-	assert.Contains(t, drops[0].Detail, "ssh-target")
-	assert.Contains(t, drops[0].Detail, "no inbound rule allows 203.0.113.10 to TCP 22")
+	assert.Equal(t, "203.0.113.10", drops[0].Last.Flow.Src.Addr().String())
+	assert.Equal(t, uint16(22), drops[0].Last.Flow.Dst.Port(), "the destination port at the target is 22, not 51512")
+	assert.Contains(t, drops[0].Last.Detail, "ssh-target")
+	assert.Contains(t, drops[0].Last.Detail, "no inbound rule allows 203.0.113.10 to TCP 22")
 	assert.Empty(t, dropsAt(l, l.NLB.Nodes()[0].ENI().ID(), vnet.DropSecurityGroup), "the node let it through")
 	assert.Zero(t, seen.Load(), "a packet the security group dropped never reaches the instance's capture")
 }
@@ -153,7 +155,7 @@ func TestNLBSecurityGroupFiltersClients(t *testing.T) {
 	node := l.NLB.Nodes()[0].ENI().ID()
 	assertDropped(t, l, l.Client.Host(), "198.51.100.10:51512", node, vnet.DropSecurityGroup)
 	d := dropsAt(l, node, vnet.DropSecurityGroup)[0]
-	assert.Equal(t, "10.0.10.25:51512", d.Dst.String(), "the node sees its private address after the gateway's mapping")
+	assert.Equal(t, "10.0.10.25:51512", d.Last.Flow.Dst.String(), "the node sees its private address after the gateway's mapping")
 	// Health checks obey only the group's outbound rules: with no inbound
 	// rule left the target stays healthy.
 	l.Clock().Advance(5 * time.Minute)
@@ -181,8 +183,8 @@ func TestNACLBlockingEphemeralRepliesBreaksSessions(t *testing.T) {
 	_, err := l.Run(ctx, "true")
 	require.Error(t, err)
 	d := dropsAt(l, priv.ID(), vnet.DropNetworkACL)[0]
-	assert.Equal(t, "10.0.128.108", d.Src.String(), "the reply from port 22 is what the ACL drops")
-	assert.Contains(t, d.Detail, "outbound rule 100 denies")
+	assert.Equal(t, "10.0.128.108", d.Last.Flow.Src.Addr().String(), "the reply from port 22 is what the ACL drops")
+	assert.Contains(t, d.Last.Detail, "outbound rule 100 denies")
 
 	require.NoError(t, acl.RemoveRule(true, 100))
 	_, err = l.Run(ctxT(t), "true")

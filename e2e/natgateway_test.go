@@ -48,5 +48,5 @@ func TestNATGatewayRefusesInboundConnections(t *testing.T) {
 	assertDialDropped(t, l, "198.51.100.30:22", l.NATGateway.ENI().ID(), vnet.DropNoTranslation)
 	d := dropsAt(l, l.NATGateway.ENI().ID(), vnet.DropNoTranslation)
 	require.NotEmpty(t, d)
-	assert.Contains(t, d[0].Detail, "lets only replies in")
+	assert.Contains(t, d[0].Last.Detail, "lets only replies in")
 }

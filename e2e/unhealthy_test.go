@@ -138,7 +138,7 @@ func TestEmptyGroupFailsOpen(t *testing.T) {
 	assert.Error(t, err)
 	d := dropsAt(l, node, vnet.DropNoTarget)
 	require.NotEmpty(t, d)
-	assert.True(t, strings.Contains(d[0].Detail, "ssh-targets"), d[0].Detail)
+	assert.True(t, strings.Contains(d[0].Last.Detail, "ssh-targets"), d[0].Last.Detail)
 }
 
 // expectReset checks that a new session on cl fails (its connection was

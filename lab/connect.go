@@ -69,7 +69,7 @@ func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
 		return nil, err
 	}
 	if l.Config.Target == "" || len(l.Targets) == 1 && l.Targets[0] == l.Target {
-		return l.Client.Host().Dial(ctx, l.Endpoint())
+		return l.Client.Host().DialOrDrop(ctx, l.Endpoint())
 	}
 	if !slices.Contains(l.Targets, l.Target) {
 		return nil, fmt.Errorf("target %s is not registered in target group %s, which load balancer %s's listener on %d forwards to", l.Config.Target, l.TargetGroup.Name(), l.NLB.Name(), l.Config.ListenerPort)
@@ -78,7 +78,7 @@ func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
 		return nil, err
 	}
 	for range maxLandingTries {
-		c, err := l.Client.Host().Dial(ctx, l.Endpoint())
+		c, err := l.Client.Host().DialOrDrop(ctx, l.Endpoint())
 		if err != nil {
 			return nil, err
 		}

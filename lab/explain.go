@@ -157,11 +157,13 @@ func (l *Lab) Explain(f nlb.Flow) (Explanation, error) {
 	return Explanation{f, hops}, nil
 }
 
-// droppedOn returns the detail of a counted drop of a packet from src to
-// dst, if any.
+// droppedOn returns the detail of a recent drop of a packet from src's
+// address to dst, if any.
 func (l *Lab) droppedOn(src, dst netip.AddrPort) string {
-	for _, d := range l.Net.Drops() {
-		if d.Src == src.Addr() && d.Dst == dst {
+	ds := l.Net.RecentDropEvents()
+	for i := len(ds) - 1; i >= 0; i-- {
+		d := ds[i]
+		if d.Flow.Src.Addr() == src.Addr() && d.Flow.Dst == dst {
 			if d.Detail != "" {
 				return d.Detail
 			}

@@ -161,6 +161,19 @@ func (r returnPath) ReturnPath(from *vnet.ENI, p *packet.Packet) (*vnet.ENI, vne
 	return fl.node.eni, backLeg{fl}
 }
 
+// Origin implements vnet.FlowOrigin: the client end of the connection
+// whose target leg f is, in either direction, so that a drop at the target
+// reaches whoever watches the client's connection (with client IP
+// preservation off, the target's side shows only the node's address).
+func (r returnPath) Origin(f packet.Flow) (netip.AddrPort, bool) {
+	for _, k := range [2]tuple{tupleOf(f), tupleOf(f.Reverse())} {
+		if fl := r.lb.flows.lookupBack(k); fl != nil {
+			return fl.Client, true
+		}
+	}
+	return netip.AddrPort{}, false
+}
+
 // backLeg takes a target's reply to its flow's node (pointer-shaped, so
 // handing it out as an interface does not allocate).
 type backLeg struct{ fl *flow }

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
@@ -43,36 +44,28 @@ const (
 	DropDetached DropReason = "detached"
 )
 
-// Drop counts the packets dropped for one reason at one place between one
-// source and one destination address and port (source ports, which change
-// with every connection, are not told apart).
-type Drop struct {
-	// Where is the resource at which the packets were dropped: an ENI id,
-	// a subnet id (network ACLs), a route table id, a gateway id, or
-	// "internet" for the internet segment.
-	Where  string
-	Reason DropReason
-	Proto  uint8
-	Src    netip.Addr
-	Dst    netip.AddrPort
-	Count  uint64
-	// Detail says why, in words a user searches for (the last drop's).
-	Detail string
-}
-
-func (d Drop) String() string {
-	s := fmt.Sprintf("%s at %s: %s %s > %s (%d packets)", d.Reason, d.Where, packet.ProtoName(d.Proto), d.Src, d.Dst, d.Count)
-	if d.Detail != "" {
-		s += ": " + d.Detail
-	}
-	return s
-}
-
-// DropEvent describes one dropped packet, for live logs.
+// DropEvent is one dropped packet: the one record of a drop that every
+// consumer reads (the counters, live logs, the errors of a dial the fabric
+// refused, explanations).
 type DropEvent struct {
+	// At is the lab time of the drop.
+	At time.Time
+	// Where is the place the packet was dropped: an ENI id, a subnet id
+	// (network ACLs), a route table id, a gateway id, or "internet".
 	Where  string
 	Reason DropReason
-	Flow   packet.Flow
+	// Resource is what decided, when it is not the place itself: the
+	// security groups ("sg-… (ssh-target)"), the network ACL, the NAT
+	// gateway, the load balancer's target group.
+	Resource string
+	// Rule is the rule at fault, in words: "no inbound rule allows
+	// 203.0.113.10 to TCP 22", "rule 100 denies"; empty when no rule is
+	// involved (no route, no listener).
+	Rule string
+	// Flow is the packet's 5-tuple as it was at the place (the zero Flow
+	// for a malformed frame).
+	Flow packet.Flow
+	// Detail says why in one sentence a user searches for.
 	Detail string
 }
 
@@ -84,89 +77,165 @@ func (e DropEvent) String() string {
 	return s
 }
 
-type dropKey struct {
-	where  string
-	reason DropReason
-	proto  uint8
-	src    netip.Addr
-	dst    netip.AddrPort
+// Drop counts the packets dropped for one reason at one place.
+type Drop struct {
+	Where  string
+	Reason DropReason
+	Count  uint64
+	// Last is the most recent of them.
+	Last DropEvent
 }
 
-type dropCount struct {
-	n      uint64
-	detail string
+func (d Drop) String() string {
+	s := fmt.Sprintf("%s at %s: %d packets, the last %s", d.Reason, d.Where, d.Count, d.Last.Flow)
+	if d.Last.Detail != "" {
+		s += ": " + d.Last.Detail
+	}
+	return s
+}
+
+// RecentDrops is how many drop events the network keeps as examples,
+// whatever the traffic: counts are kept by place and reason, so that a
+// storm of distinct flows (2 M random frames) costs no memory.
+const RecentDrops = 1024
+
+type placeReason struct {
+	where  string
+	reason DropReason
+}
+
+// FlowOrigin is implemented by return-path hooks that rewrite flows (a load
+// balancer node): it names the client end of the connection a packet of
+// flow f belongs to, so a drop past the rewrite reaches the watcher of the
+// client's own connection.
+type FlowOrigin interface {
+	Origin(f packet.Flow) (client netip.AddrPort, ok bool)
 }
 
 type dropTable struct {
-	mu       sync.Mutex
-	counts   map[dropKey]*dropCount
-	watchers []*func(DropEvent)
+	mu     sync.Mutex
+	counts map[placeReason]*Drop
+	ring   [RecentDrops]DropEvent
+	next   uint64 // events ever recorded; ring[next%RecentDrops] is the oldest
+	// watchers see every drop; flowWatchers the drops of one connection,
+	// by the client end's address and port.
+	watchers     []*func(DropEvent)
+	flowWatchers map[netip.AddrPort][]*func(DropEvent)
 }
 
-func (t *dropTable) add(where string, reason DropReason, f packet.Flow, detail string) {
-	k := dropKey{where, reason, f.Proto, f.Src.Addr(), f.Dst}
+func (n *Network) recordDrop(e DropEvent) {
+	e.At = n.clock.Now()
+	t := &n.drops
 	t.mu.Lock()
 	if t.counts == nil {
-		t.counts = map[dropKey]*dropCount{}
+		t.counts = map[placeReason]*Drop{}
 	}
-	c := t.counts[k]
-	if c == nil {
-		c = &dropCount{}
-		t.counts[k] = c
+	k := placeReason{e.Where, e.Reason}
+	d := t.counts[k]
+	if d == nil {
+		d = &Drop{Where: e.Where, Reason: e.Reason}
+		t.counts[k] = d
 	}
-	c.n++
-	c.detail = detail
+	d.Count++
+	d.Last = e
+	t.ring[t.next%RecentDrops] = e
+	t.next++
 	ws := t.watchers
+	var fws []*func(DropEvent)
+	anyFlow := len(t.flowWatchers) > 0
+	if anyFlow {
+		fws = append(fws, t.flowWatchers[e.Flow.Src]...)
+		fws = append(fws, t.flowWatchers[e.Flow.Dst]...)
+	}
 	t.mu.Unlock()
+	if anyFlow && len(fws) == 0 {
+		fws = n.originWatchers(e.Flow)
+	}
 	for _, w := range ws {
-		(*w)(DropEvent{Where: where, Reason: reason, Flow: f, Detail: detail})
+		(*w)(e)
+	}
+	for _, w := range fws {
+		(*w)(e)
 	}
 }
 
-func (t *dropTable) list(where string) []Drop {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var out []Drop
-	for k, c := range t.counts {
-		if where == "" || k.where == where {
-			out = append(out, Drop{Where: k.where, Reason: k.reason, Proto: k.proto, Src: k.src, Dst: k.dst, Count: c.n, Detail: c.detail})
+// originWatchers finds the watchers of the client connection a rewritten
+// flow belongs to.
+func (n *Network) originWatchers(f packet.Flow) []*func(DropEvent) {
+	if !f.Src.IsValid() {
+		return nil
+	}
+	n.mu.RLock()
+	hooks := n.hooks
+	n.mu.RUnlock()
+	for _, h := range hooks {
+		o, ok := h.(FlowOrigin)
+		if !ok {
+			continue
+		}
+		if c, ok := o.Origin(f); ok {
+			n.drops.mu.Lock()
+			ws := append([]*func(DropEvent){}, n.drops.flowWatchers[c]...)
+			n.drops.mu.Unlock()
+			return ws
 		}
 	}
+	return nil
+}
+
+// Drops returns the drop counters of the network by place and reason,
+// sorted.
+func (n *Network) Drops() []Drop { return n.dropsWhere("") }
+
+// DropsAt returns the drop counters of one place (an ENI or route table id,
+// or "internet").
+func (n *Network) DropsAt(where string) []Drop { return n.dropsWhere(where) }
+
+func (n *Network) dropsWhere(where string) []Drop {
+	t := &n.drops
+	t.mu.Lock()
+	var out []Drop
+	for k, d := range t.counts {
+		if where == "" || k.where == where {
+			out = append(out, *d)
+		}
+	}
+	t.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Where != b.Where {
-			return a.Where < b.Where
+		if out[i].Where != out[j].Where {
+			return out[i].Where < out[j].Where
 		}
-		if a.Reason != b.Reason {
-			return a.Reason < b.Reason
-		}
-		if c := a.Src.Compare(b.Src); c != 0 {
-			return c < 0
-		}
-		return a.Dst.Compare(b.Dst) < 0
+		return out[i].Reason < out[j].Reason
 	})
 	return out
 }
 
-// Drops returns every drop counter of the network, sorted by place and
-// reason.
-func (n *Network) Drops() []Drop { return n.drops.list("") }
-
-// DropsAt returns the drop counters of one place (an ENI or route table id,
-// or "internet").
-func (n *Network) DropsAt(where string) []Drop { return n.drops.list(where) }
+// RecentDropEvents returns the last RecentDrops drop events, oldest first.
+// A storm of other drops overwrites them: to learn of one connection's
+// drops, watch it (WatchConnection).
+func (n *Network) RecentDropEvents() []DropEvent {
+	t := &n.drops
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	start := uint64(0)
+	if t.next > RecentDrops {
+		start = t.next - RecentDrops
+	}
+	out := make([]DropEvent, 0, t.next-start)
+	for i := start; i < t.next; i++ {
+		out = append(out, t.ring[i%RecentDrops])
+	}
+	return out
+}
 
 // DropCount returns how many packets were dropped at where for reason.
 func (n *Network) DropCount(where string, reason DropReason) uint64 {
 	n.drops.mu.Lock()
 	defer n.drops.mu.Unlock()
-	var sum uint64
-	for k, c := range n.drops.counts {
-		if k.where == where && k.reason == reason {
-			sum += c.n
-		}
+	if d := n.drops.counts[placeReason{where, reason}]; d != nil {
+		return d.Count
 	}
-	return sum
+	return 0
 }
 
 // OnDrop registers f to be called for every drop, on the goroutine that sent
@@ -179,13 +248,42 @@ func (n *Network) OnDrop(f func(DropEvent)) (stop func()) {
 	return func() {
 		n.drops.mu.Lock()
 		defer n.drops.mu.Unlock()
-		for i, o := range n.drops.watchers {
-			if o == w {
-				n.drops.watchers = append(append([]*func(DropEvent){}, n.drops.watchers[:i]...), n.drops.watchers[i+1:]...)
-				return
-			}
+		n.drops.watchers = without(n.drops.watchers, w)
+	}
+}
+
+// WatchConnection registers f to be called for every drop of a packet of
+// the connection whose client end is client (an address and port): its
+// own packets and the replies, and, past a load balancer that rewrote
+// them, its packets on the target's side. f runs on the goroutine that
+// sent the packet and must not block. The returned function unregisters f.
+func (n *Network) WatchConnection(client netip.AddrPort, f func(DropEvent)) (stop func()) {
+	w := &f
+	n.drops.mu.Lock()
+	if n.drops.flowWatchers == nil {
+		n.drops.flowWatchers = map[netip.AddrPort][]*func(DropEvent){}
+	}
+	n.drops.flowWatchers[client] = append(n.drops.flowWatchers[client], w)
+	n.drops.mu.Unlock()
+	return func() {
+		n.drops.mu.Lock()
+		defer n.drops.mu.Unlock()
+		ws := without(n.drops.flowWatchers[client], w)
+		if len(ws) == 0 {
+			delete(n.drops.flowWatchers, client)
+		} else {
+			n.drops.flowWatchers[client] = ws
 		}
 	}
+}
+
+func without(ws []*func(DropEvent), w *func(DropEvent)) []*func(DropEvent) {
+	for i, o := range ws {
+		if o == w {
+			return append(append([]*func(DropEvent){}, ws[:i]...), ws[i+1:]...)
+		}
+	}
+	return ws
 }
 
 // ProtocolName names an IP protocol as flow tuples print it (tcp, udp…).
@@ -194,11 +292,17 @@ func ProtocolName(p uint8) string { return packet.ProtoName(p) }
 // Drop counts p as dropped at where for reason and releases it. Extensions
 // (the load balancer) use it so their drops show with the fabric's.
 func (n *Network) Drop(where string, reason DropReason, p *packet.Packet) {
-	n.DropWithDetail(where, reason, p, "")
+	n.DropPacket(DropEvent{Where: where, Reason: reason}, p)
 }
 
 // DropWithDetail is Drop with words that say why.
 func (n *Network) DropWithDetail(where string, reason DropReason, p *packet.Packet, detail string) {
-	n.drops.add(where, reason, p.Flow(), detail)
+	n.DropPacket(DropEvent{Where: where, Reason: reason, Detail: detail}, p)
+}
+
+// DropPacket records e for p (its Flow and At filled in) and releases p.
+func (n *Network) DropPacket(e DropEvent, p *packet.Packet) {
+	e.Flow = p.Flow()
+	n.recordDrop(e)
 	p.Release()
 }

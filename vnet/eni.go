@@ -77,9 +77,9 @@ func (e *ENI) SetInterceptor(f Interceptor) {
 // apply, and the receiving interface knows this one forwarded p.
 func (e *ENI) Forward(p *packet.Packet) {
 	e.tap(Out, p)
-	if why := e.admit(true, p, nil); why != "" {
+	if d := e.admit(true, p, nil); d != nil {
 		e.net.verdict(e, true, false, p)
-		e.net.DropWithDetail(e.id, DropSecurityGroup, p, why)
+		e.net.DropPacket(*d, p)
 		return
 	}
 	e.net.verdict(e, true, true, p)
@@ -105,7 +105,7 @@ type eniSink struct{ e *ENI }
 
 func (s eniSink) Send(p *packet.Packet) { s.e.net.send(s.e, p) }
 
-func (s eniSink) Malformed() { s.e.net.drops.add(s.e.id, DropMalformed, packet.Flow{}, "") }
+func (s eniSink) Malformed() { s.e.net.recordDrop(DropEvent{Where: s.e.id, Reason: DropMalformed}) }
 
 // SecurityGroups returns the groups attached to the interface.
 func (e *ENI) SecurityGroups() []*SecurityGroup {
@@ -156,18 +156,18 @@ func (e *ENI) TrackedFlows() int { return e.ct.len() }
 
 // admit applies the interface's security groups to p, leaving the
 // interface (outbound) or arriving (inbound); via is the ENI of a load
-// balancer node that forwarded p. It returns "" when p may pass, or why
-// not.
-func (e *ENI) admit(outbound bool, p *packet.Packet, via *ENI) string {
+// balancer node that forwarded p. It returns nil when p may pass, or the
+// drop that says why not.
+func (e *ENI) admit(outbound bool, p *packet.Packet, via *ENI) *DropEvent {
 	if e.unfiltered {
-		return ""
+		return nil
 	}
 	if e.ct.seen(p) {
-		return ""
+		return nil
 	}
 	gp := e.groups.Load()
 	if gp == nil {
-		return ""
+		return nil
 	}
 	gs := *gp
 	for _, g := range gs {
@@ -179,13 +179,16 @@ func (e *ENI) admit(outbound bool, p *packet.Packet, via *ENI) string {
 			if via != nil || !e.untracked(gs, p.Protocol()) {
 				e.ct.track(p)
 			}
-			return ""
+			return nil
 		}
 	}
+	rule := fmt.Sprintf("no inbound rule allows %s to %s", p.Src(), describeDst(p))
 	if outbound {
-		return fmt.Sprintf("dropped by security group %s at %s of %s: no outbound rule allows %s to %s", groupNames(gs), e.id, e.host.name, p.Dst(), describeDst(p))
+		rule = fmt.Sprintf("no outbound rule allows %s to %s", p.Dst(), describeDst(p))
 	}
-	return fmt.Sprintf("dropped by security group %s at %s of %s: no inbound rule allows %s to %s", groupNames(gs), e.id, e.host.name, p.Src(), describeDst(p))
+	names := groupNames(gs)
+	return &DropEvent{Where: e.id, Reason: DropSecurityGroup, Resource: names, Rule: rule,
+		Detail: fmt.Sprintf("dropped by security group %s at %s of %s: %s", names, e.id, e.host.name, rule)}
 }
 
 func (e *ENI) untracked(gs []*SecurityGroup, proto uint8) bool {

@@ -20,9 +20,9 @@ func (n *Network) send(from *ENI, p *packet.Packet) {
 		n.internetDeliver(p)
 		return
 	}
-	if why := from.admit(true, p, nil); why != "" {
+	if d := from.admit(true, p, nil); d != nil {
 		n.verdict(from, true, false, p)
-		n.DropWithDetail(from.id, DropSecurityGroup, p, why)
+		n.DropPacket(*d, p)
 		return
 	}
 	n.verdict(from, true, true, p)
@@ -171,7 +171,9 @@ func (n *Network) aclAllows(s *Subnet, egress bool, p *packet.Packet, at *ENI) b
 		by = fmt.Sprintf("rule %d denies", rule.Number)
 	}
 	n.verdict(at, egress, false, p)
-	n.DropWithDetail(s.id, DropNetworkACL, p, fmt.Sprintf("dropped by network ACL %s (%s) of subnet %s: %s %s %s to %s", acl.id, acl.name, s.name, dir, by, peer, describeDst(p)))
+	words := fmt.Sprintf("%s %s %s to %s", dir, by, peer, describeDst(p))
+	n.DropPacket(DropEvent{Where: s.id, Reason: DropNetworkACL, Resource: fmt.Sprintf("%s (%s)", acl.id, acl.name), Rule: words,
+		Detail: fmt.Sprintf("dropped by network ACL %s (%s) of subnet %s: %s", acl.id, acl.name, s.name, words)}, p)
 	return false
 }
 
@@ -180,9 +182,9 @@ func (n *Network) admitIn(to *ENI, p *packet.Packet, via *ENI) bool {
 	if to.subnet == nil {
 		return true
 	}
-	if why := to.admit(false, p, via); why != "" {
+	if d := to.admit(false, p, via); d != nil {
 		n.verdict(to, false, false, p)
-		n.DropWithDetail(to.id, DropSecurityGroup, p, why)
+		n.DropPacket(*d, p)
 		return false
 	}
 	n.verdict(to, false, true, p)

@@ -2,6 +2,7 @@ package vnet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -297,4 +298,29 @@ func (h *Host) close() {
 	h.closed = true
 	h.mu.Unlock()
 	h.st.Close()
+}
+
+// DialOrDrop connects to a TCP address as Dial does, but gives up as soon as
+// the fabric drops a packet of the connection (a security group, an ACL, a
+// missing route or listener, past any load balancer that rewrote it), with
+// a *DropError that names the drop, instead of letting TCP retry until ctx
+// ends. It is for test code and tools that want to know why at once; the
+// programs of the lab's own hosts use Dial, whose connections time out as
+// they would in AWS.
+func (h *Host) DialOrDrop(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := func() {}
+	conn, err := h.st.DialTCPFrom(ctx, h.Addr(), addr, func(local netip.AddrPort) {
+		stop = h.net.WatchConnection(local, func(e DropEvent) { cancel(&DropError{Event: e}) })
+	})
+	stop()
+	if err != nil {
+		var de *DropError
+		if errors.As(context.Cause(ctx), &de) {
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(addr), Err: de}
+		}
+		return nil, err
+	}
+	return conn, nil
 }

@@ -126,7 +126,7 @@ func TestSeveralGroupsUnion(t *testing.T) {
 	require.NoError(t, err)
 	for port, want := range map[string]bool{"22": true, "80": true, "443": false} {
 		p := pkt(t, packet.TCP, "1.2.3.4:1000", "10.0.0.10:"+port)
-		assert.Equal(t, want, e.admit(false, p, nil) == "", port)
+		assert.Equal(t, want, e.admit(false, p, nil) == nil, port)
 		p.Release()
 	}
 	assert.ErrorContains(t, e.SetSecurityGroups(nil), "at least one")

@@ -80,13 +80,11 @@ that explain it.`,
 	return cmd
 }
 
-// runSeedSession runs `true` over SSH through the NLB, giving up as soon as
-// the fabric drops a packet of it.
+// runSeedSession runs `true` over SSH through the NLB; the library gives up
+// as soon as the fabric drops a packet of it.
 func runSeedSession(l *lab.Lab, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	stop := watchClientDrops(l, cancel)
-	defer stop()
 	l.Run(ctx, "true")
 }
 
@@ -273,7 +271,8 @@ func ruleText(r vnet.SGRule) string {
 func describeDrops(ds []vnet.Drop) []dropDesc {
 	out := []dropDesc{}
 	for _, d := range ds {
-		out = append(out, dropDesc{Where: d.Where, Reason: string(d.Reason), Protocol: strings.ToUpper(vnet.ProtocolName(d.Proto)), Source: d.Src.String(), Destination: d.Dst.String(), Detail: d.Detail, Packets: d.Count})
+		f := d.Last.Flow
+		out = append(out, dropDesc{Where: d.Where, Reason: string(d.Reason), Protocol: strings.ToUpper(vnet.ProtocolName(f.Proto)), Source: f.Src.Addr().String(), Destination: f.Dst.String(), Detail: d.Last.Detail, Packets: d.Count})
 	}
 	return out
 }

@@ -56,9 +56,7 @@ render it on GitHub).`,
 				return fmt.Errorf("explain: %w", err)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
-			stop := watchClientDrops(l, cancel)
-			l.Run(ctx, traffic)
-			stop()
+			l.Run(ctx, traffic) // a session the fabric drops fails at once
 			cancel()
 			var fl *nlb.Flow
 			for _, f := range l.NLB.Flows() {

@@ -92,9 +92,7 @@ pkt-dstaddr flow-direction traffic-path.`,
 				return fmt.Errorf("--eni %s: no such interface (vlab describe lists them)", want)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
-			stop := watchClientDrops(l, cancel)
-			l.Run(ctx, traffic)
-			stop()
+			l.Run(ctx, traffic) // a session the fabric drops fails at once
 			cancel()
 			wctx, wcancel := context.WithTimeout(context.Background(), time.Second)
 			l.WaitClosed(wctx) // the session's last FIN and ACK, at their own lab time

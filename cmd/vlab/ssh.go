@@ -85,19 +85,15 @@ func runSSH(lf *labFlags, c lab.Config, command string, timeout time.Duration) e
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	cfg := l.SSHConfig()
 	cfg.Timeout = timeout
-	// Give up as soon as the fabric drops a packet of the session: the drop
-	// explains the failure better than a timeout would.
-	why := make(chan string, 1)
-	stop := watchClientDrops(l, cancel, why)
+	// The library gives up as soon as the fabric drops a packet of the
+	// session, with the drop: it explains the failure better than a
+	// timeout would.
 	cl, err := l.Client.SSH(ctx, l.Endpoint(), cfg)
-	stop()
 	cancel()
 	if err != nil {
-		select {
-		case w := <-why:
-			err = fmt.Errorf("ssh: %s: %s", l.Endpoint(), w)
-		default:
-			err = withDrops(err, l.Net)
+		var de *vnet.DropError
+		if errors.As(err, &de) {
+			err = fmt.Errorf("ssh: %s: %s", l.Endpoint(), de)
 		}
 		return &exitCode{code: exitNoSession, err: err}
 	}
@@ -137,34 +133,6 @@ func runSSH(lf *labFlags, c lab.Config, command string, timeout time.Duration) e
 	return exitStatus(err)
 }
 
-// watchClientDrops calls giveUp when the fabric drops a packet to or from
-// the client, and sends the drop's explanation on why (if not nil).
-func watchClientDrops(l *lab.Lab, giveUp func(), why ...chan string) (stop func()) {
-	if l.Client == nil {
-		return func() {}
-	}
-	client := l.Client.Addr()
-	return l.Net.OnDrop(func(e vnet.DropEvent) {
-		if e.Flow.Src.Addr() != client && e.Flow.Dst.Addr() != client {
-			return
-		}
-		for _, w := range why {
-			select {
-			case w <- dropWords(e):
-			default:
-			}
-		}
-		giveUp()
-	})
-}
-
-func dropWords(e vnet.DropEvent) string {
-	if e.Detail != "" {
-		return e.Detail
-	}
-	return e.String()
-}
-
 // logEvents logs drops and target health changes to stderr until the
 // returned function is called.
 func logEvents(l *lab.Lab, eol string) (stop func()) {
@@ -191,20 +159,6 @@ func logEvents(l *lab.Lab, eol string) (stop func()) {
 		})
 	}
 	return func() { stopped.Store(true); stopDrops() }
-}
-
-// withDrops adds what the fabric dropped to err: the usual reason a session
-// could not open.
-func withDrops(err error, n *vnet.Network) error {
-	ds := n.Drops()
-	if len(ds) == 0 {
-		return err
-	}
-	var b strings.Builder
-	for _, d := range ds {
-		fmt.Fprintf(&b, "\n  dropped at %s: %s (%d packets)", d.Where, d.Reason, d.Count)
-	}
-	return fmt.Errorf("%w%s", err, b.String())
 }
 
 // exitStatus turns a session's end into vlab's exit.

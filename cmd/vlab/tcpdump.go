@@ -141,9 +141,7 @@ func runTcpdump(lf *labFlags, c lab.Config, host, traffic string, cfg capture.Co
 		capt.Print(ctx, os.Stdout)
 	}()
 	sctx, scancel := context.WithTimeout(ctx, timeout)
-	stopDrops := watchClientDrops(l, scancel)
-	res, sessErr := l.Run(sctx, traffic)
-	stopDrops()
+	res, sessErr := l.Run(sctx, traffic) // a session the fabric drops fails at once
 	scancel()
 	for {
 		select {
