@@ -125,7 +125,7 @@ type upProc struct {
 	port     string
 	keyFile  string
 	hostKey  string
-	stderr   *bytes.Buffer
+	stderr   *syncBuffer // written by vlab up while the test reads it
 	readyLen int
 }
 
@@ -137,8 +137,8 @@ func startUp(t *testing.T, cfgDir string, args ...string) *upProc {
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+cfgDir, "HOME="+cfgDir)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
+	errb := &syncBuffer{}
+	cmd.Stderr = errb
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	lines := make(chan string, 1)
@@ -153,7 +153,7 @@ func startUp(t *testing.T, cfgDir string, args ...string) *upProc {
 	case line := <-lines:
 		m := readyRE.FindStringSubmatch(line)
 		require.NotNil(t, m, "ready line: %q", line)
-		return &upProc{cmd: cmd, port: m[1], keyFile: m[2], hostKey: m[3], stderr: &errb}
+		return &upProc{cmd: cmd, port: m[1], keyFile: m[2], hostKey: m[3], stderr: errb}
 	case <-time.After(20 * time.Second):
 		t.Fatalf("vlab up printed no ready line; stderr: %s", errb.String())
 	}
