@@ -1,7 +1,9 @@
 package vnet
 
 import (
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
@@ -24,31 +26,146 @@ func ctKeyOf(p *packet.Packet) (k ctKey, forward bool) {
 	return ctKey{p.Protocol(), d, s, dp, sp}, false
 }
 
+// ctState is where a tracked flow is in its life; each state has its idle
+// timeout (ConnectionTracking.timeout).
+type ctState uint8
+
+const (
+	ctEmbryonic   ctState = iota // TCP: SYN seen, handshake not complete
+	ctEstablished                // TCP: handshake complete
+	ctClosing                    // TCP: a FIN seen
+	ctClosed                     // TCP: RST, or the ACK after both FINs
+	ctUDP                        // UDP (and ICMP)
+	ctUDPStream                  // UDP with more than one request-response
+	ctOther                      // other IP protocols
+)
+
+var ctStateNames = [...]string{"embryonic", "established", "closing", "closed", "udp", "udp-stream", "other"}
+
+func (s ctState) String() string { return ctStateNames[s] }
+
 type ctEntry struct {
-	finA, finB bool // each end has sent FIN
-	closing    bool // ended; forgotten after closeLinger of lab time
+	state      ctState
+	finA, finB bool  // each end has sent FIN
+	initFwd    bool  // the direction (in key order) of the first packet
+	seenReply  bool  // a packet from the responder has been seen
+	lastReply  bool  // the last packet came from the responder
+	exchanges  uint8 // UDP: request-response turns seen (to 2)
+	touched    int64 // the network's conntrack epoch at the last packet
+	expires    int64 // the epoch at which the entry is forgotten
 }
 
-// closeLinger is how long a tracked TCP flow is remembered after it ends, so
-// that its last packets (a FIN after an RST, a retransmitted ACK) still
-// pass. AWS does not document it; the lab takes Linux conntrack's 10 s for
-// closed connections.
-const closeLinger = 10 * time.Second
+// ConnectionTracking is an interface's idle connection-tracking timeouts,
+// AWS's ConnectionTrackingSpecification (EC2 User Guide, "Idle connection
+// tracking timeout"). Zero fields take AWS's defaults.
+type ConnectionTracking struct {
+	// TcpEstablishedTimeout: idle established TCP flows, 60-432000 s;
+	// 432000 (5 days) by default.
+	TcpEstablishedTimeout int
+	// UdpStreamTimeout: idle UDP flows that have seen more than one
+	// request-response transaction, 60-180 s; 180 by default.
+	UdpStreamTimeout int
+	// UdpTimeout: other idle UDP flows, 30-60 s; 30 by default.
+	UdpTimeout int
+}
+
+// AWS's defaults and ranges (EC2 User Guide, "Idle connection tracking
+// timeout").
+const (
+	DefaultTcpEstablishedTimeout = 432000
+	DefaultUdpStreamTimeout      = 180
+	DefaultUdpTimeout            = 30
+)
+
+// Timeouts AWS does not document, chosen by the lab (assumptions, in the
+// README): Linux conntrack's figures for the same states.
+const (
+	// ctEmbryonicTimeout: a TCP flow whose handshake never completed
+	// (nf_conntrack_tcp_timeout_syn_sent).
+	ctEmbryonicTimeout = 120 * time.Second
+	// ctClosingTimeout: a TCP flow after a FIN
+	// (nf_conntrack_tcp_timeout_fin_wait, _time_wait).
+	ctClosingTimeout = 120 * time.Second
+	// ctClosedTimeout: after an RST or the last ACK, so that a FIN after
+	// an RST or a retransmitted ACK still passes
+	// (nf_conntrack_tcp_timeout_close).
+	ctClosedTimeout = 10 * time.Second
+	// ctOtherTimeout: protocols other than TCP, UDP and ICMP; AWS accepts
+	// their replies for 600 s (EC2 User Guide, "Security group connection
+	// tracking").
+	ctOtherTimeout = 600 * time.Second
+)
+
+// ctTick is the lab-time step of connection-tracking expiry: an entry is
+// forgotten within a tick after its timeout.
+const ctTick = time.Second
+
+// Check reports a field outside AWS's range, naming it.
+func (c ConnectionTracking) Check() error {
+	for _, f := range []struct {
+		name      string
+		v, lo, hi int
+	}{
+		{"TcpEstablishedTimeout", c.TcpEstablishedTimeout, 60, 432000},
+		{"UdpStreamTimeout", c.UdpStreamTimeout, 60, 180},
+		{"UdpTimeout", c.UdpTimeout, 30, 60},
+	} {
+		if f.v != 0 && (f.v < f.lo || f.v > f.hi) {
+			return fmt.Errorf("ConnectionTrackingSpecification.%s %d: must be %d-%d seconds", f.name, f.v, f.lo, f.hi)
+		}
+	}
+	return nil
+}
+
+func (c ConnectionTracking) withDefaults() ConnectionTracking {
+	if c.TcpEstablishedTimeout == 0 {
+		c.TcpEstablishedTimeout = DefaultTcpEstablishedTimeout
+	}
+	if c.UdpStreamTimeout == 0 {
+		c.UdpStreamTimeout = DefaultUdpStreamTimeout
+	}
+	if c.UdpTimeout == 0 {
+		c.UdpTimeout = DefaultUdpTimeout
+	}
+	return c
+}
+
+// timeout is how long an idle entry in state s is kept.
+func (c *ConnectionTracking) timeout(s ctState) time.Duration {
+	switch s {
+	case ctEmbryonic:
+		return ctEmbryonicTimeout
+	case ctEstablished:
+		return time.Duration(c.TcpEstablishedTimeout) * time.Second
+	case ctClosing:
+		return ctClosingTimeout
+	case ctClosed:
+		return ctClosedTimeout
+	case ctUDP:
+		return time.Duration(c.UdpTimeout) * time.Second
+	case ctUDPStream:
+		return time.Duration(c.UdpStreamTimeout) * time.Second
+	}
+	return ctOtherTimeout
+}
 
 // conntrack is an ENI's connection tracking table: the flows its security
 // groups admitted, whose packets then pass both ways whatever the rules say
-// (VPC User Guide, "Security group connection tracking").
-//
-// Simplification: TCP entries end closeLinger after an RST or after the ACK
-// that follows both ends' FINs; UDP and ICMP entries stay until the ENI is
-// gone (AWS times them out).
+// (VPC User Guide, "Security group connection tracking"). Idle entries are
+// forgotten after their state's timeout, on the lab clock: the network's
+// sweeper counts lab seconds (epochs) and drops what has expired.
 type conntrack struct {
-	clock *Clock
-	mu    sync.Mutex
-	m     map[ctKey]*ctEntry
+	net  *Network
+	spec atomic.Pointer[ConnectionTracking]
+
+	mu sync.Mutex
+	m  map[ctKey]*ctEntry
+	// next is a lower bound of the entries' earliest expiry: a sweep of a
+	// table whose next is ahead costs nothing.
+	next int64
 }
 
-// seen reports whether p belongs to a tracked flow, and notes its flags.
+// seen reports whether p belongs to a tracked flow, and notes it.
 func (c *conntrack) seen(p *packet.Packet) bool {
 	k, fwd := ctKeyOf(p)
 	c.mu.Lock()
@@ -64,52 +181,167 @@ func (c *conntrack) seen(p *packet.Packet) bool {
 func (c *conntrack) track(p *packet.Packet) {
 	k, fwd := ctKeyOf(p)
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = map[ctKey]*ctEntry{}
 	}
 	e := c.m[k]
-	if e == nil {
-		e = &ctEntry{}
+	fresh := e == nil
+	if fresh {
+		e = &ctEntry{state: ctOther, initFwd: fwd}
+		switch k.proto {
+		case packet.TCP:
+			e.state = ctEstablished
+			if f := p.TCPFlags(); f&tcpSYN != 0 && f&tcpACK == 0 {
+				e.state = ctEmbryonic
+			}
+		case packet.UDP, packet.ICMP:
+			e.state = ctUDP
+		}
 		c.m[k] = e
 	}
 	c.noteLocked(k, e, fwd, p)
+	c.mu.Unlock()
+	if fresh {
+		c.net.ctArm()
+	}
 }
+
+// TCP flags.
+const (
+	tcpFIN = 0x01
+	tcpSYN = 0x02
+	tcpRST = 0x04
+	tcpACK = 0x10
+)
 
 func (c *conntrack) noteLocked(k ctKey, e *ctEntry, fwd bool, p *packet.Packet) {
-	const fin, rst, ack = 0x01, 0x04, 0x10
-	if k.proto != packet.TCP {
-		return
+	if e.state == ctClosed {
+		return // forgotten ctClosedTimeout after it ended, whatever follows
 	}
-	f := p.TCPFlags()
-	switch {
-	case e.closing:
-	case f&rst != 0:
-		c.closeLocked(k, e)
-	case f&fin != 0:
-		if fwd {
-			e.finA = true
-		} else {
-			e.finB = true
+	reply := fwd != e.initFwd
+	if reply {
+		e.seenReply = true
+	}
+	switch k.proto {
+	case packet.TCP:
+		f := p.TCPFlags()
+		switch {
+		case f&tcpRST != 0:
+			e.state = ctClosed
+		case f&tcpFIN != 0:
+			if fwd {
+				e.finA = true
+			} else {
+				e.finB = true
+			}
+			e.state = ctClosing
+		case f&tcpACK != 0 && e.finA && e.finB:
+			e.state = ctClosed
+		case e.state == ctEmbryonic && e.seenReply && f&tcpACK != 0 && f&tcpSYN == 0:
+			e.state = ctEstablished
 		}
-	case f&ack != 0 && e.finA && e.finB:
-		c.closeLocked(k, e)
+	case packet.UDP:
+		// A reply after a request is one exchange; more than one makes a
+		// stream.
+		if !e.lastReply && reply && e.exchanges < 2 {
+			e.exchanges++
+			if e.exchanges >= 2 {
+				e.state = ctUDPStream
+			}
+		}
+	}
+	e.lastReply = reply
+	e.touched = c.net.ctEpoch.Load()
+	e.expires = e.touched + int64(c.timeouts().timeout(e.state)/ctTick)
+	if e.expires < c.next || len(c.m) == 1 {
+		c.next = e.expires
 	}
 }
 
-func (c *conntrack) closeLocked(k ctKey, e *ctEntry) {
-	e.closing = true
-	c.clock.AfterFunc(closeLinger, func() {
-		c.mu.Lock()
-		if c.m[k] == e {
+func (c *conntrack) timeouts() *ConnectionTracking {
+	if t := c.spec.Load(); t != nil {
+		return t
+	}
+	return &defaultTracking
+}
+
+var defaultTracking = ConnectionTracking{}.withDefaults()
+
+// sweep forgets the entries expired at epoch and reports whether any are
+// left.
+func (c *conntrack) sweep(epoch int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) == 0 {
+		return false
+	}
+	if c.next > epoch {
+		return true
+	}
+	next := int64(1<<63 - 1)
+	for k, e := range c.m {
+		if e.expires <= epoch {
 			delete(c.m, k)
+			continue
 		}
-		c.mu.Unlock()
-	})
+		next = min(next, e.expires)
+	}
+	c.next = next
+	if len(c.m) == 0 {
+		c.m = nil // a map keeps its buckets: let a storm's go
+		return false
+	}
+	return true
 }
 
 func (c *conntrack) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.m)
+}
+
+// ctArm starts the network's conntrack sweeper if it is not running: it
+// runs only while some interface tracks a flow.
+func (n *Network) ctArm() {
+	if n.ctArmed.CompareAndSwap(false, true) {
+		n.clock.AfterFunc(ctTick, n.ctSweep)
+	}
+}
+
+// ctSweep advances the conntrack epoch by one tick of lab time and forgets
+// every expired entry.
+func (n *Network) ctSweep() {
+	epoch := n.ctEpoch.Add(1)
+	left := n.ctSweepAll(epoch)
+	n.mu.RLock()
+	closed := n.closed
+	n.mu.RUnlock()
+	if closed {
+		return
+	}
+	if left {
+		n.clock.AfterFunc(ctTick, n.ctSweep)
+		return
+	}
+	n.ctArmed.Store(false)
+	// An entry tracked between the sweep and the store above armed
+	// nothing: look again.
+	if n.ctSweepAll(epoch) {
+		n.ctArm()
+	}
+}
+
+func (n *Network) ctSweepAll(epoch int64) bool {
+	n.mu.RLock()
+	hosts := n.hosts
+	n.mu.RUnlock()
+	left := false
+	for _, h := range hosts {
+		for _, e := range h.ENIs() {
+			if e.ct.sweep(epoch) {
+				left = true
+			}
+		}
+	}
+	return left
 }

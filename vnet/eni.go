@@ -154,6 +154,23 @@ func (e *ENI) SetSecurityGroups(gs []*SecurityGroup) error {
 // holds.
 func (e *ENI) TrackedFlows() int { return e.ct.len() }
 
+// SetConnectionTracking sets the interface's idle connection-tracking
+// timeouts, as ModifyNetworkInterfaceAttribute's
+// ConnectionTrackingSpecification does; zero fields take AWS's defaults.
+// Tracked flows take the new timeouts at their next packet.
+func (e *ENI) SetConnectionTracking(c ConnectionTracking) error {
+	if err := c.Check(); err != nil {
+		return fmt.Errorf("%s: %w", e.id, err)
+	}
+	t := c.withDefaults()
+	e.ct.spec.Store(&t)
+	return nil
+}
+
+// ConnectionTracking returns the interface's idle connection-tracking
+// timeouts.
+func (e *ENI) ConnectionTracking() ConnectionTracking { return *e.ct.timeouts() }
+
 // admit applies the interface's security groups to p, leaving the
 // interface (outbound) or arriving (inbound); via is the ENI of a load
 // balancer node that forwarded p. It returns nil when p may pass, or the

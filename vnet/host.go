@@ -102,6 +102,10 @@ type ENIOptions struct {
 	// requester-managed interfaces of a load balancer created without
 	// security groups.
 	Unfiltered bool
+	// ConnectionTracking sets the interface's idle connection-tracking
+	// timeouts (AWS's ConnectionTrackingSpecification); zero fields take
+	// AWS's defaults.
+	ConnectionTracking ConnectionTracking
 }
 
 // AttachSubnet gives the host a new interface in subnet s with private
@@ -116,6 +120,9 @@ func (h *Host) AttachSubnet(s *Subnet, addr netip.Addr, o ENIOptions) (*ENI, err
 	}
 	if o.PublicIP.IsValid() && !o.PublicIP.Is4() {
 		return nil, fmt.Errorf("host %s: public address %s is not IPv4", h.name, o.PublicIP)
+	}
+	if err := o.ConnectionTracking.Check(); err != nil {
+		return nil, fmt.Errorf("host %s: %w", h.name, err)
 	}
 	n := h.net
 	n.mu.Lock()
@@ -190,7 +197,11 @@ func (h *Host) newENILocked(s *Subnet, addr netip.Prefix, o ENIOptions) *ENI {
 		addr:        addr,
 		public:      o.PublicIP,
 		unfiltered:  s == nil || o.Unfiltered,
-		ct:          conntrack{clock: h.net.clock},
+	}
+	e.ct.net = h.net
+	if o.ConnectionTracking != (ConnectionTracking{}) {
+		t := o.ConnectionTracking.withDefaults()
+		e.ct.spec.Store(&t)
 	}
 	h.enis = append(h.enis, e)
 	return e

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
@@ -34,6 +35,10 @@ type Network struct {
 	account string
 	region  string
 	drops   dropTable
+	// ctEpoch counts lab seconds while some interface tracks a flow;
+	// ctArmed says the sweeper that counts them is scheduled.
+	ctEpoch atomic.Int64
+	ctArmed atomic.Bool
 
 	mu       sync.RWMutex
 	vpcs     []*VPC
