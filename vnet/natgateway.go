@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
@@ -25,10 +26,28 @@ type NATGateway struct {
 	eni  *ENI
 
 	mu       sync.Mutex
-	out      map[natKey]uint16 // inside flow -> allocated port
-	back     map[natBack]netip.AddrPort
+	out      map[natKey]*natConn // inside flow -> its translation
+	back     map[natBack]*natConn
 	nextPort uint16
+	epoch    int64 // lab seconds counted by sweep while connections exist
+	armed    bool  // sweep is scheduled
+	resets   uint64
 }
+
+// natConn is one translated connection.
+type natConn struct {
+	key     natKey
+	port    uint16
+	touched int64 // g.epoch at its last packet
+}
+
+// NATIdleTimeout is how long a NAT gateway keeps an idle connection: it
+// then forgets it, and answers a resource behind it that continues it with
+// an RST (VPC User Guide, "NAT gateways": 350 seconds).
+const NATIdleTimeout = 350 * time.Second
+
+// natTick is the lab-time step of the idle sweep.
+const natTick = time.Second
 
 // natKey is an inside connection: protocol, inside source, remote.
 type natKey struct {
@@ -59,7 +78,7 @@ func (v *VPC) AddNATGateway(name string, s *Subnet, private, public netip.Addr) 
 	if err != nil {
 		return nil, fmt.Errorf("NAT gateway: %w", err)
 	}
-	g := &NATGateway{vpc: v, id: v.net.ids.Next("nat"), name: name, out: map[natKey]uint16{}, back: map[natBack]netip.AddrPort{}, nextPort: 1024}
+	g := &NATGateway{vpc: v, id: v.net.ids.Next("nat"), name: name, out: map[natKey]*natConn{}, back: map[natBack]*natConn{}, nextPort: 1024}
 	// NAT gateways take no security groups (VPC User Guide, "NAT gateway
 	// basics"); their subnet's network ACL applies.
 	g.eni, err = h.AttachSubnet(s, private, ENIOptions{PublicIP: public, Unfiltered: true, Description: "Interface for NAT Gateway " + g.id})
@@ -99,9 +118,17 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 	}
 	self := g.eni.addr.Addr()
 	if f.Dst.Addr() != self {
-		port, err := g.allocate(natKey{f.Proto, f.Src, f.Dst})
+		// Only a SYN opens a TCP connection: any other segment of one the
+		// gateway does not know (forgotten after NATIdleTimeout) is
+		// answered with an RST, not a FIN (VPC User Guide, "NAT gateways").
+		opens := f.Proto != packet.TCP || p.TCPFlags()&(tcpSYN|tcpACK) == tcpSYN
+		port, ok, err := g.translate(natKey{f.Proto, f.Src, f.Dst}, opens)
 		if err != nil {
 			g.vpc.net.DropWithDetail(g.eni.id, DropNoTranslation, p, err.Error())
+			return true
+		}
+		if !ok {
+			g.reset(p)
 			return true
 		}
 		p.SetSrc(netip.AddrPortFrom(self, port))
@@ -109,7 +136,12 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 		return true
 	}
 	g.mu.Lock()
-	inside, ok := g.back[natBack{f.Proto, f.Dst.Port(), f.Src}]
+	c, ok := g.back[natBack{f.Proto, f.Dst.Port(), f.Src}]
+	var inside netip.AddrPort
+	if ok {
+		c.touched = g.epoch
+		inside = c.key.inside
+	}
 	g.mu.Unlock()
 	if !ok {
 		g.vpc.net.DropWithDetail(g.eni.id, DropNoTranslation, p, fmt.Sprintf("NAT gateway %s has no connection for %s: it lets only replies in", g.id, f))
@@ -120,11 +152,18 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 	return true
 }
 
-func (g *NATGateway) allocate(k natKey) (uint16, error) {
+// translate returns the gateway's port for the inside connection k,
+// allocating one when opens; ok is false for a connection the gateway does
+// not know and that this packet cannot open.
+func (g *NATGateway) translate(k natKey, opens bool) (port uint16, ok bool, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if p, ok := g.out[k]; ok {
-		return p, nil
+	if c, ok := g.out[k]; ok {
+		c.touched = g.epoch
+		return c.port, true, nil
+	}
+	if !opens {
+		return 0, false, nil
 	}
 	for i := 0; i < 64512; i++ {
 		p := g.nextPort
@@ -134,11 +173,71 @@ func (g *NATGateway) allocate(k natKey) (uint16, error) {
 		}
 		b := natBack{k.proto, p, k.remote}
 		if _, used := g.back[b]; !used {
-			g.out[k], g.back[b] = p, k.inside
-			return p, nil
+			c := &natConn{key: k, port: p, touched: g.epoch}
+			g.out[k], g.back[b] = c, c
+			g.armLocked()
+			return p, true, nil
 		}
 	}
 	// VPC User Guide: a NAT gateway supports 55,000 simultaneous
 	// connections to each unique destination; the lab's limit is its ports.
-	return 0, fmt.Errorf("NAT gateway %s: no port left for connections to %s (ErrorPortAllocation)", g.id, k.remote)
+	return 0, false, fmt.Errorf("NAT gateway %s: no port left for connections to %s (ErrorPortAllocation)", g.id, k.remote)
+}
+
+// reset answers p, a segment of a connection the gateway has forgotten,
+// with an RST to the resource behind it.
+func (g *NATGateway) reset(p *packet.Packet) {
+	rst, err := packet.NewReset(p)
+	p.Release()
+	if err != nil {
+		return // never answer an RST
+	}
+	g.mu.Lock()
+	g.resets++
+	g.mu.Unlock()
+	g.eni.Forward(rst)
+}
+
+// Resets returns how many RSTs the gateway sent to resources continuing a
+// connection it had forgotten.
+func (g *NATGateway) Resets() uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.resets
+}
+
+// Connections returns how many connections the gateway is translating.
+func (g *NATGateway) Connections() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.out)
+}
+
+func (g *NATGateway) armLocked() {
+	if !g.armed {
+		g.armed = true
+		g.vpc.net.clock.AfterFunc(natTick, g.sweep)
+	}
+}
+
+// sweep runs every natTick of lab time while the gateway translates
+// connections, forgetting those idle for NATIdleTimeout.
+func (g *NATGateway) sweep() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.armed = false
+	g.epoch++
+	idle := int64(NATIdleTimeout / natTick)
+	for k, c := range g.out {
+		if g.epoch-c.touched >= idle {
+			delete(g.out, k)
+			delete(g.back, natBack{k.proto, c.port, k.remote})
+		}
+	}
+	if len(g.out) > 0 {
+		g.armLocked()
+	} else {
+		// Maps keep their buckets: let a storm's go.
+		g.out, g.back = map[natKey]*natConn{}, map[natBack]*natConn{}
+	}
 }
