@@ -42,6 +42,11 @@ type Config struct {
 	// at the start of each connection: the connection's remote address
 	// becomes the header's source (the client behind the NLB).
 	ProxyProtocol bool
+	// MaxStartups and LoginGraceTime bound unauthenticated SSH connections
+	// as sshd's options do; zero values take OpenSSH's defaults (10:30:100,
+	// 120 s).
+	MaxStartups    MaxStartups
+	LoginGraceTime time.Duration
 }
 
 // Instance is a simulated EC2 instance.
@@ -113,7 +118,18 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 		if c.ProxyProtocol {
 			ln = ProxyProtocolListener(ln)
 		}
-		in.ssh = newSSHServer(in, ln)
+		limit, grace := c.MaxStartups, c.LoginGraceTime
+		if limit == (MaxStartups{}) {
+			limit = DefaultMaxStartups
+		}
+		if err := limit.Check(); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("instance %s: %w", c.Hostname, err)
+		}
+		if grace <= 0 {
+			grace = DefaultLoginGraceTime
+		}
+		in.ssh = newSSHServer(in, ln, limit, grace)
 	}
 	return in, nil
 }

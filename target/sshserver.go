@@ -27,10 +27,13 @@ type sshServer struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
+
+	startups   startups
+	loginGrace time.Duration
 }
 
-func newSSHServer(in *Instance, ln net.Listener) *sshServer {
-	s := &sshServer{in: in, ln: ln, conns: map[net.Conn]struct{}{}}
+func newSSHServer(in *Instance, ln net.Listener, limit MaxStartups, grace time.Duration) *sshServer {
+	s := &sshServer{in: in, ln: ln, conns: map[net.Conn]struct{}{}, startups: startups{limit: limit}, loginGrace: grace}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.cfg = &ssh.ServerConfig{
 		// No PasswordCallback and no NoClientAuth: public keys only, as on
@@ -95,10 +98,15 @@ func (s *sshServer) close() {
 
 func (s *sshServer) handle(c net.Conn) {
 	defer c.Close()
-	// An unauthenticated client gets the two minutes OpenSSH's
-	// LoginGraceTime gives it.
-	c.SetDeadline(time.Now().Add(2 * time.Minute))
+	// As sshd: past MaxStartups unauthenticated connections, a new one is
+	// closed before the banner; an unauthenticated client gets
+	// LoginGraceTime.
+	if !s.startups.admit() {
+		return
+	}
+	c.SetDeadline(time.Now().Add(s.loginGrace))
 	sc, chans, reqs, err := ssh.NewServerConn(c, s.cfg)
+	s.startups.done()
 	if err != nil {
 		return
 	}
