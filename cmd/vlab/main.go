@@ -11,8 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/vlab-sim/vlab/vnet"
 )
 
 // Exit statuses (SCENARIO.md, "How the CLI runs the lab").
@@ -37,6 +40,11 @@ func (e *exitCode) Error() string {
 }
 
 func main() {
+	// The stacks' own warnings (gVisor's, about odd packets a remote sent)
+	// are vlab's to show: only when asked, VLAB_DEBUG=netstack.
+	if strings.Contains(os.Getenv("VLAB_DEBUG"), "netstack") {
+		vnet.SetStackLogger(func(line string) { fmt.Fprintf(os.Stderr, "vlab: netstack: %s\n", line) })
+	}
 	os.Exit(run(os.Args[1:]))
 }
 
