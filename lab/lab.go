@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -249,6 +250,9 @@ func NewT(tb testing.TB, c Config) *Lab {
 	}
 	tb.Cleanup(func() {
 		l.Close()
+		if tb.Failed() {
+			l.logDrops(tb, c.PcapDir)
+		}
 		if keep == "" {
 			return
 		}
@@ -259,6 +263,37 @@ func NewT(tb testing.TB, c Config) *Lab {
 		os.RemoveAll(keep)
 	})
 	return l
+}
+
+// logDrops tells a failed test what the fabric dropped: the counts by place
+// and reason and the recent drops, in the log and in dir/drops.txt beside
+// the captures.
+func (l *Lab) logDrops(tb testing.TB, dir string) {
+	var b strings.Builder
+	for _, d := range l.Net.Drops() {
+		fmt.Fprintf(&b, "%s\n", d)
+	}
+	recent := l.Net.RecentDropEvents()
+	if len(recent) > 0 {
+		fmt.Fprintf(&b, "the last %d drops:\n", len(recent))
+		for _, e := range recent {
+			fmt.Fprintf(&b, "  %s %s\n", e.At.Format("15:04:05.000"), e)
+		}
+	}
+	if b.Len() == 0 {
+		tb.Logf("vlab: the fabric dropped nothing")
+		return
+	}
+	if dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, "drops.txt"), []byte(b.String()), 0o644); err == nil {
+			tb.Logf("vlab: drops are in %s", filepath.Join(dir, "drops.txt"))
+		}
+	}
+	out := b.String()
+	if len(out) > 4000 {
+		out = out[:4000] + "…\n"
+	}
+	tb.Logf("vlab: drops:\n%s", out)
 }
 
 // NewKey generates an ed25519 SSH key.
