@@ -169,6 +169,12 @@ func (pc *PC) Run(ctx context.Context, addr netip.AddrPort, c SSHConfig, command
 	s.Stdout, s.Stderr = &out, &errb
 	stop := context.AfterFunc(ctx, func() { cl.Close() })
 	defer stop()
+	// A session the fabric cuts (the load balancer's reset of an idle
+	// flow) says why.
+	var dropped atomic.Pointer[vnet.DropError]
+	defer pc.host.Network().WatchConnection(r.Local, func(e vnet.DropEvent) {
+		dropped.CompareAndSwap(nil, &vnet.DropError{Event: e})
+	})()
 	err = s.Run(command)
 	r.Stdout, r.Stderr = out.String(), errb.String()
 	var ee *ssh.ExitError
@@ -176,6 +182,9 @@ func (pc *PC) Run(ctx context.Context, addr netip.AddrPort, c SSHConfig, command
 	case errors.As(err, &ee):
 		r.ExitStatus = ee.ExitStatus()
 	case err != nil:
+		if d := dropped.Load(); d != nil {
+			err = d
+		}
 		return r, fmt.Errorf("ssh: run %q: %w", command, err)
 	}
 	return r, nil

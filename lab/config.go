@@ -159,11 +159,19 @@ func Default() Config {
 	return Config{Seed: 1, Zones: []string{"1a"}, Targets: 1, ListenerPort: 51512, TargetPort: 22}
 }
 
-func (c *Config) fill() error {
+// checkTimeScale refuses a TimeScale lab time cannot run at.
+func (c *Config) checkTimeScale() error {
 	// Zero is the default (1); NaN fails every comparison, so it is
 	// refused by the negated test.
 	if !(c.TimeScale >= 0 && c.TimeScale <= MaxTimeScale) {
 		return fmt.Errorf("TimeScale: %v is out of range: want more than 0 and at most %d (or 0 for the wall clock's pace, 1)", c.TimeScale, MaxTimeScale)
+	}
+	return nil
+}
+
+func (c *Config) fill() error {
+	if err := c.checkTimeScale(); err != nil {
+		return err
 	}
 	d := Default()
 	if len(c.Zones) == 0 {

@@ -81,6 +81,9 @@ type Lab struct {
 // New builds the lab c describes and returns it ready: every target
 // registered, every server listening, the first health checks run.
 func New(c Config) (l *Lab, err error) {
+	if err := c.checkTimeScale(); err != nil {
+		return nil, err // the topology path does not fill c
+	}
 	t, err := c.Spec()
 	if err != nil {
 		return nil, err
@@ -249,10 +252,10 @@ func NewT(tb testing.TB, c Config) *Lab {
 		tb.Fatalf("lab: %v", err)
 	}
 	tb.Cleanup(func() {
-		l.Close()
 		if tb.Failed() {
-			l.logDrops(tb, c.PcapDir)
+			l.logDrops(tb, c.PcapDir) // before Close, whose own drops are no news
 		}
+		l.Close()
 		if keep == "" {
 			return
 		}
@@ -281,7 +284,6 @@ func (l *Lab) logDrops(tb testing.TB, dir string) {
 		}
 	}
 	if b.Len() == 0 {
-		tb.Logf("vlab: the fabric dropped nothing")
 		return
 	}
 	if dir != "" {

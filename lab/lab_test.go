@@ -165,8 +165,11 @@ func TestNewTKeepsCapturesOfAFailedTest(t *testing.T) {
 		_, err := l.Run(context.Background(), "true")
 		require.NoError(t, err)
 	})
-	require.Len(t, tb.logs, 1)
-	dir := strings.TrimPrefix(tb.logs[0], "vlab: the captures of every interface are kept in ")
+	const kept = "vlab: the captures of every interface are kept in "
+	require.NotEmpty(t, tb.logs)
+	last := tb.logs[len(tb.logs)-1]
+	require.True(t, strings.HasPrefix(last, kept), last)
+	dir := strings.TrimPrefix(last, kept)
 	defer os.RemoveAll(dir)
 	files, err := filepath.Glob(filepath.Join(dir, "ip-10-0-128-108-eni-*.pcap"))
 	require.NoError(t, err)

@@ -13,6 +13,9 @@ const (
 	// DropNoFlow: a TCP segment other than a SYN arrived for a connection
 	// the node does not know.
 	DropNoFlow vnet.DropReason = "no-flow"
+	// DropIdleReset: a packet of a flow the idle timeout ended; the node
+	// answers it with an RST (ELB User Guide, "Connection idle timeout").
+	DropIdleReset vnet.DropReason = "idle-timeout"
 )
 
 const tcpSYN, tcpACK = 0x02, 0x10
@@ -47,8 +50,8 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 	// Only a SYN opens a flow. A packet of a flow the idle timeout ended
 	// is answered with an RST.
 	if p.TCPFlags()&(tcpSYN|tcpACK) != tcpSYN {
-		if lb.flows.dead(k, true) != nil {
-			nd.answerReset(p)
+		if d := lb.flows.dead(k, true); d != nil {
+			nd.answerReset(p, d)
 			return true
 		}
 		lb.net.Drop(nd.eni.ID(), DropNoFlow, p)
@@ -154,7 +157,7 @@ func (r returnPath) ReturnPath(from *vnet.ENI, p *packet.Packet) (*vnet.ENI, vne
 	fl := r.lb.flows.lookupBack(k)
 	if fl == nil {
 		if d := r.lb.flows.dead(k, false); d != nil && p.TCPFlags()&0x04 == 0 {
-			return d.node.eni, resetLeg{d.node}
+			return d.node.eni, resetLeg{d}
 		}
 		return nil, nil
 	}
@@ -168,6 +171,9 @@ func (r returnPath) ReturnPath(from *vnet.ENI, p *packet.Packet) (*vnet.ENI, vne
 func (r returnPath) Origin(f packet.Flow) (netip.AddrPort, bool) {
 	for _, k := range [2]tuple{tupleOf(f), tupleOf(f.Reverse())} {
 		if fl := r.lb.flows.lookupBack(k); fl != nil {
+			return fl.Client, true
+		}
+		if fl := r.lb.flows.dead(k, false); fl != nil {
 			return fl.Client, true
 		}
 	}

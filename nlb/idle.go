@@ -78,13 +78,19 @@ func (lb *LoadBalancer) sweep() {
 }
 
 // resetLeg answers a packet of a forgotten flow with an RST from the node.
-type resetLeg struct{ nd *Node }
+type resetLeg struct{ fl *flow }
 
-func (r resetLeg) Take(p *packet.Packet) { r.nd.answerReset(p) }
+func (r resetLeg) Take(p *packet.Packet) { r.fl.node.answerReset(p, r.fl) }
 
-func (nd *Node) answerReset(p *packet.Packet) {
+// answerReset answers p, a packet of fl, which the idle timeout ended, with
+// an RST; p itself is counted as dropped, with the reason in words, so that
+// whoever watches the connection learns why it was reset.
+func (nd *Node) answerReset(p *packet.Packet, fl *flow) {
 	rst, err := packet.NewReset(p)
-	p.Release()
+	idle := fl.listener.idle.Load()
+	nd.lb.net.DropPacket(vnet.DropEvent{Where: nd.eni.ID(), Reason: DropIdleReset, Resource: nd.lb.Name(),
+		Rule:   fmt.Sprintf("%s %d", AttrIdleTimeout, idle),
+		Detail: fmt.Sprintf("reset by the load balancer after %d s idle (%s)", idle, AttrIdleTimeout)}, p)
 	if err != nil {
 		return
 	}

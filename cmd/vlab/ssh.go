@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -98,6 +99,23 @@ func runSSH(lf *labFlags, c lab.Config, command string, timeout time.Duration) e
 		return &exitCode{code: exitNoSession, err: err}
 	}
 	defer cl.Close()
+	// A session the fabric cuts (the NLB resetting an idle flow) ends with
+	// the reason, not only "connection reset".
+	var cut atomic.Pointer[vnet.DropEvent]
+	if local, err := netip.ParseAddrPort(cl.LocalAddr().String()); err == nil {
+		defer l.Net.WatchConnection(local, func(e vnet.DropEvent) { cut.CompareAndSwap(nil, &e) })()
+	}
+	ended := func(err error) error {
+		var already *exitCode
+		if !errors.As(err, &already) {
+			err = exitStatus(err)
+		}
+		var ec *exitCode
+		if e := cut.Load(); e != nil && errors.As(err, &ec) && ec.code == exitNoSession {
+			ec.err = fmt.Errorf("ssh: %s: %s", l.Endpoint(), e.Detail)
+		}
+		return err
+	}
 	s, err := cl.NewSession()
 	if err != nil {
 		return &exitCode{code: exitNoSession, err: fmt.Errorf("ssh: session: %w", err)}
@@ -106,7 +124,7 @@ func runSSH(lf *labFlags, c lab.Config, command string, timeout time.Duration) e
 
 	interactive := command == "" && term.IsTerminal(int(os.Stdin.Fd()))
 	if interactive {
-		return interactiveShell(l, s)
+		return ended(interactiveShell(l, s))
 	}
 	s.Stdout, s.Stderr = os.Stdout, os.Stderr
 	stdin, err := s.StdinPipe()
@@ -130,7 +148,7 @@ func runSSH(lf *labFlags, c lab.Config, command string, timeout time.Duration) e
 	} else {
 		err = s.Run(command)
 	}
-	return exitStatus(err)
+	return ended(err)
 }
 
 // logEvents logs drops and target health changes to stderr until the
@@ -217,5 +235,5 @@ func interactiveShell(l *lab.Lab, s *ssh.Session) error {
 	}
 	err = s.Wait()
 	term.Restore(in, old)
-	return exitStatus(err)
+	return err
 }
