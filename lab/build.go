@@ -336,6 +336,7 @@ func (b *builder) instance(vi, i int) error {
 		Subnet: b.subnets[ti.Subnet], Addr: ti.PrivateIpAddress, HostKey: b.l.Config.HostKey,
 		AuthorizedKeys: append([]ssh.PublicKey{b.l.Config.ClientKey.PublicKey()}, b.l.Config.AuthorizedKeys...),
 		SSHPort:        -1, SecurityGroups: groups,
+		ConnectionTracking: vnet.ConnectionTracking(ti.ConnectionTrackingSpecification),
 	}
 	for _, s := range ti.Services {
 		if s.Type == "ssh" {

@@ -47,6 +47,10 @@ type Config struct {
 	// 120 s).
 	MaxStartups    MaxStartups
 	LoginGraceTime time.Duration
+	// ConnectionTracking is the primary ENI's idle connection-tracking
+	// timeouts (EC2's ConnectionTrackingSpecification; zero fields:
+	// AWS's defaults).
+	ConnectionTracking vnet.ConnectionTracking
 }
 
 // Instance is a simulated EC2 instance.
@@ -94,7 +98,7 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 		return nil, fmt.Errorf("instance: %w", err)
 	}
 	id := n.IDs().Next("i")
-	eni, err := h.AttachSubnet(c.Subnet, c.Addr, vnet.ENIOptions{Description: "Primary network interface", SecurityGroups: c.SecurityGroups, InstanceID: id})
+	eni, err := h.AttachSubnet(c.Subnet, c.Addr, vnet.ENIOptions{Description: "Primary network interface", SecurityGroups: c.SecurityGroups, InstanceID: id, ConnectionTracking: c.ConnectionTracking})
 	if err != nil {
 		return nil, fmt.Errorf("instance %s: %w", c.Hostname, err)
 	}

@@ -111,6 +111,16 @@ type Instance struct {
 	PrivateIpAddress netip.Addr `yaml:"PrivateIpAddress" doc:"inside the subnet, not one of the five addresses AWS reserves; the first free one when omitted, as EC2 assigns one"`
 	SecurityGroups   []string   `yaml:"SecurityGroups" doc:"group names; the VPC's default group when omitted"`
 	Services         []Service  `yaml:"Services" doc:"what the instance serves"`
+	// ConnectionTrackingSpecification is EC2's, on the instance's ENI.
+	ConnectionTrackingSpecification ConnectionTracking `yaml:"ConnectionTrackingSpecification" doc:"idle connection-tracking timeouts of the instance's ENI (EC2's ConnectionTrackingSpecification); AWS's defaults when omitted"`
+}
+
+// ConnectionTracking is EC2's ConnectionTrackingSpecification: how long
+// the security groups keep an idle tracked flow.
+type ConnectionTracking struct {
+	TcpEstablishedTimeout int `yaml:"TcpEstablishedTimeout" min:"60" max:"432000" doc:"seconds; 432000 (5 days) when omitted"`
+	UdpStreamTimeout      int `yaml:"UdpStreamTimeout" min:"60" max:"180" doc:"seconds, for UDP flows that have seen more than one request-response; 180 when omitted"`
+	UdpTimeout            int `yaml:"UdpTimeout" min:"30" max:"60" doc:"seconds, for other UDP flows; 30 when omitted"`
 }
 
 // Service is a server a machine runs.

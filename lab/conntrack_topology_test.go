@@ -1,0 +1,40 @@
+package lab_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/topology"
+	"github.com/vlab-sim/vlab/vnet"
+)
+
+// referenceWith is examples/reference.yaml with lines added to the
+// instance.
+func referenceWith(t *testing.T, lines string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../examples/reference.yaml")
+	require.NoError(t, err)
+	anchor := "        PrivateIpAddress: 10.0.128.108\n"
+	require.Contains(t, string(b), anchor)
+	return []byte(strings.Replace(string(b), anchor, anchor+lines, 1))
+}
+
+// An instance's ENI takes EC2's ConnectionTrackingSpecification from the
+// topology; values outside AWS's ranges are placed in the file.
+func TestTopologyConnectionTrackingSpecification(t *testing.T) {
+	data := referenceWith(t, "        ConnectionTrackingSpecification:\n          TcpEstablishedTimeout: 350\n          UdpTimeout: 60\n")
+	top, err := topology.Parse("ct.yaml", data)
+	require.NoError(t, err)
+	l := lab.NewT(t, lab.Config{Topology: top})
+	assert.Equal(t, vnet.ConnectionTracking{TcpEstablishedTimeout: 350, UdpStreamTimeout: 180, UdpTimeout: 60}, l.Target.ENI().ConnectionTracking())
+
+	_, err = topology.Parse("ct.yaml", referenceWith(t, "        ConnectionTrackingSpecification:\n          UdpTimeout: 10\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ct.yaml:64:23: Vpcs[0].Instances[0].ConnectionTrackingSpecification.UdpTimeout: 10 is out of range (30-60)")
+	assert.Contains(t, err.Error(), "Vpcs[0].Instances[0].ConnectionTrackingSpecification.UdpTimeout")
+}
