@@ -23,15 +23,23 @@ func withLogDestination(t *testing.T, dest string) string {
 	return f
 }
 
+// preciousFile makes a file that is not a flow log and a symbolic link to
+// it, in a new folder.
+func preciousFile(t *testing.T) (dir, precious, link string) {
+	t.Helper()
+	dir = t.TempDir()
+	precious = filepath.Join(dir, "precious.txt")
+	require.NoError(t, os.WriteFile(precious, []byte("keep me\n"), 0o644))
+	link = filepath.Join(dir, "link.log")
+	require.NoError(t, os.Symlink(precious, link))
+	return dir, precious, link
+}
+
 // Validating a file someone sent must not write the files it names: its
 // flow log's LogDestination once truncated whatever it pointed at.
 func TestReadOnlyCommandsWriteNoFile(t *testing.T) {
 	noLeaks(t)
-	dir := t.TempDir()
-	precious := filepath.Join(dir, "precious.txt")
-	require.NoError(t, os.WriteFile(precious, []byte("keep me\n"), 0o644))
-	link := filepath.Join(dir, "link.log")
-	require.NoError(t, os.Symlink(precious, link))
+	dir, precious, link := preciousFile(t)
 	fresh := filepath.Join(dir, "fresh.log")
 	cfg := t.TempDir()
 
@@ -61,11 +69,7 @@ func TestReadOnlyCommandsWriteNoFile(t *testing.T) {
 // write, and a symbolic link, with the field at fault.
 func TestLogDestinationIsWrittenSafely(t *testing.T) {
 	noLeaks(t)
-	dir := t.TempDir()
-	precious := filepath.Join(dir, "precious.txt")
-	require.NoError(t, os.WriteFile(precious, []byte("keep me\n"), 0o644))
-	link := filepath.Join(dir, "link.log")
-	require.NoError(t, os.Symlink(precious, link))
+	dir, precious, link := preciousFile(t)
 	cfg := t.TempDir()
 
 	_, errs, code := vlab(t, cfg, "ssh", "--ephemeral", "--file", withLogDestination(t, precious), "--lb", "admin", "--", "true")
