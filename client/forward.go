@@ -86,6 +86,15 @@ func (f *Forwarder) serve() {
 			if f.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
 			}
+			// As net/http's Server.Serve: only a temporary error (EMFILE,
+			// ENFILE…) is retried; another ends the loop, but not silently.
+			var ne interface{ Temporary() bool }
+			if !errors.As(err, &ne) || !ne.Temporary() {
+				if f.onErr != nil {
+					f.onErr(fmt.Errorf("accept on %s: %w: no longer forwarding", f.ln.Addr(), err))
+				}
+				return
+			}
 			// Out of file descriptors (a low ulimit -n and a burst of
 			// connections), say: back off and keep serving, as net/http
 			// does; say so once a streak, not once a retry.

@@ -43,7 +43,10 @@ func TestReadOnlyCommandsWriteNoFile(t *testing.T) {
 	fresh := filepath.Join(dir, "fresh.log")
 	cfg := t.TempDir()
 
-	for _, dest := range []string{precious, link, fresh} {
+	// A destination the lab could write: every command runs, and writes
+	// nothing. One it would refuse: every command says so, at the field,
+	// and writes nothing either.
+	for dest, refused := range map[string]string{fresh: "", precious: "is not a flow log vlab wrote", link: "symbolic link"} {
 		file := withLogDestination(t, dest)
 		for _, args := range [][]string{
 			{"validate", file},
@@ -52,8 +55,14 @@ func TestReadOnlyCommandsWriteNoFile(t *testing.T) {
 			{"explain", "--file", file},
 			{"flowlogs", "--file", file},
 		} {
-			_, errs, code := vlab(t, cfg, args...)
-			assert.Equal(t, 0, code, "%v: %s", args, errs)
+			out, errs, code := vlab(t, cfg, args...)
+			if refused == "" {
+				assert.Equal(t, 0, code, "%v: %s", args, errs)
+				continue
+			}
+			assert.Equal(t, 1, code, "%v: %s", args, errs)
+			assert.Contains(t, out+errs, "FlowLogs[0].LogDestination", args)
+			assert.Contains(t, out+errs, refused, args)
 		}
 	}
 	b, err := os.ReadFile(precious)

@@ -30,7 +30,13 @@ func (b *builder) flowLogs() error {
 			enis = append(enis, es...)
 		}
 		// A read-only lab (validate, describe…) writes no file: the
-		// records stay in the lab.
+		// records stay in the lab; it still says whether the file could
+		// be written.
+		if f.LogDestination != "" && b.l.Config.ReadOnly {
+			if err := flowlog.CheckFile(f.LogDestination, cfg.Fields); err != nil {
+				return at(p+".LogDestination", err)
+			}
+		}
 		if f.LogDestination != "" && !b.l.Config.ReadOnly {
 			file, header, err := flowlog.OpenFile(f.LogDestination, cfg.Fields)
 			if err != nil {

@@ -1,9 +1,11 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/vlab-sim/vlab/vnet"
@@ -20,7 +22,13 @@ func (l *Lab) writePcaps(dir string) error {
 	}
 	for _, h := range l.Net.Hosts() {
 		for _, e := range h.ENIs() {
-			f, err := os.Create(filepath.Join(dir, PcapFile(e)))
+			// A capture of this lab replaces the last one's, but a
+			// symbolic link put in its place is not followed.
+			name := filepath.Join(dir, PcapFile(e))
+			f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+			if errors.Is(err, syscall.ELOOP) {
+				return fmt.Errorf("--pcap: %s is a symbolic link: vlab does not follow links for files it writes", name)
+			}
 			if err != nil {
 				return fmt.Errorf("--pcap: %w", err)
 			}

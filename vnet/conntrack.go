@@ -252,7 +252,9 @@ func (c *conntrack) noteLocked(k ctKey, e *ctEntry, fwd bool, p *packet.Packet) 
 	}
 	e.lastReply = reply
 	e.touched = c.net.ctEpoch.Load()
-	e.expires = e.touched + int64(c.timeouts().timeout(e.state)/ctTick)
+	// touched is the last tick's epoch and the packet came up to a tick
+	// later: one more tick keeps the entry for its whole timeout.
+	e.expires = e.touched + int64(c.timeouts().timeout(e.state)/ctTick) + 1
 	if e.expires < c.next || len(c.m) == 1 {
 		c.next = e.expires
 	}

@@ -149,3 +149,16 @@ func TestHalfOpenFlowsLeaveTheTable(t *testing.T) {
 	assert.Zero(t, e.TrackedFlows())
 	assert.False(t, e.net.ctArmed.Load(), "no sweeper runs for empty tables")
 }
+
+// A flow touched between two ticks of the sweeper is still kept for its
+// whole timeout.
+func TestConnectionTrackingKeepsAMidTickFlowItsWholeTimeout(t *testing.T) {
+	e, clock := trackedENI(t, ConnectionTracking{})
+	require.True(t, passes(e, false, tcpPkt(t, "203.0.113.10:40001", "10.0.0.10:22", tcpSYN))) // arms the sweeper
+	clock.Advance(900 * time.Millisecond)
+	require.True(t, passes(e, false, pkt(t, packet.UDP, "203.0.113.10:5353", "10.0.0.10:53")))
+	clock.Advance(30*time.Second - 100*time.Millisecond) // 29.9 s idle
+	assert.Equal(t, 2, e.TrackedFlows(), "the UDP flow is kept for 30 s")
+	clock.Advance(1200 * time.Millisecond)
+	assert.Equal(t, 1, e.TrackedFlows(), "and forgotten within a tick after")
+}

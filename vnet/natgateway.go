@@ -188,7 +188,9 @@ func (g *NATGateway) translate(k natKey, opens bool) (port uint16, ok bool, err 
 // with an RST to the resource behind it.
 func (g *NATGateway) reset(p *packet.Packet) {
 	rst, err := packet.NewReset(p)
-	p.Release()
+	g.vpc.net.DropPacket(DropEvent{Where: g.eni.id, Reason: DropNoTranslation, Resource: g.id,
+		Rule:   fmt.Sprintf("idle timeout %d s", int(NATIdleTimeout.Seconds())),
+		Detail: fmt.Sprintf("NAT gateway %s forgot this connection after %d s idle: it answers with an RST", g.id, int(NATIdleTimeout.Seconds()))}, p)
 	if err != nil {
 		return // never answer an RST
 	}
@@ -229,7 +231,7 @@ func (g *NATGateway) sweep() {
 	g.epoch++
 	idle := int64(NATIdleTimeout / natTick)
 	for k, c := range g.out {
-		if g.epoch-c.touched >= idle {
+		if g.epoch-c.touched > idle { // touched up to a tick after its epoch
 			delete(g.out, k)
 			delete(g.back, natBack{k.proto, c.port, k.remote})
 		}

@@ -58,7 +58,7 @@ that explain it.`,
 			d := describeLab(l)
 			if drops {
 				runSeedSession(l, timeout)
-				d.Drops = describeDrops(l.Net.Drops())
+				d.Drops = describeDrops(l.Net.RecentDropEvents())
 			}
 			switch output {
 			case "yaml":
@@ -268,11 +268,26 @@ func ruleText(r vnet.SGRule) string {
 	return r.String()
 }
 
-func describeDrops(ds []vnet.Drop) []dropDesc {
+// describeDrops lists the recent drops (the seed session's, after a fresh
+// build) grouped by place, reason, protocol, source address and
+// destination, in the order they first happened.
+func describeDrops(events []vnet.DropEvent) []dropDesc {
+	type key struct {
+		where, reason, proto, src, dst string
+	}
 	out := []dropDesc{}
-	for _, d := range ds {
-		f := d.Last.Flow
-		out = append(out, dropDesc{Where: d.Where, Reason: string(d.Reason), Protocol: strings.ToUpper(vnet.ProtocolName(f.Proto)), Source: f.Src.Addr().String(), Destination: f.Dst.String(), Detail: d.Last.Detail, Packets: d.Count})
+	index := map[key]int{}
+	for _, e := range events {
+		f := e.Flow
+		k := key{e.Where, string(e.Reason), strings.ToUpper(vnet.ProtocolName(f.Proto)), f.Src.Addr().String(), f.Dst.String()}
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			out = append(out, dropDesc{Where: k.where, Reason: k.reason, Protocol: k.proto, Source: k.src, Destination: k.dst})
+		}
+		out[i].Packets++
+		out[i].Detail = e.Detail
 	}
 	return out
 }

@@ -112,7 +112,7 @@ func runSSH(lf *labFlags, c lab.Config, command string, timeout time.Duration) e
 		}
 		var ec *exitCode
 		if e := cut.Load(); e != nil && errors.As(err, &ec) && ec.code == exitNoSession {
-			ec.err = fmt.Errorf("ssh: %s: %s", l.Endpoint(), e.Detail)
+			ec.err = fmt.Errorf("ssh: %s: %s", l.Endpoint(), &vnet.DropError{Event: *e})
 		}
 		return err
 	}
