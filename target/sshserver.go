@@ -146,6 +146,8 @@ func (s *sshServer) handle(c net.Conn) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				// A bug in forwarding ends that channel, not the lab.
+				defer func() { recover() }()
 				s.directTCPIP(ctx, nc)
 			}()
 		default:
