@@ -16,6 +16,13 @@ const (
 	// DropIdleReset: a packet of a flow the idle timeout ended; the node
 	// answers it with an RST (ELB User Guide, "Connection idle timeout").
 	DropIdleReset vnet.DropReason = "idle-timeout"
+	// DropUnhealthyReset: a packet of a flow whose target turned
+	// unhealthy, with connection termination on; the node answers it with
+	// an RST.
+	DropUnhealthyReset vnet.DropReason = "unhealthy-target"
+	// DropDeregisteredReset: the same for a target deregistered with
+	// deregistration_delay.connection_termination.enabled.
+	DropDeregisteredReset vnet.DropReason = "deregistered-target"
 )
 
 const tcpSYN, tcpACK = 0x02, 0x10
@@ -129,16 +136,23 @@ func (nd *Node) forward(fl *flow, p *packet.Packet, fromClient bool) {
 	nd.eni.Forward(p)
 }
 
-// reset answers p, a packet of a flow whose target turned unhealthy, with an
-// RST to its sender, and forgets the flow: AWS's behaviour while
-// target_health_state.unhealthy.connection_termination.enabled is true.
-// The reset is counted, as TCP_ELB_Reset_Count counts it.
+// reset answers p, a packet of a flow whose target turned unhealthy (or was
+// deregistered) with connection termination on, with an RST to its sender,
+// and forgets the flow. The reset is counted, as TCP_ELB_Reset_Count counts
+// it, and p as a drop that says why.
 func (nd *Node) reset(fl *flow, p *packet.Packet) {
 	nd.lb.flows.remove(fl)
 	// The other side's next packet gets its RST too.
 	nd.lb.flows.bury(fl, nd.lb.epoch.Load())
 	rst, err := packet.NewReset(p)
-	p.Release()
+	e := vnet.DropEvent{Where: nd.eni.ID(), Reason: DropUnhealthyReset, Resource: fl.group.Name(),
+		Rule:   AttrUnhealthyTermination + " true",
+		Detail: fmt.Sprintf("reset by the load balancer: target %s is unhealthy and %s is on", fl.Backend, AttrUnhealthyTermination)}
+	if fl.target.terminated.Load() {
+		e.Reason, e.Rule = DropDeregisteredReset, AttrDeregistrationTerminate+" true"
+		e.Detail = fmt.Sprintf("reset by the load balancer: target %s was deregistered and %s is on", fl.Backend, AttrDeregistrationTerminate)
+	}
+	nd.lb.net.DropPacket(e, p)
 	if err != nil {
 		return // an RST is not answered
 	}

@@ -20,10 +20,14 @@ import (
 // session is one SSH session channel: its environment, optional pty, and
 // the one program (shell or command) it runs.
 type session struct {
-	ctx  context.Context
-	in   *Instance
-	conn *ssh.ServerConn
-	ch   lockedChannel
+	// ctx ends when the client closes the channel (sshd hangs the
+	// session's program up) or the connection ends.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	connCtx context.Context // the connection's: ends when the server stops
+	in      *Instance
+	conn    *ssh.ServerConn
+	ch      lockedChannel
 
 	mu      sync.Mutex
 	env     map[string]string
@@ -37,8 +41,9 @@ type session struct {
 
 func newSession(ctx context.Context, in *Instance, conn *ssh.ServerConn, ch ssh.Channel) *session {
 	home := "/home/" + in.user
+	sctx, cancel := context.WithCancel(ctx)
 	s := &session{
-		ctx: ctx, in: in, conn: conn, ch: newLockedChannel(ch), cols: 80, rows: 24, done: make(chan struct{}),
+		ctx: sctx, cancel: cancel, connCtx: ctx, in: in, conn: conn, ch: newLockedChannel(ch), cols: 80, rows: 24, done: make(chan struct{}),
 		env: map[string]string{
 			"USER": in.user, "LOGNAME": in.user, "HOME": home, "PWD": home,
 			"SHELL": "/bin/bash", "HOSTNAME": in.hostname,
@@ -64,6 +69,7 @@ func splitAddr(a net.Addr) (string, string) {
 
 func (s *session) serve(reqs <-chan *ssh.Request) {
 	defer s.ch.Close()
+	defer s.cancel()
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(s.ch.Stderr(), "vlab: internal error handling a request of this session: %v\r\n", r)
@@ -73,6 +79,9 @@ func (s *session) serve(reqs <-chan *ssh.Request) {
 		select {
 		case r, ok := <-reqs:
 			if !ok {
+				// The client closed the channel: hang the program up, as
+				// sshd does, and wait for it to end.
+				s.cancel()
 				s.wait()
 				return
 			}
@@ -99,7 +108,7 @@ func (s *session) wait() {
 	if started {
 		select {
 		case <-s.done:
-		case <-s.ctx.Done():
+		case <-s.connCtx.Done():
 		}
 	}
 }

@@ -165,8 +165,10 @@ func (s *Shell) runPipeline(ctx context.Context, p pipeline, stdin io.Reader, st
 			if pw != nil {
 				pw.Close()
 			}
-			// A reader that stops early (head) must not block the writer.
-			if r, ok := in.(*io.PipeReader); ok {
+			// A reader that stops early (head) must not block the writer;
+			// the caller's own stdin (stage 0's) is not the pipeline's to
+			// close.
+			if r, ok := in.(*io.PipeReader); ok && i > 0 {
 				r.Close()
 			}
 		}(i, c, in, out, pw)

@@ -3,6 +3,7 @@ package shell
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -57,4 +58,16 @@ func TestPanickingCommandEndsOnlyItself(t *testing.T) {
 	assert.Contains(t, errb.String(), "internal error: kaboom")
 	st = s.Run(context.Background(), "echo a | boom", nil, &out, &errb)
 	assert.Equal(t, StatusInternalError, st)
+}
+
+// A pipeline closes the pipes it made, never the caller's stdin: the
+// commands after it still read it.
+func TestPipelineLeavesTheCallersStdinOpen(t *testing.T) {
+	s := New(fakeSys{}, nil)
+	pr, pw := io.Pipe()
+	go func() { io.WriteString(pw, "still here\n"); pw.Close() }()
+	var out, errb bytes.Buffer
+	st := s.Run(context.Background(), "true | true; cat", pr, &out, &errb)
+	assert.Equal(t, 0, st, errb.String())
+	assert.Equal(t, "still here\n", out.String())
 }
