@@ -172,7 +172,12 @@ func (s *sshServer) directTCPIP(ctx context.Context, nc ssh.NewChannel) {
 		return
 	}
 	host := req.Host
-	if host == "localhost" || host == "127.0.0.1" {
+	switch host {
+	case "":
+		nc.Reject(ssh.ConnectionFailed, fmt.Sprintf("connect to port %d failed: no host given", req.Port))
+		return
+	case "localhost", "127.0.0.1", "0.0.0.0":
+		// Linux connects to 0.0.0.0 as to the host itself.
 		host = s.in.Addr().String()
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
