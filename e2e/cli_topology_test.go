@@ -55,7 +55,7 @@ Internet:`, 1)
 	require.Equal(t, 0, code, errs)
 	assert.Regexp(t, `client -> igw-\w+ +203\.0\.113\.10:\d+ +198\.51\.100\.10:2222 `, out)
 	assert.Regexp(t, `igw-\w+ -> nlb-1a +203\.0\.113\.10:\d+ +10\.0\.10\.25:2222 +internet gateway`, out)
-	assert.Regexp(t, `nlb-1a -> ip-10-0-128-108 +203\.0\.113\.10:\d+ +10\.0\.128\.108:22 +NLB rewrite`, out)
+	assert.Regexp(t, `nlb-1a -> ip-10-0-128-108 +203\.0\.113\.10:\d+ +10\.0\.128\.108:22 +load balancer vlab-nlb rewrite`, out)
 }
 
 // vlab validate prints every problem, one per line, FILE:LINE:COL:
@@ -176,12 +176,13 @@ func TestCLIExplainNamesTheACLRule(t *testing.T) {
 
 	out, errs, code := vlab(t, t.TempDir(), "explain", "--file", file, "--timeout", "2s")
 	require.Equal(t, 0, code, errs)
-	assert.Regexp(t, `nlb-1a -> ip-10-0-128-108 .*DROPPED: acl-0[0-9a-f]+ \(strict\) inbound rule 50 tcp 22 203\.0\.113\.0/24 deny`, out)
+	assert.Regexp(t, `nlb-1a -> ip-10-0-128-108 .*DROPPED: dropped by network ACL acl-0[0-9a-f]+ \(strict\) of subnet vlab-private-1a: inbound rule 50 denies 203\.0\.113\.10 to TCP 22`, out)
 }
 
 // A public route table without its default route: the SYN gets in (the
 // internet gateway delivers to the node's address), the node's reply has
-// no way out, and explain says which table lacks the route.
+// no way out, and explain says which table lacks the route: the reply
+// stops at that table, never reaching a gateway.
 func TestCLIExplainNamesTheMissingRoute(t *testing.T) {
 	noLeaks(t)
 	ref, err := os.ReadFile("../examples/reference.yaml")
@@ -197,7 +198,7 @@ func TestCLIExplainNamesTheMissingRoute(t *testing.T) {
 
 	out, errs, code := vlab(t, t.TempDir(), "explain", "--file", file, "--timeout", "2s")
 	require.Equal(t, 0, code, errs)
-	assert.Regexp(t, `nlb-1a -> igw-\w+ +10\.0\.10\.25:51512 +203\.0\.113\.10:\d+ .*DROPPED: route table rtb-\w+ \(vlab-public\) of subnet vlab-public-1a has no route to 203\.0\.113\.10`, out)
+	assert.Regexp(t, `nlb-1a -> rtb-\w+ +10\.0\.10\.25:51512 +203\.0\.113\.10:\d+ .*DROPPED: route table rtb-\w+ \(vlab-public\) of subnet vlab-public-1a has no route to 203\.0\.113\.10`, out)
 }
 
 // describe --output yaml writes any variant of the scenario as a file to

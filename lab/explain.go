@@ -1,15 +1,19 @@
 package lab
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet"
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
 
-// Hop is one leg of a flow's way (SCENARIO.md O9): who sends to whom, with
+// Hop is one leg of a flow's way (observation O9): who sends to whom, with
 // which addresses and ports on that hop, what changed them, and the rules
 // that let the packet through (or the one that would not).
 type Hop struct {
@@ -26,149 +30,198 @@ type Hop struct {
 	Dropped string
 }
 
-// Explanation is a flow's way through the lab, there and back.
+// Explanation is a connection's way through the lab, there and back: its
+// first packet (the SYN) and the first reply, as the fabric recorded them.
 type Explanation struct {
-	Flow nlb.Flow
+	// From is the host the connection starts from; To the address it
+	// opens.
+	From string
+	To   netip.AddrPort
+	// Flow is the load balancer's flow of the connection, when one made it.
+	Flow *nlb.Flow `json:",omitempty"`
 	Hops []Hop
+	// Steps are the fabric's own record, step by step, that Hops sum up.
+	Steps []vnet.TraceStep
 }
 
-// Explain describes the way of a flow through the NLB (one of NLB.Flows()),
-// hop by hop: client → internet gateway → NLB node → target, and the
-// replies back.
-func (l *Lab) Explain(f nlb.Flow) (Explanation, error) {
-	var nd *nlb.Node
-	for _, lb := range l.LoadBalancers {
-		for _, n := range lb.Nodes() {
-			if n.Host().Name() == f.Node {
-				nd = n
-			}
-		}
+// Explain opens a TCP connection from the host named from (a host name,
+// an instance's name, or ec2) to dst and returns its way, built from the
+// fabric's own trace of its first packets: every interface, the security
+// group rule or tracked flow that admitted it, the network ACL rules, the
+// route chosen or the hook that took it before routing, the gateways' and
+// the load balancer's rewrites, and where it stopped. From the lab's
+// client to its endpoint, the connection lands on the selected target as
+// Dial does. A connection the fabric refuses is explained up to its drop;
+// err is only for a lab that cannot try.
+func (l *Lab) Explain(ctx context.Context, from string, dst netip.AddrPort) (Explanation, error) {
+	h, err := l.Host(from)
+	if err != nil {
+		return Explanation{}, fmt.Errorf("explain: %w", err)
 	}
-	if nd == nil {
-		return Explanation{}, fmt.Errorf("explain: flow %s: no node %q", f.Client, f.Node)
-	}
-	var tgt *vnet.ENI
-	for _, in := range l.Instances {
-		if in.Addr() == f.Backend.Addr() {
-			tgt = in.ENI()
-		}
-	}
-	if tgt == nil {
-		return Explanation{}, fmt.Errorf("explain: flow %s: no instance has %s", f.Client, f.Backend.Addr())
-	}
-	gw := nd.ENI().Subnet().VPC().InternetGateway()
-	if gw == nil {
-		return Explanation{}, fmt.Errorf("explain: flow %s: node %s's VPC has no internet gateway (explain follows flows from the internet)", f.Client, f.Node)
-	}
-	igw := gw.ID()
-	client := "client"
-	for _, pc := range l.Clients {
-		if pc.Addr() == f.Client.Addr() {
-			client = pc.Host().Name()
-		}
-	}
-	public := netip.AddrPortFrom(nd.PublicAddr(), f.Frontend.Port())
-	node, target := nd.ENI(), tgt
-	tcp := func(src, dst netip.AddrPort) packet.Flow { return packet.Flow{Proto: packet.TCP, Src: src, Dst: dst} }
-	var hops []Hop
-	add := func(h Hop) bool {
-		if h.Dropped == "" {
-			h.Dropped = l.droppedOn(h.Src, h.Dst)
-		}
-		hops = append(hops, h)
-		return h.Dropped == ""
-	}
-	rules := func(h *Hop, ok bool, rule string) bool {
-		h.Rules = append(h.Rules, rule)
-		if !ok {
-			h.Dropped = rule
-		}
-		return ok
-	}
-
-	// 1. The client to the NLB's public address.
-	if !add(Hop{From: client, To: igw, Src: f.Client, Dst: public, Route: "internet: the client's default route", Change: "none: the client only knows the NLB's public address"}) {
-		return Explanation{f, hops}, nil
-	}
-	// 2. The internet gateway maps the public address to the node's.
-	h := Hop{From: igw, To: nd.Host().Name(), Src: f.Client, Dst: f.Frontend,
-		Change: fmt.Sprintf("internet gateway %s: 1:1 mapping %s -> %s", igw, nd.PublicAddr(), nd.PrivateAddr()), Route: "none: the gateway delivers to the interface that owns the address"}
-	if rule, ok := node.Subnet().ACLDecision(false, tcp(f.Client, f.Frontend)); rules(&h, ok, rule) {
-		r, ok := node.AdmittingRule(false, tcp(f.Client, f.Frontend), nil)
-		rules(&h, ok, r)
-	}
-	if !add(h) {
-		return Explanation{f, hops}, nil
-	}
-	// 3. The node rewrites and forwards to the target.
-	change := fmt.Sprintf("NLB rewrite: destination %s -> %s; source kept (client IP preservation)", f.Frontend, f.Backend)
-	if f.Source != f.Client {
-		change = fmt.Sprintf("NLB rewrite: destination %s -> %s; source %s -> %s (no client IP preservation)", f.Frontend, f.Backend, f.Client, f.Source)
-	}
-	h = Hop{From: nd.Host().Name(), To: target.Host().Name(), Src: f.Source, Dst: f.Backend, Change: change}
-	h.Route, _ = node.Subnet().RouteFor(f.Backend.Addr())
-	ok := true
-	if node.Subnet() != target.Subnet() {
-		var rule string
-		rule, ok = node.Subnet().ACLDecision(true, tcp(f.Source, f.Backend))
-		if rules(&h, ok, rule) {
-			rule, ok = target.Subnet().ACLDecision(false, tcp(f.Source, f.Backend))
-			rules(&h, ok, rule)
-		}
-	}
-	if ok {
-		r, ok := target.AdmittingRule(false, tcp(f.Source, f.Backend), node)
-		rules(&h, ok, r)
-	}
-	if !add(h) {
-		return Explanation{f, hops}, nil
-	}
-	// 4. The target's reply, to the source it saw.
-	h = Hop{From: target.Host().Name(), To: nd.Host().Name(), Src: f.Backend, Dst: f.Source,
-		Rules: []string{"security group: the reply of a tracked flow"}}
-	if r, ok := target.Subnet().RouteFor(f.Source.Addr()); ok && f.Source != f.Client {
-		h.Route, h.Change = r, "none: ordinary routing to the node"
+	tr := l.Net.TraceConnection(netip.AddrPortFrom(h.Addr(), 0))
+	var conn net.Conn
+	if l.Client != nil && h == l.Client.Host() && dst == l.Endpoint() {
+		conn, err = l.Dial(ctx)
 	} else {
-		h.Route = "none needed: carried by the NLB (" + r + ")"
-		h.Change = "return path: the NLB's flow table (AWS Hyperplane) takes the reply to the node that owns the flow"
+		conn, err = h.DialOrDrop(ctx, dst)
 	}
-	if node.Subnet() != target.Subnet() {
-		rule, ok := target.Subnet().ACLDecision(true, tcp(f.Backend, f.Source))
-		if rules(&h, ok, rule) {
-			rule, ok = node.Subnet().ACLDecision(false, tcp(f.Backend, f.Source))
-			rules(&h, ok, rule)
+	if conn != nil {
+		conn.Close()
+	}
+	tr.Stop()
+	var de *vnet.DropError
+	if err != nil && !errors.As(err, &de) {
+		return Explanation{}, fmt.Errorf("explain: %s to %s: %w", from, dst, err)
+	}
+	e := Explanation{From: h.Name(), To: dst}
+	e.Steps = connectionSteps(tr.Steps(), h.Name(), dst)
+	e.Hops = hopsOf(e.Steps)
+	for i, hop := range e.Hops {
+		// A drop is placed by the resource's id: an interface names its
+		// host; a subnet's ACL, the host the packet was going to.
+		if eni := l.Net.ENI(hop.To); eni != nil {
+			e.Hops[i].To = eni.Host().Name()
+		} else if strings.HasPrefix(hop.To, "subnet-") {
+			for _, h := range l.Net.Hosts() {
+				for _, eni := range h.ENIs() {
+					if eni.PrivateAddr() == hop.Dst.Addr() {
+						e.Hops[i].To = h.Name()
+					}
+				}
+			}
 		}
 	}
-	if !add(h) {
-		return Explanation{f, hops}, nil
+	if len(e.Steps) > 0 {
+		c := e.Steps[0].Conn
+		for _, lb := range l.LoadBalancers {
+			for _, f := range lb.Flows() {
+				if f.Client == c {
+					f := f
+					e.Flow = &f
+				}
+			}
+		}
 	}
-	// 5. The node rewrites the reply back and sends it out.
-	h = Hop{From: nd.Host().Name(), To: igw, Src: f.Frontend, Dst: f.Client,
-		Change: fmt.Sprintf("NLB rewrite: source %s -> %s", f.Backend, f.Frontend)}
-	h.Route, _ = node.Subnet().RouteFor(f.Client.Addr())
-	rule, ok := node.Subnet().ACLDecision(true, tcp(f.Frontend, f.Client))
-	rules(&h, ok, rule)
-	if !add(h) {
-		return Explanation{f, hops}, nil
-	}
-	// 6. The gateway maps the node's address back to the public one.
-	add(Hop{From: igw, To: client, Src: public, Dst: f.Client, Route: "internet",
-		Change: fmt.Sprintf("internet gateway %s: 1:1 mapping %s -> %s", igw, nd.PrivateAddr(), nd.PublicAddr())})
-	return Explanation{f, hops}, nil
+	return e, nil
 }
 
-// droppedOn returns the detail of a recent drop of a packet from src's
-// address to dst, if any.
-func (l *Lab) droppedOn(src, dst netip.AddrPort) string {
-	ds := l.Net.RecentDropEvents()
-	for i := len(ds) - 1; i >= 0; i-- {
-		d := ds[i]
-		if d.Flow.Src.Addr() == src.Addr() && d.Flow.Dst == dst {
-			if d.Detail != "" {
-				return d.Detail
-			}
-			return string(d.Reason) + " at " + d.Where
+// connectionSteps keeps, of a trace of every connection of a host, the
+// last connection the host opened to dst: its SYN's steps up to where the
+// SYN stopped, then the first reply's.
+func connectionSteps(all []vnet.TraceStep, host string, dst netip.AddrPort) []vnet.TraceStep {
+	const syn, ack = 0x02, 0x10
+	var conn netip.AddrPort
+	for _, s := range all {
+		if s.Kind == vnet.StepSend && s.Host == host && s.Flow.Dst == dst && s.Flags&(syn|ack) == syn {
+			conn = s.Flow.Src
 		}
 	}
-	return ""
+	if !conn.IsValid() {
+		return nil
+	}
+	var out []vnet.TraceStep
+	for _, want := range []uint8{syn, syn | ack} {
+		for _, s := range all {
+			if s.Conn != conn || s.Flags&(syn|ack) != want {
+				continue
+			}
+			out = append(out, s)
+			if s.Kind == vnet.StepDeliver || s.Kind == vnet.StepDrop {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// hopsOf sums steps up as hops: a hop runs from an interface (or a
+// gateway) that sends the packet to the next that receives it.
+func hopsOf(steps []vnet.TraceStep) []Hop {
+	var hops []Hop
+	var cur *Hop
+	change := ""
+	begin := func(from string, f packet.Flow) {
+		hops = append(hops, Hop{From: from, Src: f.Src, Dst: f.Dst, Change: change})
+		cur, change = &hops[len(hops)-1], ""
+	}
+	for _, s := range steps {
+		switch s.Kind {
+		case vnet.StepSend:
+			begin(s.Host, s.Flow)
+		case vnet.StepSecurityGroup:
+			if cur != nil {
+				rule := s.Rule
+				if s.Where != "" {
+					rule = s.Where + " " + s.Rule
+				}
+				cur.Rules = append(cur.Rules, rule)
+			}
+		case vnet.StepNetworkACL:
+			if cur != nil {
+				cur.Rules = append(cur.Rules, s.Where+" "+s.Rule)
+			}
+		case vnet.StepRoute:
+			if cur != nil {
+				cur.Route = s.Where + ": " + s.Rule
+			}
+		case vnet.StepReturnPath:
+			if cur != nil {
+				cur.Route = "none: " + s.Rule + " by " + s.Where
+				cur.Change = join(cur.Change, "return path: "+s.Where+" takes the reply to the node that owns the flow")
+			}
+		case vnet.StepGateway:
+			if cur != nil {
+				cur.To = s.Where
+			}
+			change = fmt.Sprintf("internet gateway %s: 1:1 mapping %s -> %s", s.Where, gatewayFrom(s), gatewayTo(s))
+			begin(s.Where, s.After)
+			cur.Route = "none: the gateway delivers to the interface that owns the address"
+		case vnet.StepRewrite:
+			change = s.Where + " rewrite: " + s.Rule
+		case vnet.StepIntercept, vnet.StepDeliver:
+			if cur != nil && cur.To == "" {
+				cur.To = s.Host
+			}
+		case vnet.StepDrop:
+			if cur == nil {
+				begin(s.Where, s.Flow)
+			}
+			if cur.To == "" {
+				cur.To = s.Where
+			}
+			cur.Dropped = s.Drop.Detail
+			if cur.Dropped == "" {
+				cur.Dropped = string(s.Drop.Reason) + " at " + s.Drop.Where
+			}
+		}
+	}
+	for i := range hops {
+		if hops[i].Change == "" {
+			hops[i].Change = "none"
+		}
+	}
+	return hops
+}
+
+func join(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// gatewayFrom and gatewayTo are the address an internet gateway's mapping
+// replaced and the one it put in.
+func gatewayFrom(s vnet.TraceStep) netip.Addr {
+	if s.Flow.Src != s.After.Src {
+		return s.Flow.Src.Addr()
+	}
+	return s.Flow.Dst.Addr()
+}
+
+func gatewayTo(s vnet.TraceStep) netip.Addr {
+	if s.Flow.Src != s.After.Src {
+		return s.After.Src.Addr()
+	}
+	return s.After.Dst.Addr()
 }

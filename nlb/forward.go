@@ -121,17 +121,24 @@ func (nd *Node) forward(fl *flow, p *packet.Packet, fromClient bool) {
 		nd.reset(fl, p)
 		return
 	}
+	before := p.Flow()
+	var words string
 	if fromClient {
+		words = fmt.Sprintf("destination %s -> %s; source kept (client IP preservation)", fl.Frontend, fl.Backend)
 		if fl.Source != fl.Client {
 			p.SetSrc(fl.Source)
+			words = fmt.Sprintf("destination %s -> %s; source %s -> %s (no client IP preservation)", fl.Frontend, fl.Backend, fl.Client, fl.Source)
 		}
 		p.SetDst(fl.Backend)
 	} else {
+		words = fmt.Sprintf("source %s -> %s", fl.Backend, fl.Frontend)
 		p.SetSrc(fl.Frontend)
 		if fl.Source != fl.Client {
 			p.SetDst(fl.Client)
+			words += fmt.Sprintf("; destination %s -> %s", fl.Source, fl.Client)
 		}
 	}
+	nd.lb.net.TraceRewrite(nd.eni, before, p, "load balancer "+nd.lb.Name(), words)
 	nd.lb.flows.noteFlags(fl, fromClient, flags)
 	nd.eni.Forward(p)
 }
@@ -176,6 +183,11 @@ func (r returnPath) ReturnPath(from *vnet.ENI, p *packet.Packet) (*vnet.ENI, vne
 		return nil, nil
 	}
 	return fl.node.eni, backLeg{fl}
+}
+
+// Name names the hook in traces.
+func (r returnPath) Name() string {
+	return "load balancer " + r.lb.Name() + "'s flow table (AWS Hyperplane)"
 }
 
 // Origin implements vnet.FlowOrigin: the client end of the connection

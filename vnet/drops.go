@@ -123,8 +123,15 @@ type dropTable struct {
 	flowWatchers map[netip.AddrPort][]*func(DropEvent)
 }
 
-func (n *Network) recordDrop(e DropEvent) {
+func (n *Network) recordDrop(e DropEvent) { n.recordDropFlags(e, 0) }
+
+// recordDropFlags records e, a drop of a packet with TCP flags flags.
+func (n *Network) recordDropFlags(e DropEvent, flags uint8) {
 	e.At = n.clock.Now()
+	if n.tracing.Load() != 0 {
+		ev := e
+		n.traceFlow(TraceStep{Kind: StepDrop, Flow: e.Flow, Flags: flags, Where: e.Where, Rule: e.Rule, Drop: &ev})
+	}
 	t := &n.drops
 	t.mu.Lock()
 	if t.counts == nil {
@@ -162,25 +169,13 @@ func (n *Network) recordDrop(e DropEvent) {
 // originWatchers finds the watchers of the client connection a rewritten
 // flow belongs to.
 func (n *Network) originWatchers(f packet.Flow) []*func(DropEvent) {
-	if !f.Src.IsValid() {
+	c := n.originOf(f)
+	if !c.IsValid() {
 		return nil
 	}
-	n.mu.RLock()
-	hooks := n.hooks
-	n.mu.RUnlock()
-	for _, h := range hooks {
-		o, ok := h.(FlowOrigin)
-		if !ok {
-			continue
-		}
-		if c, ok := o.Origin(f); ok {
-			n.drops.mu.Lock()
-			ws := append([]*func(DropEvent){}, n.drops.flowWatchers[c]...)
-			n.drops.mu.Unlock()
-			return ws
-		}
-	}
-	return nil
+	n.drops.mu.Lock()
+	defer n.drops.mu.Unlock()
+	return append([]*func(DropEvent){}, n.drops.flowWatchers[c]...)
 }
 
 // Drops returns the drop counters of the network by place and reason,
@@ -303,6 +298,6 @@ func (n *Network) DropWithDetail(where string, reason DropReason, p *packet.Pack
 // DropPacket records e for p (its Flow and At filled in) and releases p.
 func (n *Network) DropPacket(e DropEvent, p *packet.Packet) {
 	e.Flow = p.Flow()
-	n.recordDrop(e)
+	n.recordDropFlags(e, p.TCPFlags())
 	p.Release()
 }

@@ -77,6 +77,7 @@ func (e *ENI) SetInterceptor(f Interceptor) {
 // apply, and the receiving interface knows this one forwarded p.
 func (e *ENI) Forward(p *packet.Packet) {
 	e.tap(Out, p)
+	e.net.trace(p, TraceStep{Kind: StepSend, Host: e.host.name, ENI: e.id, Rule: "forwarded by " + e.host.name})
 	if d := e.admit(true, p, nil); d != nil {
 		e.net.verdict(e, true, false, p)
 		e.net.DropPacket(*d, p)
@@ -176,10 +177,18 @@ func (e *ENI) ConnectionTracking() ConnectionTracking { return *e.ct.timeouts() 
 // balancer node that forwarded p. It returns nil when p may pass, or the
 // drop that says why not.
 func (e *ENI) admit(outbound bool, p *packet.Packet, via *ENI) *DropEvent {
+	dir := "inbound"
+	if outbound {
+		dir = "outbound"
+	}
 	if e.unfiltered {
+		if e.subnet != nil {
+			e.net.trace(p, TraceStep{Kind: StepSecurityGroup, Host: e.host.name, ENI: e.id, Rule: "no security group (" + dir + " unfiltered)"})
+		}
 		return nil
 	}
 	if e.ct.seen(p) {
+		e.net.trace(p, TraceStep{Kind: StepSecurityGroup, Host: e.host.name, ENI: e.id, Rule: dir + ": a tracked flow (connection tracking)"})
 		return nil
 	}
 	gp := e.groups.Load()
@@ -188,7 +197,8 @@ func (e *ENI) admit(outbound bool, p *packet.Packet, via *ENI) *DropEvent {
 	}
 	gs := *gp
 	for _, g := range gs {
-		if g.allows(outbound, p, via) {
+		if r, ok := g.allows(outbound, p, via); ok {
+			e.net.trace(p, TraceStep{Kind: StepSecurityGroup, Host: e.host.name, ENI: e.id, Where: g.id + " (" + g.name + ")", Rule: dir + ": " + r.String()})
 			// AWS does not track a TCP or UDP flow whose rules are open to
 			// 0.0.0.0/0 on all ports both ways, so removing such a rule cuts
 			// it at once; flows through a load balancer are always tracked

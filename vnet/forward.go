@@ -16,7 +16,9 @@ const internetWhere = "internet"
 func (n *Network) send(from *ENI, p *packet.Packet) {
 	// The host's capture sees what it sent, whatever happens next.
 	from.tap(Out, p)
+	n.trace(p, TraceStep{Kind: StepSend, Host: from.host.name, ENI: from.id, Rule: "sent by " + from.host.name})
 	if from.subnet == nil {
+		n.trace(p, TraceStep{Kind: StepRoute, Where: internetWhere, Rule: "one segment: every internet address is reachable"})
 		n.internetDeliver(p)
 		return
 	}
@@ -36,10 +38,12 @@ func (n *Network) send(from *ENI, p *packet.Packet) {
 		}
 		// Carried to the node that owns the flow, the packet still crosses
 		// the subnets' ACLs and the node's own groups.
+		n.trace(p, TraceStep{Kind: StepReturnPath, Where: hookName(h), Rule: "taken to " + to.host.name + " (" + to.id + ") before any route lookup"})
 		if !n.crossACL(from, to, p) || !n.admitIn(to, p, nil) {
 			return
 		}
 		to.tap(In, p)
+		n.trace(p, TraceStep{Kind: StepIntercept, Host: to.host.name, ENI: to.id})
 		take.Take(p)
 		return
 	}
@@ -63,6 +67,7 @@ func (n *Network) egress(from *ENI, p *packet.Packet, via *ENI) {
 		n.DropWithDetail(rt.id, DropNoRoute, p, fmt.Sprintf("route table %s (%s) of subnet %s has no route to %s", rt.id, rt.name, from.subnet.name, dst))
 		return
 	}
+	n.trace(p, TraceStep{Kind: StepRoute, Where: rt.id + " (" + rt.name + ")", Rule: r.Destination.String() + " -> " + r.Target.TargetID()})
 	switch t := r.Target.(type) {
 	case localTarget:
 		to := from.subnet.vpc.byAddr[dst]
@@ -87,7 +92,9 @@ func (n *Network) egress(from *ENI, p *packet.Packet, via *ENI) {
 			n.DropWithDetail(t.id, DropNoPublicIP, p, fmt.Sprintf("%s has no public IPv4 address for internet gateway %s to map", p.Src(), t.id))
 			return
 		}
+		before := p.Flow()
 		p.SetSrcAddr(owner.public)
+		n.traceGateway(t.id, before, p)
 		n.internetDeliver(p)
 	case *NATGateway:
 		n.mu.RUnlock()
@@ -114,7 +121,9 @@ func (n *Network) internetDeliver(p *packet.Packet) {
 			n.DropWithDetail(internetWhere, DropNoRoute, p, fmt.Sprintf("%s belongs to a VPC with no internet gateway", dst))
 			return
 		}
+		before := p.Flow()
 		p.SetDstAddr(e.addr.Addr())
+		n.traceGateway(igw.id, before, p)
 		if !n.crossACL(nil, e, p) {
 			return
 		}
@@ -160,6 +169,17 @@ func (n *Network) aclAllows(s *Subnet, egress bool, p *packet.Packet, at *ENI) b
 	n.mu.RUnlock()
 	ok, rule := acl.evaluate(egress, p)
 	if ok {
+		if n.tracing.Load() != 0 {
+			dir := "inbound"
+			if egress {
+				dir = "outbound"
+			}
+			words := dir + " rule *"
+			if rule != nil {
+				words = dir + " rule " + rule.String()
+			}
+			n.trace(p, TraceStep{Kind: StepNetworkACL, Where: acl.id + " (" + acl.name + ") of " + s.name, Rule: words})
+		}
 		return true
 	}
 	dir, peer := "inbound", p.Src().String()
@@ -207,8 +227,28 @@ func (n *Network) arrive(to *ENI, p *packet.Packet, via *ENI) {
 		return
 	}
 	to.tap(In, p)
-	if ic := to.intercept.Load(); ic != nil && (*ic)(p) {
+	if ic := to.intercept.Load(); ic != nil {
+		n.trace(p, TraceStep{Kind: StepIntercept, Host: to.host.name, ENI: to.id})
+		if (*ic)(p) {
+			return
+		}
+	}
+	n.trace(p, TraceStep{Kind: StepDeliver, Host: to.host.name, ENI: to.id})
+	to.Deliver(p)
+}
+
+// traceGateway records an internet gateway's 1:1 mapping of p.
+func (n *Network) traceGateway(id string, before packet.Flow, p *packet.Packet) {
+	if n.tracing.Load() == 0 {
 		return
 	}
-	to.Deliver(p)
+	n.traceFlow(TraceStep{Kind: StepGateway, Flow: before, Flags: p.TCPFlags(), After: p.Flow(), Where: id, Rule: "1:1 mapping"})
+}
+
+// hookName names a return-path hook in traces.
+func hookName(h ReturnPathHook) string {
+	if s, ok := h.(interface{ Name() string }); ok {
+		return s.Name()
+	}
+	return fmt.Sprintf("%T", h)
 }

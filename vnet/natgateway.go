@@ -86,6 +86,7 @@ func (v *VPC) AddNATGateway(name string, s *Subnet, private, public netip.Addr) 
 		return nil, fmt.Errorf("NAT gateway %s: %w", name, err)
 	}
 	g.eni.SetInterceptor(g.intercept)
+	v.net.addOrigin(g)
 	return g, nil
 }
 
@@ -131,7 +132,9 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 			g.reset(p)
 			return true
 		}
+		before := p.Flow()
 		p.SetSrc(netip.AddrPortFrom(self, port))
+		g.vpc.net.TraceRewrite(g.eni, before, p, "NAT gateway "+g.id, fmt.Sprintf("source %s -> %s", before.Src, p.Flow().Src))
 		g.eni.Forward(p)
 		return true
 	}
@@ -147,7 +150,9 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 		g.vpc.net.DropWithDetail(g.eni.id, DropNoTranslation, p, fmt.Sprintf("NAT gateway %s has no connection for %s: it lets only replies in", g.id, f))
 		return true
 	}
+	before := p.Flow()
 	p.SetDst(inside)
+	g.vpc.net.TraceRewrite(g.eni, before, p, "NAT gateway "+g.id, fmt.Sprintf("destination %s -> %s", before.Dst, inside))
 	g.eni.Forward(p)
 	return true
 }
@@ -198,6 +203,27 @@ func (g *NATGateway) reset(p *packet.Packet) {
 	g.resets++
 	g.mu.Unlock()
 	g.eni.Forward(rst)
+}
+
+// Origin implements FlowOrigin: the inside end of the connection a packet
+// on the gateway's outside (its private or public address) belongs to.
+func (g *NATGateway) Origin(f packet.Flow) (netip.AddrPort, bool) {
+	mine := func(a netip.Addr) bool { return a == g.eni.addr.Addr() || a == g.eni.public }
+	var b natBack
+	switch {
+	case mine(f.Src.Addr()):
+		b = natBack{f.Proto, f.Src.Port(), f.Dst}
+	case mine(f.Dst.Addr()):
+		b = natBack{f.Proto, f.Dst.Port(), f.Src}
+	default:
+		return netip.AddrPort{}, false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if c := g.back[b]; c != nil {
+		return c.key.inside, true
+	}
+	return netip.AddrPort{}, false
 }
 
 // Resets returns how many RSTs the gateway sent to resources continuing a

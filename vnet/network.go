@@ -39,6 +39,11 @@ type Network struct {
 	// ctArmed says the sweeper that counts them is scheduled.
 	ctEpoch atomic.Int64
 	ctArmed atomic.Bool
+	// tracing counts the traces (TraceConnection); traces is read on the
+	// packet path only when it is not zero.
+	tracing atomic.Int32
+	traceMu sync.Mutex
+	traces  []*Trace
 
 	mu       sync.RWMutex
 	vpcs     []*VPC
@@ -46,6 +51,7 @@ type Network struct {
 	internet map[netip.Addr]*ENI // internet hosts' addresses
 	public   map[netip.Addr]*ENI // public IPv4 addresses mapped 1:1 by internet gateways
 	hooks    []ReturnPathHook
+	origins  []FlowOrigin // rewriters that are not hooks (NAT gateways)
 	closed   bool
 	flowLogs flowLogs
 	names    map[string]func() []netip.Addr

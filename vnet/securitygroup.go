@@ -209,8 +209,9 @@ func (g *SecurityGroup) Members() []*ENI {
 }
 
 // allows reports whether one of the group's rules for the direction admits
-// p, whose peer is the source (inbound) or destination (outbound).
-func (g *SecurityGroup) allows(outbound bool, p *packet.Packet, via *ENI) bool {
+// p, whose peer is the source (inbound) or destination (outbound), and
+// which rule: the one definition of security-group rule matching.
+func (g *SecurityGroup) allows(outbound bool, p *packet.Packet, via *ENI) (SGRule, bool) {
 	g.mu.RLock()
 	rules := g.inbound
 	peer := p.Src()
@@ -224,13 +225,13 @@ func (g *SecurityGroup) allows(outbound bool, p *packet.Packet, via *ENI) bool {
 		}
 		if r.Group != nil {
 			if r.Group.has(peer, via) {
-				return true
+				return r, true
 			}
 		} else if r.CIDR.Contains(peer) {
-			return true
+			return r, true
 		}
 	}
-	return false
+	return SGRule{}, false
 }
 
 // openToAll reports whether the direction has a rule admitting proto from

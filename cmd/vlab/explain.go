@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -10,32 +12,34 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vlab-sim/vlab/lab"
-	"github.com/vlab-sim/vlab/nlb"
 )
 
 func newExplain() *cobra.Command {
 	var (
-		lf      labFlags
-		traffic string
-		output  string
-		timeout time.Duration
+		lf       labFlags
+		fromFlag string
+		toFlag   string
+		output   string
+		timeout  time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "explain [--traffic 'CMD'] [--output table|mermaid|json]",
-		Short: "Explain an SSH session's way through the lab, hop by hop",
-		Long: `Build the lab, run an SSH session from the client through the NLB, and print,
-for its flow, every hop there and back: client -> internet gateway -> NLB
-node -> target -> NLB node -> internet gateway -> client, with the source
-and destination address:port on each hop, what changed them (the internet
-gateway's 1:1 mapping, the NLB's rewrite, the return path through the NLB's
-flow table), the route-table entry used (or "carried by the NLB"), and the
-network-ACL and security-group rules that admitted the packet, or the one
-that did not.
+		Use:   "explain [--from HOST] [--to ADDR:PORT] [--output table|mermaid|json]",
+		Short: "Explain a connection's way through the lab, hop by hop, from the fabric's own trace",
+		Long: `Build the lab, open a TCP connection (from the client to the NLB's listener
+by default), and print the way of its first packet and of the reply, hop by
+hop, as the fabric itself recorded them: the source and destination
+address:port on each hop, what changed them (the internet gateway's 1:1
+mapping, the NLB's rewrite, the NLB's flow table taking the reply before any
+route lookup), the route-table entry chosen, and the network-ACL and
+security-group rules that admitted the packet, or the drop that stopped it.
+Any flow of any topology: --from names the host (an instance, a server, a
+client), --to the address:port.
 
 --output mermaid prints a bare sequenceDiagram (fence it in Markdown to
 render it on GitHub).`,
 		Example: `  vlab explain
   vlab explain --no-sg-client-rule
+  vlab explain --nat-gateway --from ec2 --to 192.0.2.80:80
   vlab explain --target-type ip --output mermaid
   vlab explain --file examples/two-nlbs.yaml --lb admin`,
 		Args: noArgs,
@@ -55,20 +59,13 @@ render it on GitHub).`,
 			if err := l.CanConnect(); err != nil {
 				return fmt.Errorf("explain: %w", err)
 			}
+			from, to, err := explainEnds(l, fromFlag, toFlag)
+			if err != nil {
+				return err
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
-			l.Run(ctx, traffic) // a session the fabric drops fails at once
+			e, err := l.Explain(ctx, from, to)
 			cancel()
-			var fl *nlb.Flow
-			for _, f := range l.NLB.Flows() {
-				if f.Client.Addr() == l.Client.Addr() {
-					f := f
-					fl = &f
-				}
-			}
-			if fl == nil {
-				return fmt.Errorf("explain: the session made no flow through the NLB (vlab describe --drops says why)")
-			}
-			e, err := l.Explain(*fl)
 			if err != nil {
 				return err
 			}
@@ -84,7 +81,8 @@ render it on GitHub).`,
 		},
 	}
 	lf.register(cmd)
-	cmd.Flags().StringVar(&traffic, "traffic", "echo $SSH_CLIENT", "the command the session runs")
+	cmd.Flags().StringVar(&fromFlag, "from", "", "the host the connection starts from (default: the client for an internet-facing load balancer; for an internal one, the first instance of its VPC that is not the target)")
+	cmd.Flags().StringVar(&toFlag, "to", "", "the address:port the connection opens (default: the selected load balancer's listener)")
 	cmd.Flags().StringVar(&output, "output", "table", "table, mermaid (a sequenceDiagram) or json")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "how long the session may take")
 	return cmd
@@ -92,7 +90,11 @@ render it on GitHub).`,
 
 func printExplanation(e lab.Explanation) {
 	w := os.Stdout
-	fmt.Fprintf(w, "flow: client %s -> NLB %s (node %s) -> target %s, the target sees %s\n\n", e.Flow.Client, e.Flow.Frontend, e.Flow.Node, e.Flow.Backend, e.Flow.Source)
+	if f := e.Flow; f != nil {
+		fmt.Fprintf(w, "flow: client %s -> NLB %s (node %s) -> target %s, the target sees %s\n\n", f.Client, f.Frontend, f.Node, f.Backend, f.Source)
+	} else {
+		fmt.Fprintf(w, "connection: %s -> %s\n\n", e.From, e.To)
+	}
 	t := newTable(w)
 	t.row("#", "HOP", "SOURCE", "DESTINATION", "WHAT CHANGED", "ROUTE", "ADMITTED BY")
 	for i, h := range e.Hops {
@@ -139,4 +141,49 @@ func mermaid(e lab.Explanation) string {
 		fmt.Fprintf(&b, "    Note over %s,%s: %s\n", ids[h.From], ids[h.To], strings.NewReplacer(";", ",", "#", "").Replace(note))
 	}
 	return b.String()
+}
+
+// explainEnds is where explain's connection starts and what it opens:
+// --from and --to, or the lab's own: the client to the listener of an
+// internet-facing load balancer; for an internal one, an instance of its
+// VPC (not the target) to the first node's private address.
+func explainEnds(l *lab.Lab, from, to string) (string, netip.AddrPort, error) {
+	var dst netip.AddrPort
+	if to != "" {
+		ap, err := netip.ParseAddrPort(to)
+		if err != nil || !ap.Addr().Is4() {
+			return "", dst, &usageError{fmt.Errorf("--to %q: want an IPv4 ADDR:PORT (10.0.128.108:22)", to)}
+		}
+		dst = ap
+	}
+	internal := l.NLB != nil && l.NLB.Scheme() == "internal"
+	if !dst.IsValid() {
+		switch {
+		case l.NLB == nil:
+			return "", dst, &usageError{errors.New("explain: the lab has no load balancer: name the connection with --from and --to")}
+		case internal && len(l.NLB.Nodes()) > 0:
+			dst = netip.AddrPortFrom(l.NLB.Nodes()[0].PrivateAddr(), l.Config.ListenerPort)
+		default:
+			dst = l.Endpoint()
+		}
+	}
+	if from == "" {
+		switch {
+		case internal:
+			for _, in := range l.Instances {
+				if in != l.Target && in.ENI().Subnet().VPC() == l.NLB.Nodes()[0].ENI().Subnet().VPC() {
+					from = in.Hostname()
+					break
+				}
+			}
+			if from == "" {
+				return "", dst, fmt.Errorf("explain: load balancer %s is internal and its VPC has no instance but the target to connect from: name one with --from", l.NLB.Name())
+			}
+		case l.Client != nil:
+			from = l.Client.Host().Name()
+		default:
+			return "", dst, &usageError{errors.New("explain: the lab has no client: name the host with --from")}
+		}
+	}
+	return from, dst, nil
 }
