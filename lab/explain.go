@@ -11,6 +11,7 @@ import (
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet"
 	"github.com/vlab-sim/vlab/vnet/packet"
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // Hop is one leg of a flow's way (observation O9): who sends to whom, with
@@ -109,10 +110,9 @@ func (l *Lab) Explain(ctx context.Context, from string, dst netip.AddrPort) (Exp
 // last connection the host opened to dst: its SYN's steps up to where the
 // SYN stopped, then the first reply's.
 func connectionSteps(all []vnet.TraceStep, host string, dst netip.AddrPort) []vnet.TraceStep {
-	const syn, ack = 0x02, 0x10
 	var conn netip.AddrPort
 	for _, s := range all {
-		if s.Kind == vnet.StepSend && s.Host == host && s.Flow.Dst == dst && s.Flags&(syn|ack) == syn {
+		if s.Kind == vnet.StepSend && s.Host == host && s.Flow.Dst == dst && s.Flags.IsSYN() {
 			conn = s.Flow.Src
 		}
 	}
@@ -120,9 +120,9 @@ func connectionSteps(all []vnet.TraceStep, host string, dst netip.AddrPort) []vn
 		return nil
 	}
 	var out []vnet.TraceStep
-	for _, want := range []uint8{syn, syn | ack} {
+	for _, want := range []wire.TCPFlags{wire.SYN, wire.SYN | wire.ACK} {
 		for _, s := range all {
-			if s.Conn != conn || s.Flags&(syn|ack) != want {
+			if s.Conn != conn || s.Flags&(wire.SYN|wire.ACK) != want {
 				continue
 			}
 			out = append(out, s)

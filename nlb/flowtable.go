@@ -9,18 +9,8 @@ import (
 	"github.com/vlab-sim/vlab/vnet"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
-
-// tuple is a compact, hashable 5-tuple; the fabric looks one up per packet.
-type tuple struct {
-	proto      uint8
-	src, dst   [4]byte
-	sport, dpt uint16
-}
-
-func tupleOf(f packet.Flow) tuple {
-	return tuple{proto: f.Proto, src: f.Src.Addr().As4(), dst: f.Dst.Addr().As4(), sport: f.Src.Port(), dpt: f.Dst.Port()}
-}
 
 // Flow is one connection through a load balancer, as its flow table holds
 // it.
@@ -41,31 +31,24 @@ type flow struct {
 	target   *member
 	group    *TargetGroup
 	listener *Listener
-	ending   atomic.Uint32 // finFront | finBack | closing
+	ending   atomic.Uint32 // a wire.Ending: the client (A) and target's FINs, closed
 	touched  atomic.Int64  // the load balancer's sweep epoch at the last packet
 }
-
-// Bits of Flow.ending.
-const (
-	finFront = 1 << iota // the client sent FIN
-	finBack              // the target sent FIN
-	closing              // ended: leaving the table after closeLinger
-)
 
 // flowTable maps both legs of every flow: the client leg as it arrives at
 // the node and the target leg as the target's replies leave it.
 type flowTable struct {
 	clock *vnet.Clock
 	mu    sync.RWMutex
-	front map[tuple]*flow // client -> frontend
-	back  map[tuple]*flow // backend -> source
+	front map[wire.Flow]*flow // client -> frontend
+	back  map[wire.Flow]*flow // backend -> source
 	// flows the idle timeout ended, by both keys, until another timeout
-	deadFront map[tuple]tombstone
-	deadBack  map[tuple]tombstone
+	deadFront map[wire.Flow]tombstone
+	deadBack  map[wire.Flow]tombstone
 }
 
 func newFlowTable(clock *vnet.Clock) *flowTable {
-	return &flowTable{clock: clock, front: map[tuple]*flow{}, back: map[tuple]*flow{}, deadFront: map[tuple]tombstone{}, deadBack: map[tuple]tombstone{}}
+	return &flowTable{clock: clock, front: map[wire.Flow]*flow{}, back: map[wire.Flow]*flow{}, deadFront: map[wire.Flow]tombstone{}, deadBack: map[wire.Flow]tombstone{}}
 }
 
 // bury remembers f, forgotten by the idle timeout at epoch.
@@ -77,7 +60,7 @@ func (t *flowTable) bury(f *flow, epoch int64) {
 }
 
 // dead finds a forgotten flow by either key.
-func (t *flowTable) dead(k tuple, front bool) *flow {
+func (t *flowTable) dead(k wire.Flow, front bool) *flow {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	m := t.deadBack
@@ -106,22 +89,22 @@ func (t *flowTable) forget(old func(tombstone) bool) {
 	}
 }
 
-func (t *flowTable) frontKey(f *flow) tuple {
-	return tupleOf(packet.Flow{Proto: f.Proto, Src: f.Client, Dst: f.Frontend})
+func (t *flowTable) frontKey(f *flow) wire.Flow {
+	return wire.Flow{Proto: f.Proto, Src: f.Client, Dst: f.Frontend}
 }
 
-func (t *flowTable) backKey(f *flow) tuple {
-	return tupleOf(packet.Flow{Proto: f.Proto, Src: f.Backend, Dst: f.Source})
+func (t *flowTable) backKey(f *flow) wire.Flow {
+	return wire.Flow{Proto: f.Proto, Src: f.Backend, Dst: f.Source}
 }
 
-func (t *flowTable) lookupFront(k tuple) *flow {
+func (t *flowTable) lookupFront(k wire.Flow) *flow {
 	t.mu.RLock()
 	f := t.front[k]
 	t.mu.RUnlock()
 	return f
 }
 
-func (t *flowTable) lookupBack(k tuple) *flow {
+func (t *flowTable) lookupBack(k wire.Flow) *flow {
 	t.mu.RLock()
 	f := t.back[k]
 	t.mu.RUnlock()
@@ -166,30 +149,25 @@ func (t *flowTable) remove(f *flow) {
 // after Linux conntrack's 10 s, so the table shows live connections.)
 const closeLinger = 10 * time.Second
 
-// noteFlags records the end of a TCP connection: closeLinger after an RST,
-// or after the ACK that follows both FINs, the flow is forgotten.
-func (t *flowTable) noteFlags(f *flow, fromClient bool, flags uint8) {
-	const fin, rst = 0x01, 0x04
+// noteFlags follows the end of a TCP connection (wire.Ending): closeLinger
+// after an RST, or after the ACK that follows both FINs, the flow is
+// forgotten.
+func (t *flowTable) noteFlags(f *flow, fromClient bool, flags wire.TCPFlags) {
 	if f.Proto != packet.TCP {
 		return
 	}
-	e := f.ending.Load()
-	switch {
-	case e&closing != 0:
-		return
-	case flags&rst != 0:
-	case flags&fin != 0:
-		bit := uint32(finBack)
-		if fromClient {
-			bit = finFront
+	for {
+		old := f.ending.Load()
+		next := wire.Ending(old).Note(flags, fromClient)
+		if uint32(next) == old {
+			return // the common case: a packet of a live connection
 		}
-		f.ending.Or(bit)
-		return
-	case e&(finFront|finBack) != finFront|finBack:
-		return // the common case: a packet of a live connection
-	}
-	if f.ending.Or(closing)&closing == 0 {
-		t.clock.AfterFunc(closeLinger, func() { t.remove(f) })
+		if f.ending.CompareAndSwap(old, uint32(next)) {
+			if next.IsClosed() {
+				t.clock.AfterFunc(closeLinger, func() { t.remove(f) })
+			}
+			return
+		}
 	}
 }
 

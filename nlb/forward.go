@@ -6,6 +6,7 @@ import (
 
 	"github.com/vlab-sim/vlab/vnet"
 	"github.com/vlab-sim/vlab/vnet/packet"
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // Drop reasons of the load balancer, counted with the fabric's.
@@ -25,13 +26,11 @@ const (
 	DropDeregisteredReset vnet.DropReason = "deregistered-target"
 )
 
-const tcpSYN, tcpACK = 0x02, 0x10
-
 // intercept is the node's forwarding path: every packet arriving at the
 // node's ENI comes here first.
 func (nd *Node) intercept(p *packet.Packet) bool {
 	f := p.Flow()
-	k := tupleOf(f)
+	k := f
 	lb := nd.lb
 	if fl := lb.flows.lookupFront(k); fl != nil {
 		nd.forward(fl, p, true)
@@ -56,7 +55,7 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 	}
 	// Only a SYN opens a flow. A packet of a flow the idle timeout ended
 	// is answered with an RST.
-	if p.TCPFlags()&(tcpSYN|tcpACK) != tcpSYN {
+	if !p.TCPFlags().IsSYN() {
 		if d := lb.flows.dead(k, true); d != nil {
 			nd.answerReset(p, d)
 			return true
@@ -174,7 +173,7 @@ func (nd *Node) reset(fl *flow, p *packet.Packet) {
 type returnPath struct{ lb *LoadBalancer }
 
 func (r returnPath) ReturnPath(from *vnet.ENI, p *packet.Packet) (*vnet.ENI, vnet.Taker) {
-	k := tupleOf(p.Flow())
+	k := p.Flow()
 	fl := r.lb.flows.lookupBack(k)
 	if fl == nil {
 		if d := r.lb.flows.dead(k, false); d != nil && p.TCPFlags()&0x04 == 0 {
@@ -195,7 +194,7 @@ func (r returnPath) Name() string {
 // reaches whoever watches the client's connection (with client IP
 // preservation off, the target's side shows only the node's address).
 func (r returnPath) Origin(f packet.Flow) (netip.AddrPort, bool) {
-	for _, k := range [2]tuple{tupleOf(f), tupleOf(f.Reverse())} {
+	for _, k := range [2]wire.Flow{f, f.Reverse()} {
 		if fl := r.lb.flows.lookupBack(k); fl != nil {
 			return fl.Client, true
 		}

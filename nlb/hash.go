@@ -1,5 +1,11 @@
 package nlb
 
+import (
+	"net/netip"
+
+	"github.com/vlab-sim/vlab/vnet/wire"
+)
+
 // AWS picks a target by a flow hash over protocol, addresses, ports and the
 // TCP sequence number (ELB User Guide, "How Elastic Load Balancing works").
 // The lab hashes the 5-tuple only, so a flow's target is reproducible from
@@ -16,21 +22,28 @@ func mix64(x uint64) uint64 {
 	return x
 }
 
-func (k tuple) hash(seed uint64) uint64 {
-	a := uint64(k.src[0])<<24 | uint64(k.src[1])<<16 | uint64(k.src[2])<<8 | uint64(k.src[3])
-	b := uint64(k.dst[0])<<24 | uint64(k.dst[1])<<16 | uint64(k.dst[2])<<8 | uint64(k.dst[3])
-	h := mix64(seed ^ a<<32 ^ b)
-	return mix64(h ^ uint64(k.sport)<<24 ^ uint64(k.dpt)<<8 ^ uint64(k.proto))
+// addr32 is an IPv4 address as a number, 0 for none.
+func addr32(a netip.Addr) uint64 {
+	if !a.Is4() {
+		return 0
+	}
+	b := a.As4()
+	return uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
+}
+
+func hashFlow(k wire.Flow, seed uint64) uint64 {
+	h := mix64(seed ^ addr32(k.Src.Addr())<<32 ^ addr32(k.Dst.Addr()))
+	return mix64(h ^ uint64(k.Src.Port())<<24 ^ uint64(k.Dst.Port())<<8 ^ uint64(k.Proto))
 }
 
 // flowHash is the hash a new flow's target is picked by: the 5-tuple's
 // or, with stickiness (stickiness.enabled, source_ip), the client
 // address's only.
-func flowHash(k tuple, seed uint64, sticky bool) uint64 {
+func flowHash(k wire.Flow, seed uint64, sticky bool) uint64 {
 	if sticky {
-		k = tuple{proto: k.proto, src: k.src}
+		k = wire.Flow{Proto: k.Proto, Src: netip.AddrPortFrom(k.Src.Addr(), 0)}
 	}
-	return k.hash(seed)
+	return hashFlow(k, seed)
 }
 
 // rendezvous returns the index of the candidate with the highest weight for

@@ -11,8 +11,8 @@ import (
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
 
-func flowN(i int) tuple {
-	return tupleOf(packet.Flow{
+func flowN(i int) packet.Flow {
+	return (packet.Flow{
 		Proto: packet.TCP,
 		Src:   netip.AddrPortFrom(netip.AddrFrom4([4]byte{203, 0, 113, byte(i >> 16)}), uint16(i)),
 		Dst:   netip.MustParseAddrPort("10.0.10.25:51512"),
@@ -50,7 +50,7 @@ func addHealthy(t *testing.T, tg *TargetGroup) {
 }
 
 // picked is the address of the target pick sends flow k to.
-func picked(t *testing.T, tg *TargetGroup, k tuple) string {
+func picked(t *testing.T, tg *TargetGroup, k packet.Flow) string {
 	t.Helper()
 	m, ok := tg.pick(k, "", true)
 	require.True(t, ok)
@@ -150,8 +150,8 @@ func TestPickRemoval(t *testing.T) {
 // them. Without it, one client's ports spread.
 func TestPickStickinessByClientAddress(t *testing.T) {
 	tg := pickGroup(t, 4)
-	flowFrom := func(client, port int) tuple {
-		return tupleOf(packet.Flow{
+	flowFrom := func(client, port int) packet.Flow {
+		return (packet.Flow{
 			Proto: packet.TCP,
 			Src:   netip.AddrPortFrom(netip.AddrFrom4([4]byte{203, 0, 113, byte(client)}), uint16(port)),
 			Dst:   netip.MustParseAddrPort("10.0.10.25:51512"),
@@ -186,7 +186,7 @@ func TestFlowTableForgetsClosedFlows(t *testing.T) {
 	f := &flow{Flow: Flow{Proto: packet.TCP, Client: netip.MustParseAddrPort("203.0.113.10:40000"), Frontend: netip.MustParseAddrPort("10.0.10.25:51512"), Backend: netip.MustParseAddrPort("10.0.128.108:22")}}
 	f.Source = f.Client
 	assert.Same(t, f, ft.insert(f))
-	assert.NotNil(t, ft.lookupBack(tupleOf(packet.Flow{Proto: packet.TCP, Src: f.Backend, Dst: f.Source})))
+	assert.NotNil(t, ft.lookupBack((packet.Flow{Proto: packet.TCP, Src: f.Backend, Dst: f.Source})))
 	ft.noteFlags(f, true, 0x11)  // FIN+ACK from the client
 	ft.noteFlags(f, false, 0x10) // ACK
 	assert.Equal(t, 1, ft.len(), "half closed: still live")

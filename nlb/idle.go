@@ -7,6 +7,7 @@ import (
 
 	"github.com/vlab-sim/vlab/vnet"
 	"github.com/vlab-sim/vlab/vnet/packet"
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // Listener attributes (ELB User Guide, "Listeners for your Network Load
@@ -54,7 +55,7 @@ func (lb *LoadBalancer) sweep() {
 	var idle []*flow
 	lb.flows.mu.RLock()
 	for _, f := range lb.flows.front {
-		if f.listener == nil || f.ending.Load()&closing != 0 {
+		if f.listener == nil || wire.Ending(f.ending.Load()).IsClosed() {
 			continue
 		}
 		if time.Duration(e-f.touched.Load())*idleTick >= time.Duration(f.listener.idle.Load())*time.Second {

@@ -94,7 +94,7 @@ func (pl *proxyListener) splice(c net.Conn) {
 		return
 	}
 	front := netip.AddrPortFrom(pl.nd.PrivateAddr(), pl.l.Port)
-	t, ok := pl.l.TargetGroup.pick(tupleOf(flowOf(client, front)), pl.nd.zone, pl.l.TargetGroup.CrossZone(pl.nd.lb))
+	t, ok := pl.l.TargetGroup.pick(flowOf(client, front), pl.nd.zone, pl.l.TargetGroup.CrossZone(pl.nd.lb))
 	if !ok {
 		return
 	}

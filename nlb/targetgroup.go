@@ -2,6 +2,7 @@ package nlb
 
 import (
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/wire"
 	"hash/fnv"
 	"net/netip"
 	"strconv"
@@ -428,7 +429,7 @@ func (tg *TargetGroup) startChecks(m *member) {
 // any of them that is still registered (the NLB fails open, per zone; ELB
 // User Guide, "Health checks" and "Cross-zone load balancing"). With
 // stickiness the hash covers the client's address only.
-func (tg *TargetGroup) pick(k tuple, zone string, crossZone bool) (*member, bool) {
+func (tg *TargetGroup) pick(k wire.Flow, zone string, crossZone bool) (*member, bool) {
 	tg.mu.RLock()
 	defer tg.mu.RUnlock()
 	h := flowHash(k, tg.seed, tg.attrs[AttrStickiness] == "true")

@@ -7,24 +7,12 @@ import (
 	"time"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
-// ctKey is a flow with its two ends in a canonical order, so a packet and
-// its reply share the key.
-type ctKey struct {
-	proto  uint8
-	a, b   [4]byte
-	ap, bp uint16
-}
-
-func ctKeyOf(p *packet.Packet) (k ctKey, forward bool) {
-	s, d := p.Src().As4(), p.Dst().As4()
-	sp, dp := p.SrcPort(), p.DstPort()
-	if string(s[:]) < string(d[:]) || (s == d && sp <= dp) {
-		return ctKey{p.Protocol(), s, d, sp, dp}, true
-	}
-	return ctKey{p.Protocol(), d, s, dp, sp}, false
-}
+// ctKeyOf is p's flow with its two ends in the canonical order, so that a
+// packet and its reply share the key, and whether p goes in that order.
+func ctKeyOf(p *packet.Packet) (wire.Flow, bool) { return p.Flow().Canonical() }
 
 // ctState is where a tracked flow is in its life; each state has its idle
 // timeout (ConnectionTracking.timeout).
@@ -45,14 +33,14 @@ var ctStateNames = [...]string{"embryonic", "established", "closing", "closed", 
 func (s ctState) String() string { return ctStateNames[s] }
 
 type ctEntry struct {
-	state      ctState
-	finA, finB bool  // each end has sent FIN
-	initFwd    bool  // the direction (in key order) of the first packet
-	seenReply  bool  // a packet from the responder has been seen
-	lastReply  bool  // the last packet came from the responder
-	exchanges  uint8 // UDP: request-response turns seen (to 2)
-	touched    int64 // the network's conntrack epoch at the last packet
-	expires    int64 // the epoch at which the entry is forgotten
+	state     ctState
+	ending    wire.Ending // a TCP flow's FINs and end, from the opener's side
+	initFwd   bool        // the direction (in key order) of the first packet
+	seenReply bool        // a packet from the responder has been seen
+	lastReply bool        // the last packet came from the responder
+	exchanges uint8       // UDP: request-response turns seen (to 2)
+	touched   int64       // the network's conntrack epoch at the last packet
+	expires   int64       // the epoch at which the entry is forgotten
 }
 
 // ConnectionTracking is an interface's idle connection-tracking timeouts,
@@ -159,7 +147,7 @@ type conntrack struct {
 	spec atomic.Pointer[ConnectionTracking]
 
 	mu sync.Mutex
-	m  map[ctKey]*ctEntry
+	m  map[wire.Flow]*ctEntry
 	// next is a lower bound of the entries' earliest expiry: a sweep of a
 	// table whose next is ahead costs nothing.
 	next int64
@@ -182,16 +170,16 @@ func (c *conntrack) track(p *packet.Packet) {
 	k, fwd := ctKeyOf(p)
 	c.mu.Lock()
 	if c.m == nil {
-		c.m = map[ctKey]*ctEntry{}
+		c.m = map[wire.Flow]*ctEntry{}
 	}
 	e := c.m[k]
 	fresh := e == nil
 	if fresh {
 		e = &ctEntry{state: ctOther, initFwd: fwd}
-		switch k.proto {
+		switch k.Proto {
 		case packet.TCP:
 			e.state = ctEstablished
-			if f := p.TCPFlags(); f&tcpSYN != 0 && f&tcpACK == 0 {
+			if p.TCPFlags().IsSYN() {
 				e.state = ctEmbryonic
 			}
 		case packet.UDP, packet.ICMP:
@@ -206,15 +194,7 @@ func (c *conntrack) track(p *packet.Packet) {
 	}
 }
 
-// TCP flags.
-const (
-	tcpFIN = 0x01
-	tcpSYN = 0x02
-	tcpRST = 0x04
-	tcpACK = 0x10
-)
-
-func (c *conntrack) noteLocked(k ctKey, e *ctEntry, fwd bool, p *packet.Packet) {
+func (c *conntrack) noteLocked(k wire.Flow, e *ctEntry, fwd bool, p *packet.Packet) {
 	if e.state == ctClosed {
 		return // forgotten ctClosedTimeout after it ended, whatever follows
 	}
@@ -222,22 +202,16 @@ func (c *conntrack) noteLocked(k ctKey, e *ctEntry, fwd bool, p *packet.Packet) 
 	if reply {
 		e.seenReply = true
 	}
-	switch k.proto {
+	switch k.Proto {
 	case packet.TCP:
 		f := p.TCPFlags()
+		e.ending = e.ending.Note(f, !reply)
 		switch {
-		case f&tcpRST != 0:
+		case e.ending.IsClosed():
 			e.state = ctClosed
-		case f&tcpFIN != 0:
-			if fwd {
-				e.finA = true
-			} else {
-				e.finB = true
-			}
+		case e.ending.Closing():
 			e.state = ctClosing
-		case f&tcpACK != 0 && e.finA && e.finB:
-			e.state = ctClosed
-		case e.state == ctEmbryonic && e.seenReply && f&tcpACK != 0 && f&tcpSYN == 0:
+		case e.state == ctEmbryonic && e.seenReply && f&wire.ACK != 0 && f&wire.SYN == 0:
 			e.state = ctEstablished
 		}
 	case packet.UDP:

@@ -10,15 +10,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // tcpPkt is pkt with TCP flags.
-func tcpPkt(t *testing.T, src, dst string, flags uint8) *packet.Packet {
+func tcpPkt(t *testing.T, src, dst string, flags wire.TCPFlags) *packet.Packet {
 	t.Helper()
 	p := pkt(t, packet.TCP, src, dst)
 	b := append([]byte(nil), p.Bytes()...)
 	p.Release()
-	b[33] = flags
+	b[33] = byte(flags)
 	q, err := packet.FromBytes(b)
 	require.NoError(t, err)
 	return q
@@ -54,9 +55,9 @@ func passes(e *ENI, outbound bool, p *packet.Packet) bool {
 func handshake(t *testing.T, e *ENI, port int) {
 	t.Helper()
 	c, s := fmt.Sprintf("203.0.113.10:%d", port), "10.0.0.10:22"
-	require.True(t, passes(e, false, tcpPkt(t, c, s, tcpSYN)))
-	require.True(t, passes(e, true, tcpPkt(t, s, c, tcpSYN|tcpACK)))
-	require.True(t, passes(e, false, tcpPkt(t, c, s, tcpACK)))
+	require.True(t, passes(e, false, tcpPkt(t, c, s, wire.SYN)))
+	require.True(t, passes(e, true, tcpPkt(t, s, c, wire.SYN|wire.ACK)))
+	require.True(t, passes(e, false, tcpPkt(t, c, s, wire.ACK)))
 }
 
 // AWS forgets an idle established TCP flow after 432,000 s (5 days), then
@@ -65,7 +66,7 @@ func handshake(t *testing.T, e *ENI, port int) {
 func TestEstablishedFlowExpiresAfterFiveDays(t *testing.T) {
 	e, clock := trackedENI(t, ConnectionTracking{})
 	handshake(t, e, 40000)
-	reply := func() *packet.Packet { return tcpPkt(t, "10.0.0.10:22", "203.0.113.10:40000", tcpACK) }
+	reply := func() *packet.Packet { return tcpPkt(t, "10.0.0.10:22", "203.0.113.10:40000", wire.ACK) }
 	clock.Advance(432000*time.Second - 2*ctTick)
 	assert.Equal(t, 1, e.TrackedFlows())
 	assert.True(t, passes(e, true, reply()), "tracked: the reply passes with no outbound rule")
@@ -84,15 +85,15 @@ func TestConnectionTrackingTimeoutsByState(t *testing.T) {
 		after time.Duration // idle time after which the entry is gone
 	}{
 		{"embryonic (assumption: 120 s)", ConnectionTracking{}, func(t *testing.T, e *ENI) {
-			require.True(t, passes(e, false, tcpPkt(t, "203.0.113.10:40000", "10.0.0.10:22", tcpSYN)))
+			require.True(t, passes(e, false, tcpPkt(t, "203.0.113.10:40000", "10.0.0.10:22", wire.SYN)))
 		}, ctEmbryonicTimeout},
 		{"closing after a FIN (assumption: 120 s)", ConnectionTracking{}, func(t *testing.T, e *ENI) {
 			handshake(t, e, 40000)
-			require.True(t, passes(e, false, tcpPkt(t, "203.0.113.10:40000", "10.0.0.10:22", tcpFIN|tcpACK)))
+			require.True(t, passes(e, false, tcpPkt(t, "203.0.113.10:40000", "10.0.0.10:22", wire.FIN|wire.ACK)))
 		}, ctClosingTimeout},
 		{"closed after an RST (10 s)", ConnectionTracking{}, func(t *testing.T, e *ENI) {
 			handshake(t, e, 40000)
-			require.True(t, passes(e, false, tcpPkt(t, "203.0.113.10:40000", "10.0.0.10:22", tcpRST)))
+			require.True(t, passes(e, false, tcpPkt(t, "203.0.113.10:40000", "10.0.0.10:22", wire.RST)))
 		}, ctClosedTimeout},
 		{"established, TcpEstablishedTimeout 60", ConnectionTracking{TcpEstablishedTimeout: 60}, func(t *testing.T, e *ENI) {
 			handshake(t, e, 40000)
@@ -142,7 +143,7 @@ func TestHalfOpenFlowsLeaveTheTable(t *testing.T) {
 	e, clock := trackedENI(t, ConnectionTracking{})
 	for i := range flows {
 		src := fmt.Sprintf("203.0.113.10:%d", 1024+i)
-		require.True(t, passes(e, false, tcpPkt(t, src, "10.0.0.10:22", tcpSYN)))
+		require.True(t, passes(e, false, tcpPkt(t, src, "10.0.0.10:22", wire.SYN)))
 	}
 	require.Equal(t, flows, e.TrackedFlows())
 	clock.Advance(ctEmbryonicTimeout + ctTick)
@@ -154,7 +155,7 @@ func TestHalfOpenFlowsLeaveTheTable(t *testing.T) {
 // whole timeout.
 func TestConnectionTrackingKeepsAMidTickFlowItsWholeTimeout(t *testing.T) {
 	e, clock := trackedENI(t, ConnectionTracking{})
-	require.True(t, passes(e, false, tcpPkt(t, "203.0.113.10:40001", "10.0.0.10:22", tcpSYN))) // arms the sweeper
+	require.True(t, passes(e, false, tcpPkt(t, "203.0.113.10:40001", "10.0.0.10:22", wire.SYN))) // arms the sweeper
 	clock.Advance(900 * time.Millisecond)
 	require.True(t, passes(e, false, pkt(t, packet.UDP, "203.0.113.10:5353", "10.0.0.10:53")))
 	clock.Advance(30*time.Second - 100*time.Millisecond) // 29.9 s idle

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // DropReason says why the fabric dropped a packet.
@@ -126,7 +127,7 @@ type dropTable struct {
 func (n *Network) recordDrop(e DropEvent) { n.recordDropFlags(e, 0) }
 
 // recordDropFlags records e, a drop of a packet with TCP flags flags.
-func (n *Network) recordDropFlags(e DropEvent, flags uint8) {
+func (n *Network) recordDropFlags(e DropEvent, flags wire.TCPFlags) {
 	e.At = n.clock.Now()
 	if n.tracing.Load() != 0 {
 		ev := e

@@ -122,7 +122,7 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 		// Only a SYN opens a TCP connection: any other segment of one the
 		// gateway does not know (forgotten after NATIdleTimeout) is
 		// answered with an RST, not a FIN (VPC User Guide, "NAT gateways").
-		opens := f.Proto != packet.TCP || p.TCPFlags()&(tcpSYN|tcpACK) == tcpSYN
+		opens := f.Proto != packet.TCP || p.TCPFlags().IsSYN()
 		port, ok, err := g.translate(natKey{f.Proto, f.Src, f.Dst}, opens)
 		if err != nil {
 			g.vpc.net.DropWithDetail(g.eni.id, DropNoTranslation, p, err.Error())

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // synFrame is a TCP SYN from src to dst with valid checksums' length
@@ -24,7 +25,7 @@ func synFrame(src, dst netip.AddrPort) []byte {
 	copy(b[16:], d[:])
 	binary.BigEndian.PutUint16(b[20:], src.Port())
 	binary.BigEndian.PutUint16(b[22:], dst.Port())
-	b[32], b[33] = 5<<4, tcpSYN
+	b[32], b[33] = 5<<4, byte(wire.SYN)
 	var sum uint32
 	for i := 0; i < 20; i += 2 {
 		sum += uint32(b[i])<<8 | uint32(b[i+1])

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // StepKind says what the fabric did at one step of a packet's way.
@@ -46,7 +47,7 @@ type TraceStep struct {
 	Kind StepKind
 	// Flow is the packet's 5-tuple at this step; Flags its TCP flags.
 	Flow  packet.Flow
-	Flags uint8
+	Flags wire.TCPFlags
 	// Host and ENI are the host and interface the step happened at, when
 	// it happened at one.
 	Host, ENI string

@@ -43,7 +43,7 @@ func seg(src, dst string, flags uint8, seq, ack uint32, win uint16, opts []byte,
 		}
 	}
 	add(b[12:20])
-	sum += protoTCP + uint32(len(t))
+	sum += uint32(protoTCP) + uint32(len(t))
 	add(t)
 	for sum > 0xffff {
 		sum = sum>>16 + sum&0xffff

@@ -1,27 +1,25 @@
 package capture
 
 import (
-	"encoding/binary"
 	"net/netip"
+
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
-// Protocol numbers.
+// The vocabulary is wire's.
 const (
-	protoICMP = 1
-	protoTCP  = 6
-	protoUDP  = 17
-)
+	protoICMP = wire.ICMP
+	protoTCP  = wire.TCP
+	protoUDP  = wire.UDP
 
-// TCP flag bits.
-const (
-	flagFIN = 0x01
-	flagSYN = 0x02
-	flagRST = 0x04
-	flagPSH = 0x08
-	flagACK = 0x10
-	flagURG = 0x20
-	flagECE = 0x40
-	flagCWR = 0x80
+	flagFIN = uint8(wire.FIN)
+	flagSYN = uint8(wire.SYN)
+	flagRST = uint8(wire.RST)
+	flagPSH = uint8(wire.PSH)
+	flagACK = uint8(wire.ACK)
+	flagURG = uint8(wire.URG)
+	flagECE = uint8(wire.ECE)
+	flagCWR = uint8(wire.CWR)
 )
 
 // pkt is a decoded IPv4 packet; only the fields tcpdump prints.
@@ -50,53 +48,39 @@ type pkt struct {
 
 func decode(b []byte) (pkt, bool) {
 	var p pkt
-	if len(b) < 20 || b[0]>>4 != 4 {
+	ip, ok := wire.ParseIPv4(b)
+	if !ok {
 		return p, false
 	}
-	ihl := int(b[0]&0x0f) * 4
-	total := int(binary.BigEndian.Uint16(b[2:4]))
-	if ihl < 20 || total < ihl || len(b) < ihl {
-		return p, false
-	}
-	if total > len(b) {
-		total = len(b)
-	}
-	p.raw = b[:total]
-	p.tos, p.ttl, p.proto = b[1], b[8], b[9]
-	p.totalLen = int(binary.BigEndian.Uint16(b[2:4]))
-	p.id = binary.BigEndian.Uint16(b[4:6])
-	fo := binary.BigEndian.Uint16(b[6:8])
-	p.df, p.mf, p.fragOff = fo&0x4000 != 0, fo&0x2000 != 0, fo&0x1fff
-	p.src = netip.AddrFrom4([4]byte(b[12:16]))
-	p.dst = netip.AddrFrom4([4]byte(b[16:20]))
-	p.l4 = b[ihl:total]
-	l4 := p.l4
+	p.raw = ip
+	p.tos, p.ttl, p.proto = ip.TOS(), ip.TTL(), ip.Protocol()
+	p.totalLen = ip.TotalLen()
+	p.id = ip.ID()
+	p.df, p.mf, p.fragOff = ip.DF(), ip.MF(), ip.FragOffset()
+	p.src, p.dst = ip.Src(), ip.Dst()
+	p.l4 = ip.Payload()
 	switch p.proto {
 	case protoTCP:
-		if len(l4) < 20 {
+		t, ok := ip.TCP()
+		if !ok {
 			return p, true
 		}
-		off := int(l4[12]>>4) * 4
-		if off < 20 || off > len(l4) {
-			return p, true
-		}
-		p.sport, p.dport = binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4])
-		p.seq, p.ack = binary.BigEndian.Uint32(l4[4:8]), binary.BigEndian.Uint32(l4[8:12])
-		p.flags = l4[13]
-		p.win = binary.BigEndian.Uint16(l4[14:16])
-		p.csum = binary.BigEndian.Uint16(l4[16:18])
-		p.urg = binary.BigEndian.Uint16(l4[18:20])
-		p.opts, p.payload = l4[20:off], l4[off:]
+		p.sport, p.dport = t.SrcPort(), t.DstPort()
+		p.seq, p.ack = t.Seq(), t.Ack()
+		p.flags = uint8(t.Flags())
+		p.win, p.csum, p.urg = t.Window(), t.Checksum(), t.Urgent()
+		p.opts, p.payload = t.Options(), t.Payload()
 		p.ok = true
 	case protoUDP:
-		if len(l4) < 8 {
+		u, ok := ip.UDP()
+		if !ok {
 			return p, true
 		}
-		p.sport, p.dport = binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4])
-		p.payload = l4[8:]
+		p.sport, p.dport = u.SrcPort(), u.DstPort()
+		p.payload = u.Payload()
 		p.ok = true
 	case protoICMP:
-		p.ok = len(l4) >= 8
+		p.ok = len(p.l4) >= 8
 	}
 	return p, true
 }

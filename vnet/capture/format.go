@@ -263,7 +263,7 @@ func tcpChecksumVerdict(p pkt) string {
 	s, d := p.src.As4(), p.dst.As4()
 	add(s[:])
 	add(d[:])
-	sum += protoTCP + uint32(len(p.l4))
+	sum += uint32(protoTCP) + uint32(len(p.l4))
 	add(p.l4)
 	for sum > 0xffff {
 		sum = sum>>16 + sum&0xffff

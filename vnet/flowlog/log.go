@@ -1,7 +1,6 @@
 package flowlog
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net/netip"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // Clock is the lab clock the windows run on.
@@ -113,7 +114,8 @@ func (l *Log) schedule() {
 // Observe counts one packet b crossing interface id at ts: ingress (it
 // arrived) or egress (it left), with the verdict ACCEPT or REJECT.
 func (l *Log) Observe(id string, ts time.Time, egress bool, action string, b []byte) {
-	if len(b) < 20 {
+	ip, ok := wire.ParseIPv4(b)
+	if !ok {
 		return
 	}
 	l.mu.Lock()
@@ -122,20 +124,14 @@ func (l *Log) Observe(id string, ts time.Time, egress bool, action string, b []b
 	if il == nil || l.closed {
 		return
 	}
-	k := flowKey{src: netip.AddrFrom4([4]byte(b[12:16])), dst: netip.AddrFrom4([4]byte(b[16:20])), proto: b[9], action: action, egress: egress}
-	ihl := int(b[0]&0x0f) * 4
-	var flags uint8
-	if (k.proto == 6 || k.proto == 17) && len(b) >= ihl+4 {
-		k.srcPort, k.dstPort = binary.BigEndian.Uint16(b[ihl:]), binary.BigEndian.Uint16(b[ihl+2:])
-		if k.proto == 6 && len(b) >= ihl+14 {
-			f := b[ihl+13]
-			// tcp-flags: FIN 1, SYN 2, RST 4, and SYN-ACK 18: ACK is
-			// reported only with SYN (VPC User Guide, "TCP flag sequence").
-			flags = f & 0x07
-			if f&0x12 == 0x12 {
-				flags |= 0x12
-			}
-		}
+	k := flowKey{src: ip.Src(), dst: ip.Dst(), proto: ip.Protocol(), action: action, egress: egress}
+	k.srcPort, k.dstPort = ip.Ports()
+	// tcp-flags: FIN 1, SYN 2, RST 4, and SYN-ACK 18: ACK is reported
+	// only with SYN (VPC User Guide, "TCP flag sequence").
+	f := ip.Flags()
+	flags := uint8(f & (wire.FIN | wire.SYN | wire.RST))
+	if f.Has(wire.SYN | wire.ACK) {
+		flags |= uint8(wire.SYN | wire.ACK)
 	}
 	r := il.flows[k]
 	if r == nil {
@@ -153,7 +149,7 @@ func (l *Log) Observe(id string, ts time.Time, egress bool, action string, b []b
 		il.flows[k] = r
 	}
 	r.Packets++
-	r.Bytes += uint64(binary.BigEndian.Uint16(b[2:4]))
+	r.Bytes += uint64(ip.TotalLen())
 	r.End = ts
 	r.TCPFlags |= flags
 }

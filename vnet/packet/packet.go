@@ -8,13 +8,16 @@ import (
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
+
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
-// IP protocol numbers, as flow logs and security-group rules name them.
+// IP protocol numbers, as flow logs and security-group rules name them
+// (wire's: the one vocabulary).
 const (
-	ICMP = 1
-	TCP  = 6
-	UDP  = 17
+	ICMP = wire.ICMP
+	TCP  = wire.TCP
+	UDP  = wire.UDP
 )
 
 // ErrMalformed is returned by Parse for bytes that are not a whole IPv4
@@ -137,12 +140,12 @@ func (p *Packet) DstPort() uint16 {
 	return header.TCP(p.ip().Payload()).DestinationPort()
 }
 
-// TCPFlags returns the TCP flags byte (FIN 0x01 … ACK 0x10), 0 for non-TCP.
-func (p *Packet) TCPFlags() uint8 {
+// TCPFlags returns the TCP flags, 0 for non-TCP.
+func (p *Packet) TCPFlags() wire.TCPFlags {
 	if p.Protocol() != TCP {
 		return 0
 	}
-	return uint8(header.TCP(p.ip().Payload()).Flags())
+	return wire.TCPFlags(header.TCP(p.ip().Payload()).Flags())
 }
 
 // Flow returns the packet's 5-tuple as seen on the wire.

@@ -9,6 +9,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
+
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // tcpPacket builds a valid IPv4/TCP packet with payload.
@@ -41,7 +43,8 @@ func TestRewritesKeepChecksumsValid(t *testing.T) {
 	p.SetSrcAddr(netip.MustParseAddr("198.51.100.10"))
 	assert.True(t, p.ChecksumsValid())
 	assert.Equal(t, "198.51.100.10:51512", p.Flow().Src.String())
-	assert.Equal(t, uint8(header.TCPFlagAck|header.TCPFlagPsh), p.TCPFlags())
+	assert.Equal(t, wire.ACK|wire.PSH, p.TCPFlags(), "wire's flags are the header's bits")
+	assert.Equal(t, uint8(header.TCPFlagAck|header.TCPFlagPsh), uint8(p.TCPFlags()))
 	assert.Equal(t, 45, p.Len())
 }
 
