@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/vlab-sim/vlab/vnet"
 
@@ -144,10 +143,9 @@ func (t *flowTable) remove(f *flow) {
 }
 
 // closeLinger is how long a flow stays in the table after its TCP
-// connection ends, so that its last packets still find it. (AWS keeps a
-// flow until its idle timeout, 350 s; the lab lets a closed one go sooner,
-// after Linux conntrack's 10 s, so the table shows live connections.)
-const closeLinger = 10 * time.Second
+// connection ended: the trackers' one figure (AWS keeps a closed flow until
+// the idle timeout; the lab forgets it sooner).
+const closeLinger = wire.ClosedLinger
 
 // noteFlags follows the end of a TCP connection (wire.Ending): closeLinger
 // after an RST, or after the ACK that follows both FINs, the flow is

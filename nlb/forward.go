@@ -176,7 +176,7 @@ func (r returnPath) ReturnPath(from *vnet.ENI, p *packet.Packet) (*vnet.ENI, vne
 	k := p.Flow()
 	fl := r.lb.flows.lookupBack(k)
 	if fl == nil {
-		if d := r.lb.flows.dead(k, false); d != nil && p.TCPFlags()&0x04 == 0 {
+		if d := r.lb.flows.dead(k, false); d != nil && p.TCPFlags()&wire.RST == 0 {
 			return d.node.eni, resetLeg{d}
 		}
 		return nil, nil

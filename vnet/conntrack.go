@@ -74,10 +74,8 @@ const (
 	// ctClosingTimeout: a TCP flow after a FIN
 	// (nf_conntrack_tcp_timeout_fin_wait, _time_wait).
 	ctClosingTimeout = 120 * time.Second
-	// ctClosedTimeout: after an RST or the last ACK, so that a FIN after
-	// an RST or a retransmitted ACK still passes
-	// (nf_conntrack_tcp_timeout_close).
-	ctClosedTimeout = 10 * time.Second
+	// ctClosedTimeout: after an RST or the last ACK (wire.ClosedLinger).
+	ctClosedTimeout = wire.ClosedLinger
 	// ctOtherTimeout: protocols other than TCP, UDP and ICMP; AWS accepts
 	// their replies for 600 s (EC2 User Guide, "Security group connection
 	// tracking").
