@@ -1,7 +1,9 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
 	"strings"
 
@@ -35,9 +37,18 @@ func at(path string, err error) error {
 	return &topology.PathError{Path: path, Err: err}
 }
 
-// atField places err at the field of path its message names: an attribute
-// by its key, or a setting by its AWS name (HealthCheckTimeoutSeconds).
+// atField places err at the field of path it is about: an attribute by the
+// key its *limits.AttributeError names, or one its message names (a
+// rule between attributes), or a setting by its AWS name
+// (HealthCheckTimeoutSeconds).
 func atField(path string, err error, attrField string, attrs map[string]string, fields ...string) error {
+	// An attribute the table refuses names its key.
+	var ae *limits.AttributeError
+	if errors.As(err, &ae) {
+		if _, ok := attrs[ae.Key]; ok {
+			return at(path+"."+attrField+"."+ae.Key, err)
+		}
+	}
 	msg := err.Error()
 	best, where := path, len(msg)
 	// The field the message names first is the one at fault.

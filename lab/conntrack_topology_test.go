@@ -38,3 +38,20 @@ func TestTopologyConnectionTrackingSpecification(t *testing.T) {
 	assert.Contains(t, err.Error(), "ct.yaml:64:23: Vpcs[0].Instances[0].ConnectionTrackingSpecification.UdpTimeout: 10 is out of range (30-60)")
 	assert.Contains(t, err.Error(), "Vpcs[0].Instances[0].ConnectionTrackingSpecification.UdpTimeout")
 }
+
+// An attribute the table refuses is placed at its key in the file, by the
+// error's own key, not by searching its words.
+func TestAttributeErrorsArePlacedAtTheirKey(t *testing.T) {
+	b, err := os.ReadFile("../examples/reference.yaml")
+	require.NoError(t, err)
+	anchor := "    UnhealthyThresholdCount: 2\n"
+	require.Contains(t, string(b), anchor)
+	data := strings.Replace(string(b), anchor, anchor+"    TargetGroupAttributes:\n      stickiness.enabled: \"false\"\n      deregistration_delay.timeout_seconds: \"9999\"\n", 1)
+	top, err := topology.Parse("attr.yaml", []byte(data))
+	require.NoError(t, err)
+	_, err = lab.New(lab.Config{Topology: top, ManualClock: true})
+	var pe *topology.PathError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "TargetGroups[0].TargetGroupAttributes.deregistration_delay.timeout_seconds", pe.Path)
+	assert.Contains(t, err.Error(), "must be 0-3600")
+}

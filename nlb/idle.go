@@ -2,6 +2,7 @@ package nlb
 
 import (
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"strconv"
 	"time"
 
@@ -14,26 +15,23 @@ import (
 // Balancers").
 const (
 	// AttrIdleTimeout is tcp.idle_timeout.seconds: 350 by default, 60-6000.
-	AttrIdleTimeout    = "tcp.idle_timeout.seconds"
-	defaultIdleTimeout = 350
+	AttrIdleTimeout = "tcp.idle_timeout.seconds"
 )
 
 // idleTick is how often the lab looks for idle flows, in lab time: a flow
 // is forgotten within a tick of its idle timeout.
 const idleTick = time.Second
 
-// SetAttribute sets a listener attribute by its AWS key.
+// SetAttribute sets a listener attribute by its AWS key, validated against
+// limits.Attributes.
 func (l *Listener) SetAttribute(key, value string) error {
-	switch key {
-	case AttrIdleTimeout:
-		n, err := strconv.Atoi(value)
-		if err != nil || n < 60 || n > 6000 {
-			return fmt.Errorf("listener %d: %s %q: must be 60-6000", l.Port, key, value)
-		}
-		l.idle.Store(int64(n))
-		return nil
+	value, err := limits.Check(limits.Listener, strconv.Itoa(int(l.Port)), key, value)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("listener %d: attribute %q is not supported by the lab", l.Port, key)
+	n, _ := strconv.Atoi(value) // the one listener attribute: the idle timeout
+	l.idle.Store(int64(n))
+	return nil
 }
 
 // Attributes returns the listener's attributes by AWS key.
@@ -100,3 +98,10 @@ func (nd *Node) answerReset(p *packet.Packet, fl *flow) {
 }
 
 var _ vnet.Taker = resetLeg{}
+
+// defaultIdleTimeout is AWS's tcp.idle_timeout.seconds, from the table.
+func defaultIdleTimeout() int64 {
+	a, _ := limits.Lookup(limits.Listener, AttrIdleTimeout)
+	n, _ := strconv.Atoi(a.Default)
+	return int64(n)
+}

@@ -3,6 +3,7 @@ package nlb
 import (
 	"context"
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -112,18 +113,15 @@ func New(n *vnet.Network, c Config) (*LoadBalancer, error) {
 	return lb, nil
 }
 
-// SetAttribute sets a load-balancer attribute by its AWS key.
+// SetAttribute sets a load-balancer attribute by its AWS key, validated
+// against limits.Attributes.
 func (lb *LoadBalancer) SetAttribute(key, value string) error {
-	switch key {
-	case AttrCrossZone:
-		b, err := strconv.ParseBool(value)
-		if err != nil {
-			return fmt.Errorf("load balancer %s: %s %q: must be true or false", lb.name, key, value)
-		}
-		lb.crossZone.Store(b)
-		return nil
+	value, err := limits.Check(limits.LoadBalancer, lb.name, key, value)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("load balancer %s: attribute %q is not supported by the lab", lb.name, key)
+	lb.crossZone.Store(value == "true") // the one load-balancer attribute
+	return nil
 }
 
 // Attributes returns the load balancer's attributes by AWS key.
@@ -234,7 +232,7 @@ func (lb *LoadBalancer) AddListener(c ListenerConfig) (*Listener, error) {
 		return nil, fmt.Errorf("load balancer %s: a listener on port %d already exists", lb.name, c.Port)
 	}
 	l := &Listener{Protocol: c.Protocol, Port: c.Port, TargetGroup: c.TargetGroup}
-	l.idle.Store(defaultIdleTimeout)
+	l.idle.Store(defaultIdleTimeout())
 	for k, v := range c.Attributes {
 		if err := l.SetAttribute(k, v); err != nil {
 			return nil, fmt.Errorf("load balancer %s: %w", lb.name, err)

@@ -2,6 +2,7 @@ package nlb
 
 import (
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"github.com/vlab-sim/vlab/vnet/wire"
 	"hash/fnv"
 	"net/netip"
@@ -44,9 +45,7 @@ const (
 	AttrStickinessType          = "stickiness.type"
 	// AttrCrossZone is the load balancer's attribute and the target
 	// group's override (true, false or use_load_balancer_configuration).
-	AttrCrossZone               = "load_balancing.cross_zone.enabled"
-	defaultDeregistrationDelay  = "300"
-	defaultUnhealthyTermination = "true"
+	AttrCrossZone = "load_balancing.cross_zone.enabled"
 )
 
 // TargetGroup routes flows to registered targets.
@@ -87,13 +86,6 @@ type Target struct {
 	Port uint16
 }
 
-// privateRanges are where ip targets may be outside the VPC (ELB User
-// Guide, "Target groups for your Network Load Balancers").
-var privateRanges = []netip.Prefix{
-	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
-	netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("100.64.0.0/10"),
-}
-
 // NewTargetGroup creates an empty target group.
 func NewTargetGroup(n *vnet.Network, c TargetGroupConfig) (*TargetGroup, error) {
 	if c.Name == "" {
@@ -125,17 +117,13 @@ func NewTargetGroup(n *vnet.Network, c TargetGroupConfig) (*TargetGroup, error) 
 	// Client IP preservation: on by default for instance targets, off for
 	// ip targets with TCP (ELB User Guide, "Target group attributes").
 	cip := c.TargetType == TargetTypeInstance
-	tg := &TargetGroup{net: n, id: n.IDs().Hex("targetgroup", 16), cfg: c, seed: h.Sum64(), attrs: map[string]string{
-		AttrDeregistrationDelay:     defaultDeregistrationDelay,
-		AttrUnhealthyTermination:    defaultUnhealthyTermination,
-		AttrPreserveClientIP:        strconv.FormatBool(cip),
-		AttrProxyProtocolV2:         "false",
-		AttrDeregistrationTerminate: "false",
-		AttrUnhealthyDraining:       "0",
-		AttrStickiness:              "false",
-		AttrStickinessType:          "source_ip",
-		AttrCrossZone:               "use_load_balancer_configuration",
-	}}
+	// Every attribute starts at AWS's default (limits.Attributes).
+	attrs := map[string]string{}
+	for _, a := range limits.Of(limits.TargetGroup) {
+		attrs[a.Key] = a.Default
+	}
+	attrs[AttrPreserveClientIP] = strconv.FormatBool(cip)
+	tg := &TargetGroup{net: n, id: n.IDs().Hex("targetgroup", 16), cfg: c, seed: h.Sum64(), attrs: attrs}
 	tg.terminate.Store(true)
 	tg.preserve.Store(cip)
 	for k, v := range c.Attributes {
@@ -190,56 +178,24 @@ func (tg *TargetGroup) Attributes() map[string]string {
 	return out
 }
 
-// SetAttribute sets one attribute by its AWS key, validating its value.
+// SetAttribute sets one attribute by its AWS key, validating its value
+// against limits.Attributes; a refused one is a *limits.AttributeError.
 func (tg *TargetGroup) SetAttribute(key, value string) error {
+	value, err := limits.Check(limits.TargetGroup, tg.cfg.Name, key, value)
+	if err != nil {
+		return err
+	}
 	switch key {
-	case AttrDeregistrationDelay:
-		n, err := strconv.Atoi(value)
-		if err != nil || n < 0 || n > 3600 {
-			return fmt.Errorf("target group %s: %s %q: must be 0-3600", tg.cfg.Name, key, value)
-		}
 	case AttrUnhealthyTermination:
-		b, err := strconv.ParseBool(value)
-		if err != nil {
-			return fmt.Errorf("target group %s: %s %q: must be true or false", tg.cfg.Name, key, value)
-		}
-		tg.terminate.Store(b)
-		value = strconv.FormatBool(b)
+		tg.terminate.Store(value == "true")
 	case AttrUnhealthyDraining:
-		n, err := strconv.Atoi(value)
-		if err != nil || n < 0 || n > 360000 {
-			return fmt.Errorf("target group %s: %s %q: must be 0-360000", tg.cfg.Name, key, value)
-		}
-		if n > 0 && tg.terminate.Load() && tg.checker != nil {
+		if value != "0" && tg.terminate.Load() && tg.checker != nil {
 			return fmt.Errorf("target group %s: %s needs %s false (AWS allows a draining interval only without termination)", tg.cfg.Name, key, AttrUnhealthyTermination)
 		}
-	case AttrDeregistrationTerminate, AttrStickiness:
-		b, err := strconv.ParseBool(value)
-		if err != nil {
-			return fmt.Errorf("target group %s: %s %q: must be true or false", tg.cfg.Name, key, value)
-		}
-		value = strconv.FormatBool(b)
-	case AttrStickinessType:
-		if value != "source_ip" {
-			return fmt.Errorf("target group %s: %s %q: NLB target groups take source_ip", tg.cfg.Name, key, value)
-		}
-	case AttrCrossZone:
-		if value != "true" && value != "false" && value != "use_load_balancer_configuration" {
-			return fmt.Errorf("target group %s: %s %q: must be true, false or use_load_balancer_configuration", tg.cfg.Name, key, value)
-		}
-	case AttrPreserveClientIP, AttrProxyProtocolV2:
-		b, err := strconv.ParseBool(value)
-		if err != nil {
-			return fmt.Errorf("target group %s: %s %q: must be true or false", tg.cfg.Name, key, value)
-		}
-		if key == AttrPreserveClientIP {
-			tg.preserve.Store(b)
-		} else {
-			tg.proxyV2.Store(b)
-		}
-		value = strconv.FormatBool(b)
-	default:
-		return fmt.Errorf("target group %s: attribute %q is not supported by the lab", tg.cfg.Name, key)
+	case AttrPreserveClientIP:
+		tg.preserve.Store(value == "true")
+	case AttrProxyProtocolV2:
+		tg.proxyV2.Store(value == "true")
 	}
 	tg.mu.Lock()
 	tg.attrs[key] = value
@@ -299,11 +255,9 @@ func (tg *TargetGroup) Register(t Target) error {
 		if !ip.IsValid() || !ip.Is4() {
 			return fmt.Errorf("target group %s: an ip target needs an IPv4 address", tg.cfg.Name)
 		}
-		ok := tg.cfg.VPC.CIDR().Contains(ip)
-		for _, r := range privateRanges {
-			ok = ok || r.Contains(ip)
-		}
-		if !ok {
+		// ELB User Guide, "Target type": outside the VPC, only private
+		// ranges.
+		if !tg.cfg.VPC.CIDR().Contains(ip) && !limits.IsPrivate(ip) {
 			return fmt.Errorf("target group %s: target %s: an ip target must be in the VPC (%s) or in 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10; public addresses are refused", tg.cfg.Name, ip, tg.cfg.VPC.CIDR())
 		}
 		t.ID, t.ENI = ip.String(), nil

@@ -2,6 +2,7 @@ package vnet
 
 import (
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -138,9 +139,8 @@ func (n *Network) AddVPC(name string, cidr netip.Prefix) (*VPC, error) {
 	if cidr.Masked() != cidr {
 		return nil, fmt.Errorf("vpc %s: CidrBlock %s has host bits set (did you mean %s?)", name, cidr, cidr.Masked())
 	}
-	// VPC User Guide, "VPC CIDR blocks": the allowed block size is /16 to /28.
-	if cidr.Bits() < 16 || cidr.Bits() > 28 {
-		return nil, fmt.Errorf("vpc %s: CidrBlock %s: the block size must be between /16 and /28", name, cidr)
+	if err := limits.CheckBlock(cidr); err != nil {
+		return nil, fmt.Errorf("vpc %s: CidrBlock %w", name, err)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -2,6 +2,7 @@ package vnet
 
 import (
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
 )
 
@@ -86,9 +87,8 @@ func (v *VPC) AddSubnet(c SubnetConfig) (*Subnet, error) {
 	if !v.cidr.Contains(c.CIDR.Addr()) || c.CIDR.Bits() < v.cidr.Bits() {
 		return nil, fmt.Errorf("subnet %s: CidrBlock %s is not inside the VPC's %s", c.Name, c.CIDR, v.cidr)
 	}
-	// VPC User Guide, "Subnet CIDR blocks": /16 to /28.
-	if c.CIDR.Bits() > 28 {
-		return nil, fmt.Errorf("subnet %s: CidrBlock %s: the block size must be between /16 and /28", c.Name, c.CIDR)
+	if err := limits.CheckBlock(c.CIDR); err != nil {
+		return nil, fmt.Errorf("subnet %s: CidrBlock %w", c.Name, err)
 	}
 	if c.Zone == "" {
 		return nil, fmt.Errorf("subnet %s: AvailabilityZone is required", c.Name)

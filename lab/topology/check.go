@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -158,8 +159,8 @@ func (c *checker) block(path string, p netip.Prefix) bool {
 		c.add(path, "%s has host bits set: the block is %s", p, p.Masked())
 		return false
 	}
-	if p.Bits() < 16 || p.Bits() > 28 {
-		c.add(path, "%s: the netmask must be between /16 and /28", p)
+	if err := limits.CheckBlock(p); err != nil {
+		c.add(path, "%v", err)
 		return false
 	}
 	return true

@@ -2,9 +2,11 @@ package topology
 
 import (
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
@@ -121,10 +123,10 @@ func (c *checker) targetGroup(i int) {
 			switch {
 			case err != nil:
 				c.add(tp, "%q is not an IPv4 address (ip targets are registered by address)", tr.Id)
-			case !privateTarget(a):
+			case !limits.IsPrivate(a):
 				// ELB User Guide, "Target type": publicly routable addresses
 				// cannot be registered.
-				c.add(tp, "%s is a public address: ip targets are private (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10)", a)
+				c.add(tp, "%s is a public address: ip targets are private (%s)", a, privateList())
 			case !v.CidrBlock.Contains(a):
 				c.add(tp, "%s is outside the target group's VPC %s (%s): AWS takes it for a peered VPC or an on-premises network, which the lab does not have", a, v.Name, v.CidrBlock)
 			}
@@ -165,12 +167,11 @@ func (c *checker) flowLog(i int) {
 	}
 }
 
-// privateTarget reports whether a is in a range AWS accepts for ip targets.
-func privateTarget(a netip.Addr) bool {
-	for _, p := range []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"} {
-		if netip.MustParsePrefix(p).Contains(a) {
-			return true
-		}
+// privateList names the ranges ip targets may be in.
+func privateList() string {
+	var s []string
+	for _, p := range limits.PrivateRanges {
+		s = append(s, p.String())
 	}
-	return false
+	return strings.Join(s, ", ")
 }
