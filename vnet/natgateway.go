@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // DropNoTranslation: a packet reached a NAT gateway's public side with no
@@ -26,8 +27,8 @@ type NATGateway struct {
 	eni  *ENI
 
 	mu       sync.Mutex
-	out      map[natKey]*natConn // inside flow -> its translation
-	back     map[natBack]*natConn
+	out      map[wire.Flow]*natConn // inside flow -> its translation
+	back     map[wire.Flow]*natConn // reply at the gateway -> the same
 	nextPort uint16
 	epoch    int64 // lab seconds counted by sweep while connections exist
 	armed    bool  // sweep is scheduled
@@ -36,7 +37,7 @@ type NATGateway struct {
 
 // natConn is one translated connection.
 type natConn struct {
-	key     natKey
+	key     wire.Flow // the inside flow
 	port    uint16
 	touched int64 // g.epoch at its last packet
 }
@@ -49,20 +50,9 @@ const NATIdleTimeout = 350 * time.Second
 // natTick is the lab-time step of the idle sweep.
 const natTick = time.Second
 
-// natKey is an inside connection: protocol, inside source, remote.
-type natKey struct {
-	proto  uint8
-	inside netip.AddrPort
-	remote netip.AddrPort
-}
-
-// natBack finds the inside source of a reply: protocol, the gateway's port,
-// remote.
-type natBack struct {
-	proto  uint8
-	port   uint16
-	remote netip.AddrPort
-}
+// The gateway's tables are keyed by wire.Flow: out by the inside
+// connection (inside source -> remote), back by its replies as they reach
+// the gateway (remote -> the gateway's private address and port).
 
 // AddNATGateway creates a NAT gateway in subnet s (a public one) with its
 // private address and the public IPv4 address (an Elastic IP) the internet
@@ -78,7 +68,7 @@ func (v *VPC) AddNATGateway(name string, s *Subnet, private, public netip.Addr) 
 	if err != nil {
 		return nil, fmt.Errorf("NAT gateway: %w", err)
 	}
-	g := &NATGateway{vpc: v, id: v.net.ids.Next("nat"), name: name, out: map[natKey]*natConn{}, back: map[natBack]*natConn{}, nextPort: 1024}
+	g := &NATGateway{vpc: v, id: v.net.ids.Next("nat"), name: name, out: map[wire.Flow]*natConn{}, back: map[wire.Flow]*natConn{}, nextPort: 1024}
 	// NAT gateways take no security groups (VPC User Guide, "NAT gateway
 	// basics"); their subnet's network ACL applies.
 	g.eni, err = h.AttachSubnet(s, private, ENIOptions{PublicIP: public, Unfiltered: true, Description: "Interface for NAT Gateway " + g.id})
@@ -123,7 +113,7 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 		// gateway does not know (forgotten after NATIdleTimeout) is
 		// answered with an RST, not a FIN (VPC User Guide, "NAT gateways").
 		opens := f.Proto != packet.TCP || p.TCPFlags().IsSYN()
-		port, ok, err := g.translate(natKey{f.Proto, f.Src, f.Dst}, opens)
+		port, ok, err := g.translate(f, opens)
 		if err != nil {
 			g.vpc.net.DropWithDetail(g.eni.id, DropNoTranslation, p, err.Error())
 			return true
@@ -139,11 +129,11 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 		return true
 	}
 	g.mu.Lock()
-	c, ok := g.back[natBack{f.Proto, f.Dst.Port(), f.Src}]
+	c, ok := g.back[f]
 	var inside netip.AddrPort
 	if ok {
 		c.touched = g.epoch
-		inside = c.key.inside
+		inside = c.key.Src
 	}
 	g.mu.Unlock()
 	if !ok {
@@ -160,7 +150,7 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 // translate returns the gateway's port for the inside connection k,
 // allocating one when opens; ok is false for a connection the gateway does
 // not know and that this packet cannot open.
-func (g *NATGateway) translate(k natKey, opens bool) (port uint16, ok bool, err error) {
+func (g *NATGateway) translate(k wire.Flow, opens bool) (port uint16, ok bool, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if c, ok := g.out[k]; ok {
@@ -176,7 +166,7 @@ func (g *NATGateway) translate(k natKey, opens bool) (port uint16, ok bool, err 
 		if g.nextPort == 0 {
 			g.nextPort = 1024
 		}
-		b := natBack{k.proto, p, k.remote}
+		b := g.replyKey(k, p)
 		if _, used := g.back[b]; !used {
 			c := &natConn{key: k, port: p, touched: g.epoch}
 			g.out[k], g.back[b] = c, c
@@ -186,7 +176,12 @@ func (g *NATGateway) translate(k natKey, opens bool) (port uint16, ok bool, err 
 	}
 	// VPC User Guide: a NAT gateway supports 55,000 simultaneous
 	// connections to each unique destination; the lab's limit is its ports.
-	return 0, false, fmt.Errorf("NAT gateway %s: no port left for connections to %s (ErrorPortAllocation)", g.id, k.remote)
+	return 0, false, fmt.Errorf("NAT gateway %s: no port left for connections to %s (ErrorPortAllocation)", g.id, k.Dst)
+}
+
+// replyKey is the key of the replies to inside flow k translated to port.
+func (g *NATGateway) replyKey(k wire.Flow, port uint16) wire.Flow {
+	return wire.Flow{Proto: k.Proto, Src: k.Dst, Dst: netip.AddrPortFrom(g.eni.addr.Addr(), port)}
 }
 
 // reset answers p, a segment of a connection the gateway has forgotten,
@@ -209,19 +204,19 @@ func (g *NATGateway) reset(p *packet.Packet) {
 // on the gateway's outside (its private or public address) belongs to.
 func (g *NATGateway) Origin(f packet.Flow) (netip.AddrPort, bool) {
 	mine := func(a netip.Addr) bool { return a == g.eni.addr.Addr() || a == g.eni.public }
-	var b natBack
+	var b wire.Flow
 	switch {
 	case mine(f.Src.Addr()):
-		b = natBack{f.Proto, f.Src.Port(), f.Dst}
+		b = wire.Flow{Proto: f.Proto, Src: f.Dst, Dst: netip.AddrPortFrom(g.eni.addr.Addr(), f.Src.Port())}
 	case mine(f.Dst.Addr()):
-		b = natBack{f.Proto, f.Dst.Port(), f.Src}
+		b = wire.Flow{Proto: f.Proto, Src: f.Src, Dst: netip.AddrPortFrom(g.eni.addr.Addr(), f.Dst.Port())}
 	default:
 		return netip.AddrPort{}, false
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if c := g.back[b]; c != nil {
-		return c.key.inside, true
+		return c.key.Src, true
 	}
 	return netip.AddrPort{}, false
 }
@@ -259,13 +254,13 @@ func (g *NATGateway) sweep() {
 	for k, c := range g.out {
 		if g.epoch-c.touched > idle { // touched up to a tick after its epoch
 			delete(g.out, k)
-			delete(g.back, natBack{k.proto, c.port, k.remote})
+			delete(g.back, g.replyKey(k, c.port))
 		}
 	}
 	if len(g.out) > 0 {
 		g.armLocked()
 	} else {
 		// Maps keep their buckets: let a storm's go.
-		g.out, g.back = map[natKey]*natConn{}, map[natBack]*natConn{}
+		g.out, g.back = map[wire.Flow]*natConn{}, map[wire.Flow]*natConn{}
 	}
 }

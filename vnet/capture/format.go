@@ -2,6 +2,7 @@ package capture
 
 import (
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/wire"
 	"net/netip"
 	"strings"
 	"time"
@@ -30,12 +31,7 @@ type Options struct {
 // state that relative sequence numbers need; use one per capture.
 type Formatter struct {
 	o    Options
-	seqs map[connKey]*seqBase
-}
-
-type connKey struct {
-	a, b   netip.AddrPort // canonical order
-	protoc uint8
+	seqs map[wire.Flow]*seqBase // by canonical flow
 }
 
 // seqBase holds a connection's bases: seq for the canonical direction's
@@ -43,7 +39,7 @@ type connKey struct {
 type seqBase struct{ seq, ack uint32 }
 
 // NewFormatter returns a formatter with options o.
-func NewFormatter(o Options) *Formatter { return &Formatter{o: o, seqs: map[connKey]*seqBase{}} }
+func NewFormatter(o Options) *Formatter { return &Formatter{o: o, seqs: map[wire.Flow]*seqBase{}} }
 
 // Format returns the text tcpdump prints for packet b captured at ts: one
 // line, followed by the -A or -X dump when asked for, without the final
@@ -156,12 +152,8 @@ func (f *Formatter) tcp(w *strings.Builder, p pkt) {
 	// bases are set by the first packet with ACK it sees (or a new SYN),
 	// which prints absolute numbers; later packets print offsets.
 	if !f.o.AbsoluteSeq && p.flags&flagACK != 0 {
-		a, b := netip.AddrPortFrom(p.src, p.sport), netip.AddrPortFrom(p.dst, p.dport)
-		rev := false
-		if a.Compare(b) > 0 {
-			a, b, rev = b, a, true
-		}
-		k := connKey{a, b, protoTCP}
+		k, fwd := wire.Flow{Proto: protoTCP, Src: netip.AddrPortFrom(p.src, p.sport), Dst: netip.AddrPortFrom(p.dst, p.dport)}.Canonical()
+		rev := !fwd
 		th := f.seqs[k]
 		if th == nil || p.flags&flagSYN != 0 {
 			th = &seqBase{}

@@ -60,12 +60,12 @@ type ifaceLog struct {
 	flows       map[flowKey]*Record
 }
 
+// flowKey is what a record aggregates by: the 5-tuple, the verdict and
+// the direction.
 type flowKey struct {
-	src, dst         netip.Addr
-	srcPort, dstPort uint16
-	proto            uint8
-	action           string
-	egress           bool
+	flow   wire.Flow
+	action string
+	egress bool
 }
 
 // New starts a flow log on ifaces; each interface's first window opens now.
@@ -124,8 +124,8 @@ func (l *Log) Observe(id string, ts time.Time, egress bool, action string, b []b
 	if il == nil || l.closed {
 		return
 	}
-	k := flowKey{src: ip.Src(), dst: ip.Dst(), proto: ip.Protocol(), action: action, egress: egress}
-	k.srcPort, k.dstPort = ip.Ports()
+	k := flowKey{flow: ip.Flow(), action: action, egress: egress}
+	f0 := k.flow
 	// tcp-flags: FIN 1, SYN 2, RST 4, and SYN-ACK 18: ACK is reported
 	// only with SYN (VPC User Guide, "TCP flag sequence").
 	f := ip.Flags()
@@ -137,12 +137,12 @@ func (l *Log) Observe(id string, ts time.Time, egress bool, action string, b []b
 	if r == nil {
 		r = &Record{
 			AccountID: il.AccountID, InterfaceID: il.ID, VPCID: il.VPCID, SubnetID: il.SubnetID, InstanceID: il.InstanceID,
-			Src: k.src, Dst: k.dst, SrcPort: k.srcPort, DstPort: k.dstPort, Protocol: k.proto,
+			Src: f0.Src.Addr(), Dst: f0.Dst.Addr(), SrcPort: f0.Src.Port(), DstPort: f0.Dst.Port(), Protocol: f0.Proto,
 			Start: ts, Action: action, LogStatus: "OK", Direction: "ingress",
 		}
 		if egress {
 			r.Direction, r.TrafficPath = "egress", 2
-			if il.VPC.IsValid() && il.VPC.Contains(k.dst) {
+			if il.VPC.IsValid() && il.VPC.Contains(f0.Dst.Addr()) {
 				r.TrafficPath = 1
 			}
 		}
