@@ -36,6 +36,15 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 		nd.forward(fl, p, true)
 		return true
 	}
+	// A target's reply, which the return path brought here.
+	if fl := lb.flows.lookupBack(k); fl != nil {
+		nd.forward(fl, p, false)
+		return true
+	}
+	if d := lb.flows.dead(k, false); d != nil && p.TCPFlags()&wire.RST == 0 {
+		nd.answerReset(p, d)
+		return true
+	}
 	// Replies to the node's own connections (health checks) go to its stack.
 	if nd.host.Owns(f) {
 		return false
@@ -172,16 +181,15 @@ func (nd *Node) reset(fl *flow, p *packet.Packet) {
 // says.
 type returnPath struct{ lb *LoadBalancer }
 
-func (r returnPath) ReturnPath(from *vnet.ENI, p *packet.Packet) (*vnet.ENI, vnet.Taker) {
+func (r returnPath) ReturnPath(from *vnet.ENI, p *packet.Packet) *vnet.ENI {
 	k := p.Flow()
-	fl := r.lb.flows.lookupBack(k)
-	if fl == nil {
-		if d := r.lb.flows.dead(k, false); d != nil && p.TCPFlags()&wire.RST == 0 {
-			return d.node.eni, resetLeg{d}
-		}
-		return nil, nil
+	if fl := r.lb.flows.lookupBack(k); fl != nil {
+		return fl.node.eni
 	}
-	return fl.node.eni, backLeg{fl}
+	if d := r.lb.flows.dead(k, false); d != nil && p.TCPFlags()&wire.RST == 0 {
+		return d.node.eni // answered with an RST there
+	}
+	return nil
 }
 
 // Name names the hook in traces.
@@ -204,9 +212,3 @@ func (r returnPath) Origin(f packet.Flow) (netip.AddrPort, bool) {
 	}
 	return netip.AddrPort{}, false
 }
-
-// backLeg takes a target's reply to its flow's node (pointer-shaped, so
-// handing it out as an interface does not allocate).
-type backLeg struct{ fl *flow }
-
-func (b backLeg) Take(p *packet.Packet) { b.fl.node.forward(b.fl, p, false) }

@@ -76,11 +76,6 @@ func (lb *LoadBalancer) sweep() {
 	}
 }
 
-// resetLeg answers a packet of a forgotten flow with an RST from the node.
-type resetLeg struct{ fl *flow }
-
-func (r resetLeg) Take(p *packet.Packet) { r.fl.node.answerReset(p, r.fl) }
-
 // answerReset answers p, a packet of fl, which the idle timeout ended, with
 // an RST; p itself is counted as dropped, with the reason in words, so that
 // whoever watches the connection learns why it was reset.
@@ -96,8 +91,6 @@ func (nd *Node) answerReset(p *packet.Packet, fl *flow) {
 	nd.lb.resets.Add(1)
 	nd.eni.Forward(rst)
 }
-
-var _ vnet.Taker = resetLeg{}
 
 // defaultIdleTimeout is AWS's tcp.idle_timeout.seconds, from the table.
 func defaultIdleTimeout() int64 {

@@ -75,17 +75,7 @@ func (e *ENI) SetInterceptor(f Interceptor) {
 // without consulting return-path hooks: the path a load balancer node uses
 // for packets it has already translated. The interface's outbound rules
 // apply, and the receiving interface knows this one forwarded p.
-func (e *ENI) Forward(p *packet.Packet) {
-	e.tap(Out, p)
-	e.net.trace(p, TraceStep{Kind: StepSend, Host: e.host.name, ENI: e.id, Rule: "forwarded by " + e.host.name})
-	if d := e.admit(true, p, nil); d != nil {
-		e.net.verdict(e, true, false, p)
-		e.net.DropPacket(*d, p)
-		return
-	}
-	e.net.verdict(e, true, true, p)
-	e.net.egress(e, p, e)
-}
+func (e *ENI) Forward(p *packet.Packet) { e.net.leave(e, p, e) }
 
 // InstanceID returns the id of the instance the interface belongs to, if
 // any.

@@ -13,10 +13,21 @@ const internetWhere = "internet"
 // way"): the sender's outbound security-group rules, the return-path hooks,
 // then the route. It runs on the writer's goroutine up to the destination's
 // queue and never holds n.mu while delivering.
-func (n *Network) send(from *ENI, p *packet.Packet) {
+func (n *Network) send(from *ENI, p *packet.Packet) { n.leave(from, p, nil) }
+
+// leave is the one prologue of a packet leaving an interface, whether its
+// host's stack wrote it (send) or a node or gateway forwarded it (via, the
+// forwarding ENI, ENI.Forward): the capture, the interface's outbound
+// rules, then, for what a stack wrote, the return-path hooks, then the
+// route.
+func (n *Network) leave(from *ENI, p *packet.Packet, via *ENI) {
 	// The host's capture sees what it sent, whatever happens next.
 	from.tap(Out, p)
-	n.trace(p, TraceStep{Kind: StepSend, Host: from.host.name, ENI: from.id, Rule: "sent by " + from.host.name})
+	by := "sent by "
+	if via != nil {
+		by = "forwarded by "
+	}
+	n.trace(p, TraceStep{Kind: StepSend, Host: from.host.name, ENI: from.id, Rule: by + from.host.name})
 	if from.subnet == nil {
 		n.trace(p, TraceStep{Kind: StepRoute, Where: internetWhere, Rule: "one segment: every internet address is reachable"})
 		n.internetDeliver(p)
@@ -28,26 +39,25 @@ func (n *Network) send(from *ENI, p *packet.Packet) {
 		return
 	}
 	n.verdict(from, true, true, p)
-	n.mu.RLock()
-	hooks := n.hooks
-	n.mu.RUnlock()
-	for _, h := range hooks {
-		to, take := h.ReturnPath(from, p)
-		if to == nil {
-			continue
-		}
-		// Carried to the node that owns the flow, the packet still crosses
-		// the subnets' ACLs and the node's own groups.
-		n.trace(p, TraceStep{Kind: StepReturnPath, Where: hookName(h), Rule: "taken to " + to.host.name + " (" + to.id + ") before any route lookup"})
-		if !n.crossACL(from, to, p) || !n.admitIn(to, p, nil) {
+	if via == nil {
+		n.mu.RLock()
+		hooks := n.hooks
+		n.mu.RUnlock()
+		for _, h := range hooks {
+			to := h.ReturnPath(from, p)
+			if to == nil {
+				continue
+			}
+			// Carried to the node that owns the flow, the packet still
+			// crosses the subnets' ACLs and is delivered as any other.
+			n.trace(p, TraceStep{Kind: StepReturnPath, Where: hookName(h), Rule: "taken to " + to.host.name + " (" + to.id + ") before any route lookup"})
+			if n.crossACL(from, to, p) {
+				n.arrive(to, p, nil)
+			}
 			return
 		}
-		to.tap(In, p)
-		n.trace(p, TraceStep{Kind: StepIntercept, Host: to.host.name, ENI: to.id})
-		take.Take(p)
-		return
 	}
-	n.egress(from, p, nil)
+	n.egress(from, p, via)
 }
 
 // egress routes p as leaving from: by its subnet's route table in a VPC, or

@@ -189,14 +189,11 @@ func (n *Network) Close() error {
 
 // ReturnPathHook sees packets leaving VPC interfaces before route lookup.
 // When p belongs to a flow the hook tracks, ReturnPath returns the ENI that
-// owns the flow and a Taker, which the fabric hands p (with ownership) once
-// p has crossed the network ACLs and to's security groups on its way there.
+// owns the flow: the fabric carries p there, across the network ACLs, and
+// delivers it as any packet (its security groups, then its interceptor).
 type ReturnPathHook interface {
-	ReturnPath(from *ENI, p *packet.Packet) (to *ENI, take Taker)
+	ReturnPath(from *ENI, p *packet.Packet) (to *ENI)
 }
-
-// Taker takes a packet a return-path hook claimed.
-type Taker interface{ Take(p *packet.Packet) }
 
 // Interceptor sees packets that arrive at an ENI before the ENI's stack
 // does. It reports whether it took p (and with it, ownership of p).
