@@ -88,6 +88,24 @@ func TestExplainFollowsTheFabric(t *testing.T) {
 	assert.Contains(t, e.Hops[3].Dropped, "outbound")
 }
 
+// Without the load balancer's flow tracking, the reply meets the private
+// route table, which has no way to the client: explain shows it, because
+// the fabric does it.
+func TestExplainFollowsTheReturnPath(t *testing.T) {
+	noLeaks(t)
+	l := lab.NewT(t, manual(lab.Default()))
+	for _, h := range l.Net.ReturnPathHooks() {
+		l.Net.RemoveReturnPathHook(h)
+	}
+	e, err := l.Explain(ctxT(t), "client", l.Endpoint())
+	require.NoError(t, err)
+	require.Len(t, e.Hops, 4, "%+v", e.Hops)
+	reply := e.Hops[3]
+	assert.Equal(t, "ip-10-0-128-108", reply.From)
+	assert.Contains(t, reply.Dropped, "route table "+l.PrivateRouteTable.ID()+" (vlab-private) of subnet vlab-private-1a has no route to 203.0.113.10")
+	assert.NotContains(t, reply.Change, "flow table", "no word of a return path that did not happen")
+}
+
 // Any connection of any topology: an instance through a NAT gateway, and
 // a bastion to an internal load balancer.
 func TestExplainOtherFlows(t *testing.T) {
@@ -109,6 +127,18 @@ func TestExplainOtherFlows(t *testing.T) {
 	assert.Equal(t, "198.51.100.30", e.Hops[2].Src.Addr().String(), "the mirror sees the gateway's public address")
 
 	il := exampleLab(t, "internal.yaml", lab.Config{LoadBalancer: "internal-app"})
+	// Instance to instance, inside the VPC: the bastion straight to an app
+	// server, whose group admits only the internal load balancer's.
+	app, bastion := il.Instance("app-1"), il.Instance("bastion")
+	e, err = il.Explain(ctxT(t), "bastion", netip.AddrPortFrom(app.Addr(), 80))
+	require.NoError(t, err)
+	require.Len(t, e.Hops, 1, "%+v", e.Hops)
+	assert.Equal(t, app.Hostname(), e.Hops[0].To)
+	assert.Contains(t, e.Hops[0].Route, "-> local")
+	assert.Contains(t, strings.Join(e.Hops[0].Rules, ";"), "(bastion) outbound")
+	assert.Contains(t, e.Hops[0].Dropped, "(app) at ")
+	assert.Contains(t, e.Hops[0].Dropped, "no inbound rule allows "+bastion.Addr().String()+" to TCP 80")
+
 	e, err = il.Explain(ctxT(t), "bastion", netip.MustParseAddrPort("10.30.1.200:80"))
 	require.NoError(t, err)
 	require.NotEmpty(t, e.Hops)

@@ -169,6 +169,28 @@ func (n *Network) AddReturnPathHook(h ReturnPathHook) {
 	n.mu.Unlock()
 }
 
+// ReturnPathHooks lists the registered hooks, in order.
+func (n *Network) ReturnPathHooks() []ReturnPathHook {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return append([]ReturnPathHook(nil), n.hooks...)
+}
+
+// RemoveReturnPathHook unregisters h: packets it would have carried take
+// their route tables' way (what a load balancer without AWS's flow
+// tracking would see).
+func (n *Network) RemoveReturnPathHook(h ReturnPathHook) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var keep []ReturnPathHook
+	for _, o := range n.hooks {
+		if o != h {
+			keep = append(keep, o)
+		}
+	}
+	n.hooks = keep
+}
+
 // Close stops every host of the network and waits for their goroutines.
 func (n *Network) Close() error {
 	n.mu.Lock()
