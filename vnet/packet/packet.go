@@ -107,55 +107,39 @@ func (p *Packet) Len() int { return len(p.b) }
 
 func (p *Packet) ip() header.IPv4 { return header.IPv4(p.b) }
 
+// ipv4 is the packet's bytes as wire's IPv4 view: the one reading of a
+// header (gVisor's is used here only to write: checksums, rewrites).
+func (p *Packet) ipv4() wire.IPv4 { return wire.IPv4(p.b) }
+
 // Protocol returns the IP protocol number (6 for TCP, 17 for UDP, 1 for ICMP).
-func (p *Packet) Protocol() uint8 { return p.b[9] }
+func (p *Packet) Protocol() uint8 { return p.ipv4().Protocol() }
 
 // TTL returns the IPv4 time-to-live.
-func (p *Packet) TTL() uint8 { return p.ip().TTL() }
+func (p *Packet) TTL() uint8 { return p.ipv4().TTL() }
 
 // Src returns the source address.
-func (p *Packet) Src() netip.Addr { return netip.AddrFrom4([4]byte(p.b[12:16])) }
+func (p *Packet) Src() netip.Addr { return p.ipv4().Src() }
 
 // Dst returns the destination address.
-func (p *Packet) Dst() netip.Addr { return netip.AddrFrom4([4]byte(p.b[16:20])) }
-
-func (p *Packet) hasPorts() bool {
-	pr := p.Protocol()
-	return pr == TCP || pr == UDP
-}
+func (p *Packet) Dst() netip.Addr { return p.ipv4().Dst() }
 
 // SrcPort returns the TCP or UDP source port, 0 for other protocols.
 func (p *Packet) SrcPort() uint16 {
-	if !p.hasPorts() {
-		return 0
-	}
-	return header.TCP(p.ip().Payload()).SourcePort() // same offset for UDP
+	sp, _ := p.ipv4().Ports()
+	return sp
 }
 
 // DstPort returns the TCP or UDP destination port, 0 for other protocols.
 func (p *Packet) DstPort() uint16 {
-	if !p.hasPorts() {
-		return 0
-	}
-	return header.TCP(p.ip().Payload()).DestinationPort()
+	_, dp := p.ipv4().Ports()
+	return dp
 }
 
 // TCPFlags returns the TCP flags, 0 for non-TCP.
-func (p *Packet) TCPFlags() wire.TCPFlags {
-	if p.Protocol() != TCP {
-		return 0
-	}
-	return wire.TCPFlags(header.TCP(p.ip().Payload()).Flags())
-}
+func (p *Packet) TCPFlags() wire.TCPFlags { return p.ipv4().Flags() }
 
 // Flow returns the packet's 5-tuple as seen on the wire.
-func (p *Packet) Flow() Flow {
-	return Flow{
-		Proto: p.Protocol(),
-		Src:   netip.AddrPortFrom(p.Src(), p.SrcPort()),
-		Dst:   netip.AddrPortFrom(p.Dst(), p.DstPort()),
-	}
-}
+func (p *Packet) Flow() Flow { return p.ipv4().Flow() }
 
 // SetSrc rewrites the source address and, for TCP and UDP, the source port,
 // updating the IPv4 and transport checksums incrementally.
