@@ -3,6 +3,7 @@ package nlb
 import (
 	"context"
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"net"
 	"net/http"
 	"net/netip"
@@ -69,21 +70,21 @@ func (h *HealthCheck) normalize() error {
 			return fmt.Errorf("HealthCheckPort %q: want traffic-port or 1-65535", h.Port)
 		}
 	}
-	def(&h.IntervalSeconds, 30)
-	def(&h.TimeoutSeconds, 10)
-	def(&h.HealthyThresholdCount, 5)
-	def(&h.UnhealthyThresholdCount, 2)
-	for _, c := range []struct {
-		name      string
-		v, lo, hi int
+	settings := []struct {
+		v    *int
+		name string
 	}{
-		{"HealthCheckIntervalSeconds", h.IntervalSeconds, 5, 300},
-		{"HealthCheckTimeoutSeconds", h.TimeoutSeconds, 2, 120},
-		{"HealthyThresholdCount", h.HealthyThresholdCount, 2, 10},
-		{"UnhealthyThresholdCount", h.UnhealthyThresholdCount, 2, 10},
-	} {
-		if c.v < c.lo || c.v > c.hi {
-			return fmt.Errorf("%s %d: must be %d-%d", c.name, c.v, c.lo, c.hi)
+		{&h.IntervalSeconds, "HealthCheckIntervalSeconds"},
+		{&h.TimeoutSeconds, "HealthCheckTimeoutSeconds"},
+		{&h.HealthyThresholdCount, "HealthyThresholdCount"},
+		{&h.UnhealthyThresholdCount, "UnhealthyThresholdCount"},
+	}
+	for _, c := range settings {
+		def(c.v, limits.Get(c.name).Default)
+	}
+	for _, c := range settings {
+		if err := limits.Get(c.name).Check(*c.v); err != nil {
+			return err
 		}
 	}
 	if h.TimeoutSeconds > h.IntervalSeconds {

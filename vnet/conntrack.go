@@ -2,6 +2,7 @@ package vnet
 
 import (
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,12 +58,12 @@ type ConnectionTracking struct {
 	UdpTimeout int
 }
 
-// AWS's defaults and ranges (EC2 User Guide, "Idle connection tracking
-// timeout").
-const (
-	DefaultTcpEstablishedTimeout = 432000
-	DefaultUdpStreamTimeout      = 180
-	DefaultUdpTimeout            = 30
+// AWS's defaults (limits.Settings: EC2 User Guide, "Idle connection
+// tracking timeout").
+var (
+	DefaultTcpEstablishedTimeout = limits.Get("TcpEstablishedTimeout").Default
+	DefaultUdpStreamTimeout      = limits.Get("UdpStreamTimeout").Default
+	DefaultUdpTimeout            = limits.Get("UdpTimeout").Default
 )
 
 // Timeouts AWS does not document, chosen by the lab (assumptions, in the
@@ -89,15 +90,18 @@ const ctTick = time.Second
 // Check reports a field outside AWS's range, naming it.
 func (c ConnectionTracking) Check() error {
 	for _, f := range []struct {
-		name      string
-		v, lo, hi int
+		name string
+		v    int
 	}{
-		{"TcpEstablishedTimeout", c.TcpEstablishedTimeout, 60, 432000},
-		{"UdpStreamTimeout", c.UdpStreamTimeout, 60, 180},
-		{"UdpTimeout", c.UdpTimeout, 30, 60},
+		{"TcpEstablishedTimeout", c.TcpEstablishedTimeout},
+		{"UdpStreamTimeout", c.UdpStreamTimeout},
+		{"UdpTimeout", c.UdpTimeout},
 	} {
-		if f.v != 0 && (f.v < f.lo || f.v > f.hi) {
-			return fmt.Errorf("ConnectionTrackingSpecification.%s %d: must be %d-%d seconds", f.name, f.v, f.lo, f.hi)
+		if f.v == 0 {
+			continue // AWS's default
+		}
+		if err := limits.Get(f.name).Check(f.v); err != nil {
+			return fmt.Errorf("ConnectionTrackingSpecification.%w", err)
 		}
 	}
 	return nil

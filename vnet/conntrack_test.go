@@ -129,7 +129,7 @@ func TestConnectionTrackingSpecificationIsChecked(t *testing.T) {
 	e, _ := trackedENI(t, ConnectionTracking{})
 	err := e.SetConnectionTracking(ConnectionTracking{UdpTimeout: 10})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "UdpTimeout 10: must be 30-60 seconds")
+	assert.Contains(t, err.Error(), "UdpTimeout 10: must be 30-60")
 	assert.ErrorContains(t, e.SetConnectionTracking(ConnectionTracking{TcpEstablishedTimeout: 500000}), "TcpEstablishedTimeout 500000: must be 60-432000")
 	assert.ErrorContains(t, e.SetConnectionTracking(ConnectionTracking{UdpStreamTimeout: 30}), "UdpStreamTimeout 30: must be 60-180")
 	require.NoError(t, e.SetConnectionTracking(ConnectionTracking{TcpEstablishedTimeout: 350}))

@@ -2,6 +2,7 @@ package vnet
 
 import (
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
 	"sort"
 	"sync"
@@ -105,8 +106,8 @@ func (a *NetworkACL) Rules(egress bool) []ACLRule {
 // AddRule adds a rule to the inbound (egress false) or outbound rules.
 func (a *NetworkACL) AddRule(egress bool, r ACLRule) error {
 	dir := map[bool]string{false: "inbound", true: "outbound"}[egress]
-	if r.Number < 1 || r.Number > 32766 {
-		return fmt.Errorf("network ACL %s: %s rule number %d: RuleNumber must be 1-32766", a.id, dir, r.Number)
+	if err := limits.Get("RuleNumber").Check(r.Number); err != nil {
+		return fmt.Errorf("network ACL %s: %s rule number %d: %w", a.id, dir, r.Number, err)
 	}
 	p, err := ParseProtocol(r.Protocol)
 	if err != nil {

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"math"
 	"net/netip"
 	"reflect"
@@ -294,6 +295,11 @@ func (d *decoder) inEnum(n *yaml.Node, path, s string, f reflect.StructField) bo
 }
 
 func bounds(f reflect.StructField) (lo, hi int64, ok bool) {
+	// AWS's bounds come from the one table of them.
+	if name := f.Tag.Get("limit"); name != "" {
+		l := limits.Get(name)
+		return int64(l.Min), int64(l.Max), true
+	}
 	l, h := f.Tag.Get("min"), f.Tag.Get("max")
 	if l == "" || h == "" {
 		return 0, 0, false

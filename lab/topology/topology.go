@@ -90,7 +90,7 @@ type NetworkAcl struct {
 
 // AclEntry is one network-ACL rule.
 type AclEntry struct {
-	RuleNumber int          `yaml:"RuleNumber" required:"true" min:"1" max:"32766" doc:"lowest first; the first match decides"`
+	RuleNumber int          `yaml:"RuleNumber" required:"true" limit:"RuleNumber" doc:"lowest first; the first match decides"`
 	Protocol   string       `yaml:"Protocol" required:"true" enum:"tcp,udp,icmp,-1,all"`
 	RuleAction string       `yaml:"RuleAction" required:"true" enum:"allow,deny"`
 	Egress     bool         `yaml:"Egress" doc:"an outbound rule; inbound when false or omitted"`
@@ -118,9 +118,9 @@ type Instance struct {
 // ConnectionTracking is EC2's ConnectionTrackingSpecification: how long
 // the security groups keep an idle tracked flow.
 type ConnectionTracking struct {
-	TcpEstablishedTimeout int `yaml:"TcpEstablishedTimeout" min:"60" max:"432000" doc:"seconds; 432000 (5 days) when omitted"`
-	UdpStreamTimeout      int `yaml:"UdpStreamTimeout" min:"60" max:"180" doc:"seconds, for UDP flows that have seen more than one request-response; 180 when omitted"`
-	UdpTimeout            int `yaml:"UdpTimeout" min:"30" max:"60" doc:"seconds, for other UDP flows; 30 when omitted"`
+	TcpEstablishedTimeout int `yaml:"TcpEstablishedTimeout" limit:"TcpEstablishedTimeout" doc:"seconds; 432000 (5 days) when omitted"`
+	UdpStreamTimeout      int `yaml:"UdpStreamTimeout" limit:"UdpStreamTimeout" doc:"seconds, for UDP flows that have seen more than one request-response; 180 when omitted"`
+	UdpTimeout            int `yaml:"UdpTimeout" limit:"UdpTimeout" doc:"seconds, for other UDP flows; 30 when omitted"`
 }
 
 // Service is a server a machine runs.
@@ -186,10 +186,10 @@ type TargetGroup struct {
 	HealthCheckProtocol        string            `yaml:"HealthCheckProtocol" enum:"TCP,HTTP" doc:"TCP (the default) or HTTP"`
 	HealthCheckPort            string            `yaml:"HealthCheckPort" doc:"traffic-port (the default) or a port number"`
 	HealthCheckPath            string            `yaml:"HealthCheckPath" doc:"HTTP checks: / by default"`
-	HealthCheckIntervalSeconds int               `yaml:"HealthCheckIntervalSeconds" min:"5" max:"300" doc:"30 by default"`
-	HealthCheckTimeoutSeconds  int               `yaml:"HealthCheckTimeoutSeconds" min:"2" max:"120" doc:"10 by default"`
-	HealthyThresholdCount      int               `yaml:"HealthyThresholdCount" min:"2" max:"10" doc:"5 by default"`
-	UnhealthyThresholdCount    int               `yaml:"UnhealthyThresholdCount" min:"2" max:"10" doc:"2 by default"`
+	HealthCheckIntervalSeconds int               `yaml:"HealthCheckIntervalSeconds" limit:"HealthCheckIntervalSeconds" doc:"30 by default"`
+	HealthCheckTimeoutSeconds  int               `yaml:"HealthCheckTimeoutSeconds" limit:"HealthCheckTimeoutSeconds" doc:"10 by default"`
+	HealthyThresholdCount      int               `yaml:"HealthyThresholdCount" limit:"HealthyThresholdCount" doc:"5 by default"`
+	UnhealthyThresholdCount    int               `yaml:"UnhealthyThresholdCount" limit:"UnhealthyThresholdCount" doc:"2 by default"`
 	Matcher                    Matcher           `yaml:"Matcher" doc:"HTTP checks: the codes of a healthy answer"`
 	TargetGroupAttributes      map[string]string `yaml:"TargetGroupAttributes" doc:"by AWS key: deregistration_delay.timeout_seconds, preserve_client_ip.enabled, proxy_protocol_v2.enabled, stickiness.enabled…"`
 	Targets                    []Target          `yaml:"Targets" doc:"registered targets"`

@@ -45,3 +45,14 @@ func TestNetworkLimits(t *testing.T) {
 	assert.True(t, IsPrivate(netip.MustParseAddr("100.64.0.1")))
 	assert.False(t, IsPrivate(netip.MustParseAddr("198.51.100.1")))
 }
+
+func TestSettingsDefaultsAreInRange(t *testing.T) {
+	for _, s := range Settings {
+		if s.Default != 0 {
+			assert.NoError(t, s.Check(s.Default), s.Name)
+		}
+		assert.NotEmpty(t, s.Source, s.Name)
+	}
+	assert.EqualError(t, Get("HealthCheckIntervalSeconds").Check(301), "HealthCheckIntervalSeconds 301: must be 5-300")
+	assert.Panics(t, func() { Get("NoSuchSetting") })
+}
