@@ -114,6 +114,19 @@ var (
 		"direct-streamlocal@openssh.com", "tun@openssh.com"}
 )
 
+// typesOf is the list of types an op picks from, nil for ops without one.
+func typesOf(op uint8) []string {
+	switch op {
+	case opChannelRequest:
+		return channelRequests
+	case opGlobalRequest:
+		return globalRequests
+	case opOpenChannel:
+		return channelTypes
+	}
+	return nil
+}
+
 // decodeSSHScript reads steps of 4 bytes and a payload: op, type index,
 // flags (bit 0: wantReply), payload length, payload. Every byte string is
 // a script; a short last step takes what is left. The fuzzed name fills
@@ -126,15 +139,7 @@ func decodeSSHScript(b []byte) []sshStep {
 		b = b[4:]
 		n = min(n, len(b))
 		st.payload, b = b[:n], b[n:]
-		var list []string
-		switch st.op {
-		case opChannelRequest:
-			list = channelRequests
-		case opGlobalRequest:
-			list = globalRequests
-		case opOpenChannel:
-			list = channelTypes
-		}
+		list := typesOf(st.op)
 		if list != nil {
 			if i := sel % (len(list) + 1); i < len(list) {
 				st.kind = list[i]
@@ -152,15 +157,7 @@ func decodeSSHScript(b []byte) []sshStep {
 func encodeSSHScript(steps ...sshStep) []byte {
 	var b []byte
 	for _, st := range steps {
-		var list []string
-		switch st.op {
-		case opChannelRequest:
-			list = channelRequests
-		case opGlobalRequest:
-			list = globalRequests
-		case opOpenChannel:
-			list = channelTypes
-		}
+		list := typesOf(st.op)
 		sel := len(list)
 		for i, k := range list {
 			if k == st.kind {
