@@ -220,7 +220,7 @@ func TestCLIDescribeAsTopology(t *testing.T) {
 }
 
 // A lab with nothing to connect through says so, with the exit statuses
-// of SCENARIO.md: 255 for ssh (no session), 1 for the rest.
+// of ARCHITECTURE.md: 255 for ssh (no session), 1 for the rest.
 func TestCLIFileWithoutLoadBalancer(t *testing.T) {
 	noLeaks(t)
 	file := filepath.Join(t.TempDir(), "pc.yaml")

@@ -86,7 +86,7 @@ type Config struct {
 	// SSH servers unwrap the header.
 	ProxyProtocol bool
 
-	// NATGateway adds the NAT gateway of SCENARIO.md (natgw: 10.0.0.50 in
+	// NATGateway adds the reference scenario's NAT gateway (natgw: 10.0.0.50 in
 	// the 1a public subnet, public 198.51.100.30) and the private route
 	// table's 0.0.0.0/0 route to it, so instances can reach the internet.
 	NATGateway bool
@@ -114,7 +114,7 @@ type Config struct {
 // at 1000, a 30-second health-check interval passes every 30 ms.
 const MaxTimeScale = 1000
 
-// Region and addresses of the reference scenario (SCENARIO.md).
+// Region and addresses of the reference scenario (ARCHITECTURE.md).
 const (
 	Region    = topology.Region
 	AccountID = "123456789012"
@@ -128,7 +128,7 @@ var (
 	mirrorAddr = netip.MustParsePrefix("192.0.2.80/24")
 )
 
-// zoneLayout is what SCENARIO.md fixes for each zone.
+// zoneLayout is what the reference scenario fixes for each zone.
 type zoneLayout struct {
 	public, private netip.Prefix
 	nodePrivate     netip.Addr

@@ -1,6 +1,6 @@
 // Package lab assembles a whole vlab from a topology and returns it ready
 // to use, closed with every goroutine it started. The default topology is
-// the reference scenario of SCENARIO.md (a client PC on the internet, an
+// the reference scenario of ARCHITECTURE.md (a client PC on the internet, an
 // internet-facing NLB, an EC2 instance in a private subnet, a package
 // mirror); Config's switches vary it, and Config.Topology replaces it with
 // one's own, written in Go or read from YAML by package topology.

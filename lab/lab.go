@@ -170,7 +170,7 @@ func instanceCount(t *topology.Topology) int {
 
 // settle jumps lab time through registration and the first health checks
 // until no target is left in initial, so a new lab's target states come
-// from checks that really ran (SCENARIO.md, "How the CLI runs the lab").
+// from checks that really ran (ARCHITECTURE.md, "The reference scenario").
 func (l *Lab) settle() {
 	clock := l.Net.Clock()
 	step := 300 * time.Second

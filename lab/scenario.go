@@ -9,7 +9,7 @@ import (
 	"github.com/vlab-sim/vlab/nlb"
 )
 
-// Names of the reference scenario's resources (SCENARIO.md).
+// Names of the reference scenario's resources (ARCHITECTURE.md, "The reference scenario").
 const (
 	vpcName          = "vlab-vpc"
 	igwName          = "vlab-igw"

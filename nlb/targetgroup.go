@@ -14,7 +14,8 @@ import (
 )
 
 // Target types (ELB User Guide, "Target groups for your Network Load
-// Balancers"). Only instance targets are in scope so far.
+// Balancers"): instance targets, by their instance's ENI, and ip targets,
+// by address.
 const (
 	TargetTypeInstance = "instance"
 	TargetTypeIP       = "ip"

@@ -3,11 +3,14 @@
 // that join hosts to them, and the hosts themselves, each running its own
 // gVisor TCP/IP stack.
 //
-// Every packet a host writes is carried synchronously by the fabric: parsed,
-// routed by longest-prefix match on its subnet's route table, translated by
-// the internet gateway when it crosses it, and delivered to the destination
-// interface's stack. Nothing is queued, so nothing overflows: a packet is
-// either delivered or dropped with a counted reason (see Drops).
+// Every packet a host writes is carried by the fabric on the writer's
+// goroutine up to the destination interface: parsed, filtered, routed by
+// longest-prefix match on its subnet's route table, translated by the
+// gateways it crosses. The destination's link then delivers it to the
+// stack, in batches on its own goroutine (a lone packet on the sender's),
+// making the sender wait when its queue is full: nothing is lost for lack
+// of room, and a packet is either delivered or dropped with a counted
+// reason (see Drops).
 //
 // Every packet takes one path: leave (the capture, the sender's outbound
 // rules, the return-path hooks, the route) and arrive (the network ACLs

@@ -9,7 +9,7 @@ import (
 // internetWhere names the internet segment in drop counters.
 const internetWhere = "internet"
 
-// send is the path of every packet a host writes (DESIGN.md, "One packet's
+// send is the path of every packet a host writes (ARCHITECTURE.md, "One packet's
 // way"): the sender's outbound security-group rules, the return-path hooks,
 // then the route. It runs on the writer's goroutine up to the destination's
 // queue and never holds n.mu while delivering.

@@ -18,7 +18,7 @@ import (
 	"github.com/vlab-sim/vlab/vnet"
 )
 
-// Exit statuses (SCENARIO.md, "How the CLI runs the lab").
+// Exit statuses (ARCHITECTURE.md, "The reference scenario").
 const (
 	exitError     = 1   // a vlab error: a lab that cannot be built, a refused --listen
 	exitUsage     = 2   // a usage error

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// Region is the region every lab is in (SCENARIO.md).
+// Region is the region every lab is in (ARCHITECTURE.md).
 const Region = "ap-northeast-1"
 
 // Zones are the region's availability zones.

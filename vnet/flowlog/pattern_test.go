@@ -25,7 +25,7 @@ func TestPatterns(t *testing.T) {
 		pattern string
 		want    []string
 	}{
-		// The seed's pattern (SCENARIO.md, O6): exactly the client's records.
+		// The seed's pattern (ARCHITECTURE.md, O6): exactly the client's records.
 		{`[version, account, eni, source="203.0.113.10", destination, srcport, destport="22", protocol="6", packets, bytes, windowstart, windowend, action, flowlogstatus]`, []string{clientSSH, rejected}},
 		// AWS's "rejected SSH" example.
 		{`[version, account, eni, source, destination, srcport, destport="22", protocol="6", packets, bytes, windowstart, windowend, action="REJECT", flowlogstatus]`, []string{rejected}},
