@@ -149,7 +149,9 @@ type Result struct {
 }
 
 // Run runs one command over a new SSH connection and returns its output and
-// exit status. A non-zero exit status is not an error.
+// exit status. A non-zero exit status is an error too, wrapping
+// x/crypto/ssh's *ssh.ExitError, as Session.Run's is; the Result is filled
+// in all the same.
 func (pc *PC) Run(ctx context.Context, addr netip.AddrPort, c SSHConfig, command string) (Result, error) {
 	cl, err := pc.SSH(ctx, addr, c)
 	if err != nil {
@@ -180,7 +182,11 @@ func (pc *PC) Run(ctx context.Context, addr netip.AddrPort, c SSHConfig, command
 	var ee *ssh.ExitError
 	switch {
 	case errors.As(err, &ee):
+		// As x/crypto/ssh's Session.Run: a non-zero exit is an error
+		// (*ssh.ExitError, for errors.As); the Result still holds the
+		// output and the status.
 		r.ExitStatus = ee.ExitStatus()
+		return r, fmt.Errorf("ssh: %q exited with status %d: %w", command, r.ExitStatus, err)
 	case err != nil:
 		if d := dropped.Load(); d != nil {
 			err = d

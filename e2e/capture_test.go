@@ -115,7 +115,7 @@ func TestSeedTcpdumpCommandOverSSH(t *testing.T) {
 	assert.Contains(t, res.Stderr, "listening on eth0, link-type RAW (Raw IP)")
 
 	res, err = l.Run(ctxT(t), "tcpdump -nn -c 2 port 22 | grep -c 10.0.128.108.22 ; tcpdump -i eth9")
-	require.NoError(t, err)
+	require.ErrorContains(t, err, "exited with status 1")
 	assert.Contains(t, res.Stdout, "2\n")
 	assert.Contains(t, res.Stderr, "tcpdump: eth9: No such device exists")
 	assert.Equal(t, 1, res.ExitStatus)

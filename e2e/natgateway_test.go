@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/vlab-sim/vlab/lab"
 	"github.com/vlab-sim/vlab/vnet"
@@ -18,7 +19,9 @@ func TestOutboundNeedsNAT(t *testing.T) {
 	noLeaks(t)
 	l := lab.NewT(t, manual(lab.Default()))
 	res, err := l.Run(ctxT(t), "curl -m 0.5 http://192.0.2.80/")
-	require.NoError(t, err)
+	var ee *ssh.ExitError
+	require.ErrorAs(t, err, &ee, "a non-zero exit is an error, as x/crypto/ssh's")
+	assert.Equal(t, 28, ee.ExitStatus())
 	assert.Equal(t, 28, res.ExitStatus, res.Stderr)
 	assert.Contains(t, res.Stderr, "curl: (28) Connection timed out")
 	assert.NotZero(t, l.Net.DropCount(l.PrivateRouteTable.ID(), vnet.DropNoRoute), "counted at the private route table")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/vlab-sim/vlab/lab"
 	"github.com/vlab-sim/vlab/vnet"
@@ -155,10 +156,12 @@ func runTcpdump(lf *labFlags, c lab.Config, host, traffic string, cfg capture.Co
 	}
 	cancel()
 	<-done
-	if sessErr != nil {
-		fmt.Fprintf(os.Stderr, "vlab: the session failed: %v\n", sessErr)
-	} else if res.ExitStatus != 0 {
+	var ee *ssh.ExitError
+	switch {
+	case errors.As(sessErr, &ee):
 		fmt.Fprintf(os.Stderr, "vlab: the session's command exited %d\n", res.ExitStatus)
+	case sessErr != nil:
+		fmt.Fprintf(os.Stderr, "vlab: the session failed: %v\n", sessErr)
 	}
 	return nil
 }
