@@ -49,6 +49,8 @@ func (l *Lab) SSH(ctx context.Context) (*ssh.Client, error) {
 }
 
 // Run runs command on an instance over SSH from the client through the NLB.
+// A non-zero exit is an error wrapping *ssh.ExitError, as Session.Run's; a
+// connection the fabric refuses is a *vnet.DropError.
 func (l *Lab) Run(ctx context.Context, command string) (client.Result, error) {
 	if err := l.CanConnect(); err != nil {
 		return client.Result{}, err
