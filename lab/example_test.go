@@ -26,21 +26,27 @@ func Example() {
 	// ec2-user
 }
 
-// Any Go server runs on the instance; behind the NLB it sees the client's
-// own address (client IP preservation).
+// Any Go server runs on the instance; Expose puts its port behind the NLB
+// (target group, listener, security-group rules, health checks passed), and
+// behind it the server sees the client's own address (client IP
+// preservation).
 func Example_httpServer() {
 	l, _ := lab.New(lab.Default())
 	defer l.Close()
-	l.TargetSecurityGroup.AuthorizeIngress(openPort(8080))
 	ln, _ := l.Target.Listen("tcp", ":8080")
 	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		fmt.Fprintf(w, "hello %s", host)
 	}))
-	l.NLB.AddListener(listener(l, 80, 8080))
+	addr, err := l.Expose(context.Background(), "ec2", 8080)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(addr)
 
-	client := &http.Client{Transport: &http.Transport{DialContext: l.Client.Dial}}
-	resp, err := client.Get("http://198.51.100.10/")
+	client := &http.Client{Transport: &http.Transport{DialContext: l.Client.Dial, DisableKeepAlives: true}}
+	resp, err := client.Get("http://" + addr.String() + "/")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -48,7 +54,9 @@ func Example_httpServer() {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	fmt.Println(string(b))
-	// Output: hello 203.0.113.10
+	// Output:
+	// 198.51.100.10:8080
+	// hello 203.0.113.10
 }
 
 // Lab time moves only when the test says so: AWS's defaults (30 s

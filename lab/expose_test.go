@@ -1,0 +1,56 @@
+package lab_test
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vlab-sim/vlab/lab"
+)
+
+// Expose: one call, and the client reaches a service on the instance
+// through the NLB; with nothing listening it says so instead of returning
+// an address that would not answer.
+func TestExpose(t *testing.T) {
+	c := lab.Default()
+	c.ManualClock = true
+	l := lab.NewT(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	_, err := l.Expose(ctx, "ec2", 9000)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is something listening on the port?")
+
+	ln, err := l.Target.Listen("tcp", ":9100")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); io.WriteString(c, c.RemoteAddr().String()) }()
+		}
+	}()
+	addr, err := l.Expose(ctx, "ec2", 9100)
+	require.NoError(t, err)
+	assert.Equal(t, "198.51.100.10:9100", addr.String())
+	conn, err := l.Client.Dial(ctx, "tcp", addr.String())
+	require.NoError(t, err)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	b, err := io.ReadAll(conn)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "203.0.113.10:", "the service sees the client itself")
+
+	_, err = l.Expose(ctx, "ec2", 9100)
+	assert.ErrorContains(t, err, "already has a listener on 9100")
+	_, err = l.Expose(ctx, "nope", 9200)
+	assert.ErrorContains(t, err, `no instance named "nope"`)
+}
