@@ -11,6 +11,7 @@ import (
 
 	"github.com/vlab-sim/vlab/client"
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/target"
 	"github.com/vlab-sim/vlab/vnet"
 )
@@ -41,7 +42,7 @@ func handshake(t *testing.T, l *lab.Lab, auth ...ssh.AuthMethod) error {
 // logs in through.
 func TestSSHRefusesUnknownKeysPasswordsAndNone(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	require.NoError(t, handshake(t, l, ssh.PublicKeys(l.Config.ClientKey)), "the lab's own key logs in")
 
 	unknown, err := lab.NewKey()

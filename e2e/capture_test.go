@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/vnet/capture"
 )
 
@@ -55,7 +56,7 @@ var ipLine = regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{6} IP (\S+) > (\S+): Flags 
 // -n) and the client's own address and port.
 func TestTcpdumpOnTheTarget(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	// Health checks from the node (10.0.10.25) share port 22; the session is
 	// the rest.
 	lines, port := captureSession(t, l, "ec2", "-n", "port", "22", "and", "not", "host", "10.0.10.25")
@@ -74,7 +75,7 @@ func TestTcpdumpOnTheTarget(t *testing.T) {
 // VPC address ever.
 func TestTcpdumpOnTheClient(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	lines, port := captureSession(t, l, "client", "-nn")
 	client := fmt.Sprintf("203.0.113.10.%d", port)
 	for _, ln := range lines {
@@ -89,7 +90,7 @@ func TestTcpdumpOnTheClient(t *testing.T) {
 // address and listener port, and the client to the target's port 22.
 func TestTcpdumpOnTheNLBNode(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	lines, port := captureSession(t, l, "nlb-1a", "-nn", "not", "src", "net", "10.0.0.0/20", "and", "not", "dst", "net", "10.0.0.0/20", "or", "port", "51512")
 	client := fmt.Sprintf("203.0.113.10.%d", port)
 	text := strings.Join(lines, "\n")
@@ -103,7 +104,7 @@ func TestTcpdumpOnTheNLBNode(t *testing.T) {
 // stdout, its banner on stderr, and it stops when head has its ten lines.
 func TestSeedTcpdumpCommandOverSSH(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	res, err := l.Run(ctxT(t), "sudo tcpdump -n port 22 -A | head")
 	require.NoError(t, err)
 	assert.Equal(t, 0, res.ExitStatus)

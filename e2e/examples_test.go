@@ -18,6 +18,7 @@ import (
 
 	"github.com/vlab-sim/vlab/client"
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/lab/topology"
 	"github.com/vlab-sim/vlab/nlb"
 )
@@ -31,7 +32,7 @@ func exampleLab(t *testing.T, name string, c lab.Config) *lab.Lab {
 	top, err := topology.Parse(file, data)
 	require.NoError(t, err)
 	c.Topology, c.ManualClock = top, true
-	return lab.NewT(t, c)
+	return labtest.New(t, c)
 }
 
 func allHealthy(t *testing.T, tg *nlb.TargetGroup) {

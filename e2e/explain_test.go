@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/vnet"
 )
 
@@ -17,7 +18,7 @@ import (
 // trace: the addresses each party sees and what changed them.
 func TestExplainTheSeedFlow(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	e, err := l.Explain(ctxT(t), "client", l.Endpoint())
 	require.NoError(t, err)
 	require.NotNil(t, e.Flow, "the connection made a flow through the NLB")
@@ -58,7 +59,7 @@ func TestExplainTheSeedFlow(t *testing.T) {
 // explain is the fabric's behaviour: change a rule, and it changes with it.
 func TestExplainFollowsTheFabric(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	sg := l.TargetSecurityGroup
 	var clientRule vnet.SGRule
 	for _, r := range sg.Inbound() {
@@ -93,7 +94,7 @@ func TestExplainFollowsTheFabric(t *testing.T) {
 // the fabric does it.
 func TestExplainFollowsTheReturnPath(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	for _, h := range l.Net.ReturnPathHooks() {
 		l.Net.RemoveReturnPathHook(h)
 	}
@@ -112,7 +113,7 @@ func TestExplainOtherFlows(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
 	c.NATGateway = true
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	e, err := l.Explain(ctxT(t), "ec2", netip.MustParseAddrPort("192.0.2.80:80"))
 	require.NoError(t, err)
 	var tos []string

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/vnet"
 	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
@@ -25,7 +26,7 @@ func flowLab(t *testing.T, c lab.Config, interval time.Duration) *lab.Lab {
 	t.Helper()
 	c.ManualClock = true
 	c.FlowLogs = &flowlog.Config{Interval: interval}
-	return lab.NewT(t, c)
+	return labtest.New(t, c)
 }
 
 func linesOf(l *lab.Lab, eni string, pattern string) []string {
@@ -143,7 +144,7 @@ func TestNodataAndWindows(t *testing.T) {
 	noLeaks(t)
 	c := lab.Default()
 	c.ManualClock = true
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	idle, err := l.Net.NewHost("idle")
 	require.NoError(t, err)
 	eni, err := idle.AttachSubnet(l.VPC.Subnet("vlab-private-1c"), netip.MustParseAddr("10.0.144.200"), vnet.ENIOptions{})

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/vnet"
 	"github.com/vlab-sim/vlab/vnet/capture"
 )
@@ -264,7 +265,7 @@ func TestInjectSeedCorpusIsCommitted(t *testing.T) {
 // group).
 func TestInjectAtClientENI(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	eni := l.Client.Host().PrimaryENI()
 	node, target := l.NLB.Nodes()[0].ENI().ID(), l.Target.ENI().ID()
 	w := watchInjections(l)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet"
 )
@@ -42,7 +43,7 @@ func dropsAt(l *lab.Lab, where string, reason vnet.DropReason) []vnet.Drop {
 // O3 and O4 with both rules: the target is healthy and SSH works.
 func TestBothRulesHealthyAndSSHWorks(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	h := stateOf(t, l, 0)
 	assert.Equal(t, nlb.StateHealthy, h.State)
 	assert.Empty(t, h.Reason)
@@ -61,7 +62,7 @@ func TestNoNodeRuleUnhealthyButFailsOpen(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
 	c.NoSGNLBRule = true
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	h := stateOf(t, l, 0)
 	assert.Equal(t, nlb.StateUnhealthy, h.State)
 	assert.Equal(t, "Target.FailedHealthChecks", h.Reason)
@@ -89,7 +90,7 @@ func TestNoClientRuleHealthyButNoSession(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
 	c.NoSGClientRule = true
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	assert.Equal(t, nlb.StateHealthy, stateOf(t, l, 0).State)
 	// The instance's capture never sees what its group dropped.
 	var seen atomic.Int32
@@ -125,7 +126,7 @@ func TestRuleReferencingNLBSecurityGroup(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
 	c.NLBSecurityGroup = true
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	rules := l.TargetSecurityGroup.Inbound()
 	require.Len(t, rules, 1)
 	require.NotNil(t, rules[0].Group)
@@ -149,7 +150,7 @@ func TestNLBSecurityGroupFiltersClients(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
 	c.NLBSecurityGroup = true
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	g := l.NLB.SecurityGroups()[0]
 	require.NoError(t, g.RevokeIngress(g.Inbound()[0]))
 	node := l.NLB.Nodes()[0].ENI().ID()
@@ -166,7 +167,7 @@ func TestNLBSecurityGroupFiltersClients(t *testing.T) {
 // ports blocks the replies, and the session cannot open until it goes.
 func TestNACLBlockingEphemeralRepliesBreaksSessions(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	acl := l.VPC.AddNetworkACL("private-acl")
 	all := netip.MustParsePrefix("0.0.0.0/0")
 	require.NoError(t, acl.AddRule(false, vnet.ACLRule{Number: 100, Protocol: "tcp", Ports: vnet.PortRange{From: 22, To: 22}, CIDR: all, Allow: true}))
@@ -210,7 +211,7 @@ func assertDropped(t *testing.T, l *lab.Lab, from *vnet.Host, addr, where string
 // 5 x 30 s once it answers; no real time is waited.
 func TestThresholdsOnTheLabClock(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	clock := l.Clock()
 	sg := l.TargetSecurityGroup
 	nodeRule := sg.Inbound()[0]
@@ -268,7 +269,7 @@ func TestHTTPHealthCheck(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
 	c.HealthCheck = nlb.HealthCheck{Protocol: "HTTP", Port: "8080", Path: "/healthz"}
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	// Nothing listens on 8080 yet: the checks are refused.
 	assert.Equal(t, nlb.StateUnhealthy, stateOf(t, l, 0).State)
 	require.NoError(t, l.TargetSecurityGroup.AuthorizeIngress(vnet.SGRule{Protocol: "tcp", Ports: vnet.PortRange{From: 8080, To: 8080}, CIDR: netip.MustParsePrefix("10.0.0.0/16")}))

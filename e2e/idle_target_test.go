@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/vnet"
 )
 
@@ -23,7 +24,7 @@ import (
 // nothing (AWS resets only the side that sends).
 func TestIdleTimeoutResetsTheTarget(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	const port = 9100
 	_, err := l.NLB.AddListener(nlbListener(l, port))
 	require.NoError(t, err)

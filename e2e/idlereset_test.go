@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet"
 )
@@ -23,7 +24,7 @@ import (
 // library: the reset is the session's own drop event.
 func TestIdleResetSaysWhy(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	cl, err := l.SSH(ctxT(t))
 	require.NoError(t, err)
 	defer cl.Close()

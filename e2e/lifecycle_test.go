@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/nlb"
 )
 
@@ -16,7 +17,7 @@ import (
 // 300 s keeps it.
 func TestIdleTimeout(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	assert.Equal(t, "350", l.NLB.Listeners()[0].Attributes()[nlb.AttrIdleTimeout])
 
 	kept, err := l.SSH(ctxT(t))
@@ -39,7 +40,7 @@ func TestIdleTimeout(t *testing.T) {
 
 func TestListenerAttributesAreValidated(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	li := l.NLB.Listeners()[0]
 	assert.ErrorContains(t, li.SetAttribute(nlb.AttrIdleTimeout, "59"), "must be 60-6000")
 	assert.ErrorContains(t, li.SetAttribute("tcp.nonsense", "1"), "not supported")

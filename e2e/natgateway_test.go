@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/vnet"
 )
 
@@ -17,7 +18,7 @@ import (
 // one, the server seeing the gateway's public address.
 func TestOutboundNeedsNAT(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	res, err := l.Run(ctxT(t), "curl -m 0.5 http://192.0.2.80/")
 	var ee *ssh.ExitError
 	require.ErrorAs(t, err, &ee, "a non-zero exit is an error, as x/crypto/ssh's")
@@ -28,7 +29,7 @@ func TestOutboundNeedsNAT(t *testing.T) {
 
 	c := manual(lab.Default())
 	c.NATGateway = true
-	l = lab.NewT(t, c)
+	l = labtest.New(t, c)
 	res, err = l.Run(ctxT(t), "curl -s http://192.0.2.80/ ; curl -s mirror")
 	require.NoError(t, err)
 	require.Equal(t, 0, res.ExitStatus, res.Stderr)
@@ -47,7 +48,7 @@ func TestNATGatewayRefusesInboundConnections(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
 	c.NATGateway = true
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	assertDialDropped(t, l, "198.51.100.30:22", l.NATGateway.ENI().ID(), vnet.DropNoTranslation)
 	d := dropsAt(l, l.NATGateway.ENI().ID(), vnet.DropNoTranslation)
 	require.NotEmpty(t, d)

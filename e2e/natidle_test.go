@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/vnet"
 )
 
@@ -21,7 +22,7 @@ func TestNATGatewayIdleTimeoutResetsTheInstance(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
 	c.NATGateway = true
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	ln, err := l.Mirror.Listen("tcp", ":9000")
 	require.NoError(t, err)
 	t.Cleanup(func() { ln.Close() })

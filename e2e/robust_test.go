@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 )
 
 // hostilePipeline once ended vlab with "fatal error: concurrent map writes":
@@ -64,7 +65,7 @@ func TestHostilePipelineThroughUpWithOpenSSH(t *testing.T) {
 // it). Resize while the shell exits, many times.
 func TestWindowChangeWhileTheShellExits(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	for range 5 {
 		s, in, out := ptyShell(t, l, 80)
 		require.Eventually(t, func() bool { return strings.Contains(out.String(), "$ ") }, 10*time.Second, time.Millisecond)

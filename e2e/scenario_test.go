@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/vnet"
 )
 
@@ -24,7 +25,7 @@ func ctxT(t *testing.T) context.Context {
 // O4: the target sees the client's own address and port, and port 22.
 func TestTargetSeesClientAddressThroughNLB(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	res, err := l.Run(ctxT(t), "echo $SSH_CLIENT")
 	require.NoError(t, err)
 	require.Equal(t, 0, res.ExitStatus, res.Stderr)
@@ -40,7 +41,7 @@ func TestTargetSeesClientAddressThroughNLB(t *testing.T) {
 // client's socket shows only the NLB's public address and listener port.
 func TestSocketsOnBothEnds(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	ctx := ctxT(t)
 	cl, err := l.SSH(ctx)
 	require.NoError(t, err)
@@ -68,7 +69,7 @@ func TestSocketsOnBothEnds(t *testing.T) {
 // gateway, yet the session completes: the NLB carries the replies.
 func TestRepliesNeedNoRoute(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	routes := l.PrivateRouteTable.Routes()
 	require.Len(t, routes, 1)
 	assert.Equal(t, "local", routes[0].Target.TargetID())
@@ -89,7 +90,7 @@ func TestRepliesNeedNoRoute(t *testing.T) {
 // hit the private route table).
 func TestTargetCannotReachInternetByItself(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	ctx, cancel := context.WithCancel(ctxT(t))
 	defer cancel()
 	go func() {
@@ -104,14 +105,14 @@ func TestTargetCannotReachInternetByItself(t *testing.T) {
 // internet has no route to 10.0.128.108.
 func TestDirectConnectionToTargetFails(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	assertDialDropped(t, l, "10.0.128.108:22", "internet", vnet.DropNoRoute)
 }
 
 // A port with no listener on the NLB: the node drops the SYN.
 func TestNLBDropsPortWithoutListener(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	assertDialDropped(t, l, "198.51.100.10:22", l.NLB.Nodes()[0].ENI().ID(), vnet.DropNoListener)
 }
 
@@ -126,7 +127,7 @@ func TestFlowsSpreadAndStick(t *testing.T) {
 	noLeaks(t)
 	c := lab.Default()
 	c.Targets = 2
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	require.Len(t, l.TargetGroup.Targets(), 2)
 	ctx := ctxT(t)
 	seen := map[string]int{}
@@ -155,7 +156,7 @@ func TestFlowsSpreadAndStick(t *testing.T) {
 // The flow table holds the flow while it lives, with the client preserved.
 func TestFlowTableShowsLiveFlow(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	cl, err := l.SSH(ctxT(t))
 	require.NoError(t, err)
 	flows := l.NLB.Flows()

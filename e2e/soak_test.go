@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/vnet"
 )
 
@@ -79,7 +80,7 @@ func TestSoakSessionsLeaveNothingBehind(t *testing.T) {
 	noLeaks(t)
 	cfg := manual(lab.Default())
 	cfg.HealthCheck.IntervalSeconds = int(soakInterval / time.Second)
-	l := lab.NewT(t, cfg)
+	l := labtest.New(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/vnet"
 )
 
@@ -19,7 +20,7 @@ import (
 // the window size, and exit.
 func TestInteractiveShellWithPty(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	s, in, out := ptyShell(t, l, 80)
 	waitFor := func(sub string) {
 		t.Helper()
@@ -42,7 +43,7 @@ func TestInteractiveShellWithPty(t *testing.T) {
 
 func TestRefusedFeaturesSayWhy(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	cl, err := l.SSH(ctxT(t))
 	require.NoError(t, err)
 	defer cl.Close()
@@ -71,7 +72,7 @@ func TestRefusedFeaturesSayWhy(t *testing.T) {
 // ssh -L: the instance opens the forwarded connection from its own stack.
 func TestDirectTCPIPFromTheInstance(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	ln, err := l.Target.Listen("tcp", ":8080")
 	require.NoError(t, err)
 	defer ln.Close()
@@ -108,7 +109,7 @@ func TestDirectTCPIPFromTheInstance(t *testing.T) {
 // drops a packet for lack of room.
 func TestBulkThroughNLBIsLossless(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	_, err := l.NLB.AddListener(nlbListener(l, 9000))
 	require.NoError(t, err)
 	ln, err := l.Target.Listen("tcp", ":9000")
@@ -159,7 +160,7 @@ func TestBulkThroughNLBIsLossless(t *testing.T) {
 // comes back, as in bash.
 func TestCtrlCStopsTcpdump(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	s, in, out := ptyShell(t, l, 200)
 	waitFor := func(sub string, n int) {
 		t.Helper()

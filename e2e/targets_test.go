@@ -14,13 +14,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet"
 )
 
 func sshClientOf(t *testing.T, c lab.Config) (string, *lab.Lab) {
 	t.Helper()
-	l := lab.NewT(t, manual(c))
+	l := labtest.New(t, manual(c))
 	res, err := l.Run(ctxT(t), "echo $SSH_CLIENT")
 	require.NoError(t, err)
 	require.Equal(t, 0, res.ExitStatus, res.Stderr)
@@ -64,7 +65,7 @@ func TestProxyProtocolHeader(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
 	c.ProxyProtocol = true
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	assert.Equal(t, nlb.StateHealthy, stateOf(t, l, 0).State, "LOCAL health checks keep it healthy")
 
 	lc := nlbListener(l, 9000)
@@ -116,7 +117,7 @@ func TestProxyProtocolWithoutParsingFails(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
 	c.TargetGroupAttributes = map[string]string{nlb.AttrProxyProtocolV2: "true"}
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	_, err := l.Run(ctxT(t), "true")
 	assert.Error(t, err)
 }
@@ -126,7 +127,7 @@ func TestProxyProtocolWithoutParsingFails(t *testing.T) {
 // (a martian, counted at its ENI); with preservation off it works.
 func TestHairpin(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	ctx, cancel := context.WithCancel(ctxT(t))
 	go func() {
 		assert.Eventually(t, func() bool { return l.Net.DropCount(l.Target.ENI().ID(), vnet.DropMartian) > 0 }, 10*time.Second, time.Millisecond)
@@ -139,7 +140,7 @@ func TestHairpin(t *testing.T) {
 	c := manual(lab.Default())
 	f := false
 	c.PreserveClientIP = &f
-	l = lab.NewT(t, c)
+	l = labtest.New(t, c)
 	conn, err := l.Target.Host().DialContext(ctxT(t), "tcp", "10.0.10.25:51512")
 	require.NoError(t, err)
 	defer conn.Close()
@@ -150,7 +151,7 @@ func TestHairpin(t *testing.T) {
 
 func TestIPTargetsAreValidated(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	tg, err := nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{Name: "ips", Port: 80, TargetType: "ip", VPC: l.VPC})
 	require.NoError(t, err)
 	assert.ErrorContains(t, tg.Register(nlb.Target{IP: netip.MustParseAddr("8.8.8.8")}), "public addresses are refused")

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet"
 )
@@ -24,7 +25,7 @@ import (
 // OnHealthChange.
 func TestHealthThresholdsExactlyOnTheLabClock(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	clock := l.Clock()
 	hc := l.TargetGroup.HealthCheck()
 	require.Equal(t, []int{30, 10, 2, 5}, []int{hc.IntervalSeconds, hc.TimeoutSeconds, hc.UnhealthyThresholdCount, hc.HealthyThresholdCount}, "AWS's defaults")

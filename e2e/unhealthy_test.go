@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/target"
 	"github.com/vlab-sim/vlab/vnet"
@@ -26,7 +27,7 @@ func sickLab(t *testing.T, attrs map[string]string) (*lab.Lab, *ssh.Client, *tar
 	c := manual(lab.Default())
 	c.Targets = 2
 	c.TargetGroupAttributes = attrs
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	cl, err := l.SSH(ctxT(t))
 	require.NoError(t, err)
 	t.Cleanup(func() { cl.Close() })
@@ -117,7 +118,7 @@ func TestUnhealthyTargetFlowsContinueWithTerminationOff(t *testing.T) {
 // drops the new flow and says why.
 func TestEmptyGroupFailsOpen(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, manual(lab.Default()))
+	l := labtest.New(t, manual(lab.Default()))
 	require.NoError(t, l.TargetGroup.Deregister(l.Target.ID(), 0))
 	assert.Equal(t, nlb.StateDraining, l.TargetGroup.Health()[0].State)
 	assert.Equal(t, "Target.DeregistrationInProgress", l.TargetGroup.Health()[0].Reason)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet"
 )
@@ -86,7 +87,7 @@ func dialMany(t *testing.T, l *lab.Lab, n int) map[string]map[string]bool {
 // zone's targets; on: to every zone's.
 func TestCrossZone(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, twoZones(false))
+	l := labtest.New(t, twoZones(false))
 	assert.Equal(t, "false", l.NLB.Attributes()[nlb.AttrCrossZone])
 	// 40 connections a node: the chance that the 5-tuple hash sends them
 	// all to one side is 2^-39 (with 12 it was 1 in 2,048, and it happened).
@@ -99,7 +100,7 @@ func TestCrossZone(t *testing.T) {
 	}
 	assert.Len(t, got["nlb-1a"], 2, "both of 1a's targets get flows")
 
-	l = lab.NewT(t, twoZones(true))
+	l = labtest.New(t, twoZones(true))
 	got = dialMany(t, l, 40)
 	zones := map[string]bool{}
 	for b := range got["nlb-1a"] {
@@ -112,7 +113,7 @@ func TestCrossZone(t *testing.T) {
 // are unhealthy, every node is returned.
 func TestDNSLeavesOutUnhealthyZones(t *testing.T) {
 	noLeaks(t)
-	l := lab.NewT(t, twoZones(false))
+	l := labtest.New(t, twoZones(false))
 	name := l.NLB.DNSName()
 	assert.ElementsMatch(t, []string{"198.51.100.10", "198.51.100.11"}, addrs(l.Net.Resolve(name)))
 
@@ -156,7 +157,7 @@ func TestDeregistrationMidSession(t *testing.T) {
 		if terminate {
 			c.TargetGroupAttributes = map[string]string{nlb.AttrDeregistrationTerminate: "true"}
 		}
-		l := lab.NewT(t, c)
+		l := labtest.New(t, c)
 		cl, err := l.SSH(ctxT(t))
 		require.NoError(t, err)
 		host := strings.TrimSpace(runOn(t, cl, "hostname"))
@@ -199,7 +200,7 @@ func TestUnhealthyDraining(t *testing.T) {
 
 	c := manual(lab.Default())
 	c.TargetGroupAttributes = map[string]string{nlb.AttrUnhealthyDraining: "120", nlb.AttrUnhealthyTermination: "false"}
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	closed, err := l.VPC.AddSecurityGroup("closed", "")
 	require.NoError(t, err)
 	require.NoError(t, l.Target.ENI().SetSecurityGroups([]*vnet.SecurityGroup{closed}))
@@ -219,7 +220,7 @@ func TestStickinessSourceIP(t *testing.T) {
 	c := manual(lab.Default())
 	c.Targets = 3
 	c.TargetGroupAttributes = map[string]string{nlb.AttrStickiness: "true"}
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	got := dialMany(t, l, 16)
 	assert.Len(t, got["nlb-1a"], 1, "one client address, one target: %v", got)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/lab/topology"
 	"github.com/vlab-sim/vlab/vnet"
 )
@@ -30,7 +31,7 @@ func TestTopologyConnectionTrackingSpecification(t *testing.T) {
 	data := referenceWith(t, "        ConnectionTrackingSpecification:\n          TcpEstablishedTimeout: 350\n          UdpTimeout: 60\n")
 	top, err := topology.Parse("ct.yaml", data)
 	require.NoError(t, err)
-	l := lab.NewT(t, lab.Config{Topology: top})
+	l := labtest.New(t, lab.Config{Topology: top})
 	assert.Equal(t, vnet.ConnectionTracking{TcpEstablishedTimeout: 350, UdpStreamTimeout: 180, UdpTimeout: 60}, l.Target.ENI().ConnectionTracking())
 
 	_, err = topology.Parse("ct.yaml", referenceWith(t, "        ConnectionTrackingSpecification:\n          UdpTimeout: 10\n"))

@@ -12,7 +12,7 @@
 //	top, err := topology.Parse("lab.yaml", data)
 //	l, err := lab.New(lab.Config{Topology: top, LoadBalancer: "web"})
 //
-// In tests, lab.NewT(t, cfg) does the same, fails the test when the lab
+// In tests, labtest.New(t, cfg) does the same, fails the test when the lab
 // cannot be built, and closes the lab in t.Cleanup, keeping every
 // interface's capture when the test failed.
 package lab

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/vnet"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestRefusedSessionFailsFastWithTheDrop(t *testing.T) {
 	c := lab.Default()
 	c.NoSGClientRule = true
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	// A long context: only a drop can end the calls below quickly.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -56,7 +57,7 @@ func TestDropPastTheRewriteReachesTheClientConnection(t *testing.T) {
 	c := lab.Default()
 	c.TargetType = "ip"
 	c.NoSGNLBRule = true // the target admits the client, not the node
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	_, err := l.Run(ctx, "true")
@@ -71,7 +72,7 @@ func TestDropPastTheRewriteReachesTheClientConnection(t *testing.T) {
 func TestOtherDropsDoNotFailASession(t *testing.T) {
 	c := lab.Default()
 	c.NoSGNLBRule = true // health checks dropped all along
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	require.NotZero(t, l.Net.DropCount(l.Target.ENI().ID(), vnet.DropSecurityGroup))
 	res, err := l.Run(context.Background(), "echo ok")
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 )
 
 // Expose: one call, and the client reaches a service on the instance
@@ -18,7 +19,7 @@ import (
 func TestExpose(t *testing.T) {
 	c := lab.Default()
 	c.ManualClock = true
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 

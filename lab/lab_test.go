@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
 
@@ -64,7 +65,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 }
 
 func TestDefaultIsTheReferenceScenario(t *testing.T) {
-	l := lab.NewT(t, lab.Default())
+	l := labtest.New(t, lab.Default())
 	assert.Equal(t, "198.51.100.10:51512", l.Endpoint().String())
 	assert.Equal(t, "10.0.128.108", l.Target.Addr().String())
 	assert.Equal(t, "ip-10-0-128-108", l.Target.Hostname())
@@ -83,12 +84,12 @@ func TestDefaultIsTheReferenceScenario(t *testing.T) {
 	assert.ErrorContains(t, err, `host "nope": no such host`)
 
 	// The same seed gives the same ids.
-	l2 := lab.NewT(t, lab.Default())
+	l2 := labtest.New(t, lab.Default())
 	assert.Equal(t, l.Target.ENI().ID(), l2.Target.ENI().ID())
 	assert.Equal(t, l.NLB.ARN(), l2.NLB.ARN())
 	c := lab.Default()
 	c.Seed = 2
-	l3 := lab.NewT(t, c)
+	l3 := labtest.New(t, c)
 	assert.NotEqual(t, l.Target.ENI().ID(), l3.Target.ENI().ID())
 }
 
@@ -107,7 +108,7 @@ func TestTwoZonesSpreadTargets(t *testing.T) {
 	c := lab.Default()
 	c.Zones = []string{"1a", "1c"}
 	c.Targets = 3
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	var addrs []string
 	for _, in := range l.Targets {
 		addrs = append(addrs, in.Addr().String())
@@ -161,7 +162,7 @@ func TestNewTKeepsCapturesOfAFailedTest(t *testing.T) {
 	var tb *failed
 	t.Run("inner", func(t *testing.T) {
 		tb = &failed{T: t}
-		l := lab.NewT(tb, lab.Default())
+		l := labtest.New(tb, lab.Default())
 		_, err := l.Run(context.Background(), "true")
 		require.NoError(t, err)
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 )
 
 // failedTB is a test that has failed: NewT's cleanup sees Failed.
@@ -36,7 +37,7 @@ func TestNewTLogsDropsWhenTheTestFails(t *testing.T) {
 	ftb := &failedTB{TB: t}
 	c := lab.Default()
 	c.NoSGClientRule = true
-	l := lab.NewT(ftb, c)
+	l := labtest.New(ftb, c)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_, err := l.Run(ctx, "true")

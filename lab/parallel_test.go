@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 )
 
 // Labs in one process share nothing: the same addresses, run at once, each
@@ -27,7 +28,7 @@ func TestParallelLabsDoNotInterfere(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			l := lab.NewT(t, tc.c)
+			l := labtest.New(t, tc.c)
 			if tc.refuse {
 				// The SYN is dropped: the session can only time out.
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)

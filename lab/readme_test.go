@@ -14,13 +14,14 @@ import (
 	"time"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/vnet"
 )
 
 var myHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, r.RemoteAddr) })
 
 func TestMyService(t *testing.T) {
-	l := lab.NewT(t, lab.Default()) // the reference scenario, closed by t.Cleanup
+	l := labtest.New(t, lab.Default()) // the reference scenario, closed by t.Cleanup
 	ctx := context.Background()
 
 	ln, _ := l.Target.Listen("tcp", ":8080") // any net.Listener server on the instance
@@ -48,7 +49,7 @@ func TestMyService(t *testing.T) {
 func TestUnhealthyAfterTwoChecks(t *testing.T) {
 	c := lab.Default()
 	c.ManualClock = true // lab time moves only when the test says so
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	// Without the node's rule, lab time runs through AWS's defaults (two
 	// failed checks 30 s apart) in microseconds of wall time.
 	l.TargetSecurityGroup.RevokeIngress(l.TargetSecurityGroup.Inbound()[0])

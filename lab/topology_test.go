@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/lab/topology"
 	"github.com/vlab-sim/vlab/nlb"
 )
@@ -85,8 +86,8 @@ func TestReferenceYAMLBuildsTheDefault(t *testing.T) {
 
 	c := lab.Default()
 	c.ManualClock = true
-	a := lab.NewT(t, c)
-	b := lab.NewT(t, lab.Config{Topology: file, ManualClock: true})
+	a := labtest.New(t, c)
+	b := labtest.New(t, lab.Config{Topology: file, ManualClock: true})
 	want := inventory(a)
 	assert.Equal(t, want, inventory(b))
 	assert.True(t, slices.ContainsFunc(want, func(s string) bool { return strings.HasPrefix(s, "target i-") && strings.HasSuffix(s, " healthy") }), "the default's target is healthy: %v", want)
@@ -129,7 +130,7 @@ func TestSelectTarget(t *testing.T) {
 	c := lab.Default()
 	c.Targets = 3
 	c.Target = "ec2-3"
-	l := lab.NewT(t, c)
+	l := labtest.New(t, c)
 	require.Len(t, l.Targets, 3)
 	assert.Equal(t, l.Instance("ec2-3"), l.Target)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -170,7 +171,7 @@ TargetGroups:
   - {Name: echo, Port: 7, VpcId: v, Targets: [{Id: echo}]}
 `))
 	require.NoError(t, err)
-	l := lab.NewT(t, lab.Config{Topology: top, ManualClock: true})
+	l := labtest.New(t, lab.Config{Topology: top, ManualClock: true})
 	allHealthy := func() bool { return l.TargetGroup.Health()[0].State == "healthy" }
 	require.True(t, allHealthy(), "%+v", l.TargetGroup.Health())
 	assert.Nil(t, l.Client)
@@ -208,13 +209,13 @@ func TestSecurityGroupEgressFromFile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	open := lab.NewT(t, lab.Config{Topology: top})
+	open := labtest.New(t, lab.Config{Topology: top})
 	r, err := open.Run(ctx, "curl -s -m 2 http://192.0.2.80/")
 	require.NoError(t, err)
 	assert.Equal(t, "mirror: hello 198.51.100.30:1024\n", r.Stdout)
 
 	sg.SecurityGroupEgress = []topology.SGRule{{IpProtocol: "-1", CidrIp: netip.MustParsePrefix("10.0.0.0/16"), Description: "inside the VPC"}}
-	closed := lab.NewT(t, lab.Config{Topology: top})
+	closed := labtest.New(t, lab.Config{Topology: top})
 	out := closed.TargetSecurityGroup.Outbound()
 	require.Len(t, out, 1)
 	assert.Equal(t, "10.0.0.0/16", out[0].CIDR.String())
@@ -234,7 +235,7 @@ func TestFlowLogFromFile(t *testing.T) {
 		ResourceIds: []string{"ec2"}, LogFormat: "${interface-id} ${srcaddr} ${dstport} ${action}",
 		MaxAggregationInterval: 60, LogDestination: dest,
 	}}
-	l := lab.NewT(t, lab.Config{Topology: top, ManualClock: true})
+	l := labtest.New(t, lab.Config{Topology: top, ManualClock: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	_, err = l.Run(ctx, "true")
@@ -263,7 +264,7 @@ func TestSelectUnhealthyTarget(t *testing.T) {
 	top, err := c.Spec()
 	require.NoError(t, err)
 	top.Vpcs[0].Instances[1].SecurityGroups = nil
-	l := lab.NewT(t, lab.Config{Topology: top, Target: "ec2-2", ManualClock: true})
+	l := labtest.New(t, lab.Config{Topology: top, Target: "ec2-2", ManualClock: true})
 	_, err = l.Run(context.Background(), "true")
 	assert.ErrorContains(t, err, "target ec2-2 is unhealthy (Target.FailedHealthChecks): the NLB sends it no new connection while another target is healthy")
 }
@@ -293,7 +294,7 @@ TargetGroups:
   - {Name: tg, Port: 8080, VpcId: v, Targets: [{Id: a, Port: 8081}]}
 `))
 	require.NoError(t, err)
-	l := lab.NewT(t, lab.Config{Topology: top})
+	l := labtest.New(t, lab.Config{Topology: top})
 	h := l.TargetGroup.Health()
 	require.Len(t, h, 1)
 	assert.Equal(t, nlb.StateHealthy, h[0].State, "checked on 8081: %+v", h[0])
