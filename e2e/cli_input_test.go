@@ -108,35 +108,34 @@ func TestCLIFilterErrorsPointAtTheFault(t *testing.T) {
 func TestCLIRefusesUnprotectedKeys(t *testing.T) {
 	noLeaks(t)
 	cfg := t.TempDir()
-	ks := lab.KeyStore{Dir: filepath.Join(cfg, "vlab")}
-	_, err := ks.HostKey()
-	require.NoError(t, err)
-	_, err = ks.ClientKey()
-	require.NoError(t, err)
-	key := ks.Path(lab.ClientKeyFile)
+	// A command that logs in makes the keys; the config folder is the CLI's.
+	_, errs, code := vlab(t, cfg, "ssh", "--", "true")
+	require.Equal(t, 0, code, errs)
+	dir := filepath.Join(cfg, "vlab")
+	key := filepath.Join(dir, "id_ed25519")
 
 	require.NoError(t, os.Chmod(key, 0o644))
-	_, errs, code := vlab(t, cfg, "health")
+	_, errs, code = vlab(t, cfg, "health")
 	assert.Equal(t, 1, code, errs)
 	assert.Contains(t, errs, "vlab: key "+key+": UNPROTECTED PRIVATE KEY FILE: permissions 0644 are too open")
 	assert.Contains(t, errs, "fix with: chmod 600 "+key+"\n")
 
 	require.NoError(t, os.Chmod(key, 0o600))
-	require.NoError(t, os.Chmod(ks.Dir, 0o777))
+	require.NoError(t, os.Chmod(dir, 0o777))
 	_, errs, code = vlab(t, cfg, "health")
 	assert.Equal(t, 1, code, errs)
-	assert.Contains(t, errs, "vlab: keys: directory "+ks.Dir+" is writable by group or others (permissions 0777)")
-	assert.Contains(t, errs, "fix with: chmod 700 "+ks.Dir+"\n")
+	assert.Contains(t, errs, "vlab: keys: directory "+dir+" is writable by group or others (permissions 0777)")
+	assert.Contains(t, errs, "fix with: chmod 700 "+dir+"\n")
 
 	// Fixed as told, the keys work again.
-	require.NoError(t, os.Chmod(ks.Dir, 0o700))
+	require.NoError(t, os.Chmod(dir, 0o700))
 	out, errs, code := vlab(t, cfg, "health")
 	assert.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "healthy")
 
 	// An authorized-key file others may write is refused as sshd's
 	// StrictModes refuses one.
-	k, err := ks.ClientKey()
+	k, err := lab.NewKey()
 	require.NoError(t, err)
 	pub := filepath.Join(t.TempDir(), "own.pub")
 	require.NoError(t, os.WriteFile(pub, ssh.MarshalAuthorizedKey(k.PublicKey()), 0o600))

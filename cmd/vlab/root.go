@@ -181,7 +181,7 @@ func (f *labFlags) keys(c lab.Config) (lab.Config, error) {
 	if f.ephemeral {
 		return c, nil
 	}
-	ks, err := lab.DefaultKeyStore()
+	ks, err := DefaultKeyStore()
 	if err != nil {
 		return c, err
 	}

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/vlab-sim/vlab/client"
-	"github.com/vlab-sim/vlab/lab"
 	"github.com/vlab-sim/vlab/target"
 )
 
@@ -65,7 +64,7 @@ func runUp(lf *labFlags, listen, authorizedKey string, timeScale float64) error 
 	}
 	c.ManualClock, c.TimeScale = false, timeScale
 	if authorizedKey != "" {
-		if c.AuthorizedKeys, err = lab.ReadAuthorizedKeys(authorizedKey); err != nil {
+		if c.AuthorizedKeys, err = ReadAuthorizedKeys(authorizedKey); err != nil {
 			return err
 		}
 	}
@@ -78,16 +77,16 @@ func runUp(lf *labFlags, listen, authorizedKey string, timeScale float64) error 
 				return err
 			}
 			defer os.RemoveAll(dir)
-			keyFile = filepath.Join(dir, lab.ClientKeyFile)
-			if c.ClientKey, err = lab.WriteNewKey(keyFile, "vlab client"); err != nil {
+			keyFile = filepath.Join(dir, ClientKeyFile)
+			if c.ClientKey, err = WriteNewKey(keyFile, "vlab client"); err != nil {
 				return err
 			}
 		} else {
-			ks, err := lab.DefaultKeyStore()
+			ks, err := DefaultKeyStore()
 			if err != nil {
 				return err
 			}
-			keyFile = ks.Path(lab.ClientKeyFile)
+			keyFile = ks.Path(ClientKeyFile)
 		}
 	}
 	ln, err := client.ListenLoopback(listen)

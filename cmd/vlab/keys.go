@@ -1,4 +1,4 @@
-package lab
+package main
 
 import (
 	"crypto/ed25519"

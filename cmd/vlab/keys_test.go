@@ -1,4 +1,4 @@
-package lab_test
+package main
 
 import (
 	"fmt"
@@ -24,7 +24,7 @@ func skipOnWindows(t *testing.T) {
 // directory 0700.
 func TestKeyStoreWritesKeysPrivate(t *testing.T) {
 	skipOnWindows(t)
-	ks := lab.KeyStore{Dir: filepath.Join(t.TempDir(), "config", "vlab")}
+	ks := KeyStore{Dir: filepath.Join(t.TempDir(), "config", "vlab")}
 	_, err := ks.HostKey()
 	require.NoError(t, err)
 	_, err = ks.ClientKey()
@@ -32,7 +32,7 @@ func TestKeyStoreWritesKeysPrivate(t *testing.T) {
 	fi, err := os.Stat(ks.Dir)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "the key directory")
-	for _, name := range []string{lab.HostKeyFile, lab.ClientKeyFile} {
+	for _, name := range []string{HostKeyFile, ClientKeyFile} {
 		fi, err := os.Stat(ks.Path(name))
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), name)
@@ -49,10 +49,10 @@ func TestKeyStoreWritesKeysPrivate(t *testing.T) {
 // refuses it, with the chmod that fixes it.
 func TestKeyStoreRefusesAnUnprotectedKey(t *testing.T) {
 	skipOnWindows(t)
-	ks := lab.KeyStore{Dir: filepath.Join(t.TempDir(), "vlab")}
+	ks := KeyStore{Dir: filepath.Join(t.TempDir(), "vlab")}
 	_, err := ks.ClientKey()
 	require.NoError(t, err)
-	p := ks.Path(lab.ClientKeyFile)
+	p := ks.Path(ClientKeyFile)
 	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o620, 0o602, 0o666} {
 		require.NoError(t, os.Chmod(p, mode))
 		_, err = ks.ClientKey()
@@ -73,7 +73,7 @@ func fmtMode(m os.FileMode) string { return fmt.Sprintf("%04o", m) }
 // replace the keys. One only others may read is fine.
 func TestKeyStoreRefusesAWritableDirectory(t *testing.T) {
 	skipOnWindows(t)
-	ks := lab.KeyStore{Dir: filepath.Join(t.TempDir(), "vlab")}
+	ks := KeyStore{Dir: filepath.Join(t.TempDir(), "vlab")}
 	_, err := ks.HostKey()
 	require.NoError(t, err)
 	for _, mode := range []os.FileMode{0o777, 0o770, 0o707, 0o777 | os.ModeSticky} {
@@ -86,22 +86,22 @@ func TestKeyStoreRefusesAWritableDirectory(t *testing.T) {
 	_, err = ks.HostKey()
 	assert.NoError(t, err)
 	// Before any key is written too.
-	fresh := lab.KeyStore{Dir: filepath.Join(t.TempDir(), "vlab")}
+	fresh := KeyStore{Dir: filepath.Join(t.TempDir(), "vlab")}
 	require.NoError(t, os.Mkdir(fresh.Dir, 0o700))
 	require.NoError(t, os.Chmod(fresh.Dir, 0o777))
 	_, err = fresh.ClientKey()
 	assert.ErrorContains(t, err, "chmod 700 "+fresh.Dir)
-	assert.NoFileExists(t, fresh.Path(lab.ClientKeyFile), "no key written into a directory others can write")
+	assert.NoFileExists(t, fresh.Path(ClientKeyFile), "no key written into a directory others can write")
 }
 
 // A path with a space (macOS's "Application Support") is quoted in the
 // command, so that it can be pasted into a shell.
 func TestKeyErrorsQuoteThePath(t *testing.T) {
 	skipOnWindows(t)
-	ks := lab.KeyStore{Dir: filepath.Join(t.TempDir(), "Application Support", "vlab")}
+	ks := KeyStore{Dir: filepath.Join(t.TempDir(), "Application Support", "vlab")}
 	_, err := ks.ClientKey()
 	require.NoError(t, err)
-	p := ks.Path(lab.ClientKeyFile)
+	p := ks.Path(ClientKeyFile)
 	require.NoError(t, os.Chmod(p, 0o644))
 	_, err = ks.ClientKey()
 	assert.ErrorContains(t, err, "chmod 600 '"+p+"'")
@@ -116,11 +116,11 @@ func TestReadAuthorizedKeysRefusesAWritableFile(t *testing.T) {
 	require.NoError(t, err)
 	p := filepath.Join(t.TempDir(), "id_ed25519.pub")
 	require.NoError(t, os.WriteFile(p, ssh.MarshalAuthorizedKey(k.PublicKey()), 0o644))
-	keys, err := lab.ReadAuthorizedKeys(p)
+	keys, err := ReadAuthorizedKeys(p)
 	require.NoError(t, err)
 	assert.Len(t, keys, 1)
 	require.NoError(t, os.Chmod(p, 0o666))
-	_, err = lab.ReadAuthorizedKeys(p)
+	_, err = ReadAuthorizedKeys(p)
 	assert.ErrorContains(t, err, "--authorized-key "+p+": permissions 0666 let group or others write it")
 	assert.ErrorContains(t, err, "fix with: chmod go-w "+p)
 }
