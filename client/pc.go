@@ -195,3 +195,7 @@ func (pc *PC) Run(ctx context.Context, addr netip.AddrPort, c SSHConfig, command
 	}
 	return r, nil
 }
+
+func (r Result) String() string {
+	return fmt.Sprintf("exit %d from %s: stdout %q, stderr %q", r.ExitStatus, r.Local, r.Stdout, r.Stderr)
+}

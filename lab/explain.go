@@ -225,3 +225,14 @@ func gatewayTo(s vnet.TraceStep) netip.Addr {
 	}
 	return s.After.Dst.Addr()
 }
+
+func (h Hop) String() string {
+	s := fmt.Sprintf("%s -> %s: %s > %s", h.From, h.To, h.Src, h.Dst)
+	if h.Change != "" && h.Change != "none" {
+		s += "; " + h.Change
+	}
+	if h.Dropped != "" {
+		s += "; DROPPED: " + h.Dropped
+	}
+	return s
+}

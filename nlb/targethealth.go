@@ -1,6 +1,7 @@
 package nlb
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"sync/atomic"
@@ -211,3 +212,28 @@ func (tg *TargetGroup) zoneOf(a netip.Addr) string {
 }
 
 func timeSeconds(n int) time.Duration { return time.Duration(n) * time.Second }
+
+// String prints the target as describe-target-health names it: id and
+// port.
+func (t Target) String() string {
+	if t.Port != 0 {
+		return fmt.Sprintf("%s:%d", t.ID, t.Port)
+	}
+	return t.ID
+}
+
+func (h TargetHealth) String() string {
+	s := fmt.Sprintf("%s in %s: %s", h.Target, h.AvailabilityZone, h.State)
+	if h.Reason != "" {
+		s += fmt.Sprintf(" (%s: %s)", h.Reason, h.Description)
+	}
+	return s
+}
+
+func (h HealthChange) String() string {
+	s := fmt.Sprintf("%s target %s:%d %s -> %s", h.At.Format(time.RFC3339), h.TargetID, h.Port, h.From, h.To)
+	if h.Reason != "" {
+		s += " (" + h.Reason + ")"
+	}
+	return s
+}
