@@ -6,6 +6,7 @@ import (
 
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/target"
+	"github.com/vlab-sim/vlab/vnet"
 )
 
 // selectParts fills the fields that name one part of each kind: the
@@ -108,3 +109,50 @@ func (l *Lab) LoadBalancer(name string) *nlb.LoadBalancer {
 
 // Instance returns the instance named name in the topology, or nil.
 func (l *Lab) Instance(name string) *target.Instance { return l.instanceNames[name] }
+
+// TargetGroupNamed returns the target group named name, or nil.
+func (l *Lab) TargetGroupNamed(name string) *nlb.TargetGroup {
+	for _, tg := range l.TargetGroups {
+		if tg.Name() == name {
+			return tg
+		}
+	}
+	return nil
+}
+
+// SecurityGroup returns the security group named name (in the first VPC
+// that has one), or nil.
+func (l *Lab) SecurityGroup(name string) *vnet.SecurityGroup {
+	for _, v := range l.VPCs {
+		for _, g := range v.SecurityGroups() {
+			if g.Name() == name {
+				return g
+			}
+		}
+	}
+	return nil
+}
+
+// Subnet returns the subnet named name, or nil.
+func (l *Lab) Subnet(name string) *vnet.Subnet {
+	for _, v := range l.VPCs {
+		for _, s := range v.Subnets() {
+			if s.Name() == name {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// RouteTable returns the route table named name, or nil.
+func (l *Lab) RouteTable(name string) *vnet.RouteTable {
+	for _, v := range l.VPCs {
+		for _, rt := range v.RouteTables() {
+			if rt.Name() == name {
+				return rt
+			}
+		}
+	}
+	return nil
+}
