@@ -2,7 +2,7 @@ package lab
 
 import (
 	"fmt"
-	"net/netip"
+	"github.com/vlab-sim/vlab/lab/reference"
 
 	"golang.org/x/crypto/ssh"
 
@@ -120,43 +120,11 @@ const (
 	AccountID = "123456789012"
 )
 
-var (
-	natPrivate = netip.MustParseAddr("10.0.0.50")
-	natPublic  = netip.MustParseAddr("198.51.100.30")
-	vpcCIDR    = netip.MustParsePrefix("10.0.0.0/16")
-	clientAddr = netip.MustParsePrefix("203.0.113.10/24")
-	mirrorAddr = netip.MustParsePrefix("192.0.2.80/24")
-)
-
-// zoneLayout is what the reference scenario fixes for each zone.
-type zoneLayout struct {
-	public, private netip.Prefix
-	nodePrivate     netip.Addr
-	nodePublic      netip.Addr
-	firstTarget     netip.Addr
-}
-
-var zones = map[string]zoneLayout{
-	"1a": {
-		public:      netip.MustParsePrefix("10.0.0.0/20"),
-		private:     netip.MustParsePrefix("10.0.128.0/20"),
-		nodePrivate: netip.MustParseAddr("10.0.10.25"),
-		nodePublic:  netip.MustParseAddr("198.51.100.10"),
-		firstTarget: netip.MustParseAddr("10.0.128.108"),
-	},
-	"1c": {
-		public:      netip.MustParsePrefix("10.0.16.0/20"),
-		private:     netip.MustParsePrefix("10.0.144.0/20"),
-		nodePrivate: netip.MustParseAddr("10.0.26.25"),
-		nodePublic:  netip.MustParseAddr("198.51.100.11"),
-		firstTarget: netip.MustParseAddr("10.0.144.108"),
-	},
-}
-
 // Default returns the reference scenario: NLB in 1a, one target, listener
-// 51512 to port 22.
+// 51512 to port 22 (reference.Default's switches).
 func Default() Config {
-	return Config{Seed: 1, Zones: []string{"1a"}, Targets: 1, ListenerPort: 51512, TargetPort: 22}
+	r := reference.Default()
+	return Config{Seed: r.Seed, Zones: r.Zones, Targets: r.Targets, ListenerPort: r.ListenerPort, TargetPort: r.TargetPort}
 }
 
 // checkTimeScale refuses a TimeScale lab time cannot run at.
@@ -165,39 +133,6 @@ func (c *Config) checkTimeScale() error {
 	// refused by the negated test.
 	if !(c.TimeScale >= 0 && c.TimeScale <= MaxTimeScale) {
 		return fmt.Errorf("TimeScale: %v is out of range: want more than 0 and at most %d (or 0 for the wall clock's pace, 1)", c.TimeScale, MaxTimeScale)
-	}
-	return nil
-}
-
-func (c *Config) fill() error {
-	if err := c.checkTimeScale(); err != nil {
-		return err
-	}
-	d := Default()
-	if len(c.Zones) == 0 {
-		c.Zones = d.Zones
-	}
-	if c.Targets == 0 {
-		c.Targets = d.Targets
-	}
-	if c.ListenerPort == 0 {
-		c.ListenerPort = d.ListenerPort
-	}
-	if c.TargetPort == 0 {
-		c.TargetPort = d.TargetPort
-	}
-	seen := map[string]bool{}
-	for _, z := range c.Zones {
-		if _, ok := zones[z]; !ok {
-			return fmt.Errorf("zones: %q is not a zone of the lab (1a or 1c)", z)
-		}
-		if seen[z] {
-			return fmt.Errorf("zones: %q is given twice", z)
-		}
-		seen[z] = true
-	}
-	if c.Targets < 0 || c.Targets > 100 {
-		return fmt.Errorf("targets: %d is out of range (1-100)", c.Targets)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"fmt"
+	"github.com/vlab-sim/vlab/lab/reference"
 	"slices"
 
 	"github.com/vlab-sim/vlab/nlb"
@@ -63,14 +64,14 @@ func (l *Lab) selectParts() error {
 		l.InternetGateway = l.VPC.InternetGateway()
 		for _, rt := range l.VPC.RouteTables() {
 			switch rt.Name() {
-			case publicTable:
+			case reference.PublicRouteTable:
 				l.PublicRouteTable = rt
-			case privateTable:
+			case reference.PrivateRouteTable:
 				l.PrivateRouteTable = rt
 			}
 		}
 		for _, g := range l.VPC.SecurityGroups() {
-			if g.Name() == targetGroupSG {
+			if g.Name() == reference.TargetSecurityGroup {
 				l.TargetSecurityGroup = g
 			}
 		}
@@ -79,7 +80,7 @@ func (l *Lab) selectParts() error {
 		l.Client = l.Clients[0]
 	}
 	for _, s := range l.Servers {
-		if l.Mirror == nil || s.Name() == mirrorName {
+		if l.Mirror == nil || s.Name() == reference.Mirror {
 			l.Mirror = s
 		}
 	}
