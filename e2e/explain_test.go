@@ -112,7 +112,7 @@ func TestExplainFollowsTheReturnPath(t *testing.T) {
 func TestExplainOtherFlows(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
-	c.NATGateway = true
+	scenario(c).NATGateway = true
 	l := labtest.New(t, c)
 	e, err := l.Explain(ctxT(t), "ec2", netip.MustParseAddrPort("192.0.2.80:80"))
 	require.NoError(t, err)

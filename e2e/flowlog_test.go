@@ -86,7 +86,7 @@ func TestFlowLogsOnTheInstance(t *testing.T) {
 func TestFlowLogsRejectAtTheInstance(t *testing.T) {
 	noLeaks(t)
 	c := lab.Default()
-	c.NoSGClientRule = true
+	scenario(c).NoSGClientRule = true
 	l := flowLab(t, c, 60*time.Second)
 	assertDialDropped(t, l, "198.51.100.10:51512", l.Target.ENI().ID(), vnet.DropSecurityGroup)
 	l.Clock().Advance(60 * time.Second)

@@ -61,7 +61,7 @@ func TestBothRulesHealthyAndSSHWorks(t *testing.T) {
 func TestNoNodeRuleUnhealthyButFailsOpen(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
-	c.NoSGNLBRule = true
+	scenario(c).NoSGNLBRule = true
 	l := labtest.New(t, c)
 	h := stateOf(t, l, 0)
 	assert.Equal(t, nlb.StateUnhealthy, h.State)
@@ -89,7 +89,7 @@ func TestNoNodeRuleUnhealthyButFailsOpen(t *testing.T) {
 func TestNoClientRuleHealthyButNoSession(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
-	c.NoSGClientRule = true
+	scenario(c).NoSGClientRule = true
 	l := labtest.New(t, c)
 	assert.Equal(t, nlb.StateHealthy, stateOf(t, l, 0).State)
 	// The instance's capture never sees what its group dropped.
@@ -125,7 +125,7 @@ func TestNoClientRuleHealthyButNoSession(t *testing.T) {
 func TestRuleReferencingNLBSecurityGroup(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
-	c.NLBSecurityGroup = true
+	scenario(c).NLBSecurityGroup = true
 	l := labtest.New(t, c)
 	rules := l.TargetSecurityGroup.Inbound()
 	require.Len(t, rules, 1)
@@ -149,7 +149,7 @@ func TestRuleReferencingNLBSecurityGroup(t *testing.T) {
 func TestNLBSecurityGroupFiltersClients(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
-	c.NLBSecurityGroup = true
+	scenario(c).NLBSecurityGroup = true
 	l := labtest.New(t, c)
 	g := l.NLB.SecurityGroups()[0]
 	require.NoError(t, g.RevokeIngress(g.Inbound()[0]))
@@ -258,7 +258,7 @@ func TestHealthCheckSettingsAreValidated(t *testing.T) {
 		{nlb.HealthCheck{Protocol: "HTTP", Matcher: "100"}, `Matcher "100"`},
 	} {
 		cfg := lab.Default()
-		cfg.HealthCheck = c.hc
+		scenario(cfg).HealthCheck = c.hc
 		_, err := lab.New(cfg)
 		assert.ErrorContains(t, err, c.want)
 	}
@@ -268,7 +268,7 @@ func TestHealthCheckSettingsAreValidated(t *testing.T) {
 func TestHTTPHealthCheck(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
-	c.HealthCheck = nlb.HealthCheck{Protocol: "HTTP", Port: "8080", Path: "/healthz"}
+	scenario(c).HealthCheck = nlb.HealthCheck{Protocol: "HTTP", Port: "8080", Path: "/healthz"}
 	l := labtest.New(t, c)
 	// Nothing listens on 8080 yet: the checks are refused.
 	assert.Equal(t, nlb.StateUnhealthy, stateOf(t, l, 0).State)

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/reference"
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet"
 )
@@ -38,3 +39,7 @@ func noLeaks(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 }
+
+// scenario returns the reference scenario's switches of c, a config from
+// lab.Default(), to change before the lab is built.
+func scenario(c lab.Config) *reference.Config { return c.Topology.(*reference.Config) }

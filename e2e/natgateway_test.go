@@ -28,7 +28,7 @@ func TestOutboundNeedsNAT(t *testing.T) {
 	assert.NotZero(t, l.Net.DropCount(l.PrivateRouteTable.ID(), vnet.DropNoRoute), "counted at the private route table")
 
 	c := manual(lab.Default())
-	c.NATGateway = true
+	scenario(c).NATGateway = true
 	l = labtest.New(t, c)
 	res, err = l.Run(ctxT(t), "curl -s http://192.0.2.80/ ; curl -s mirror")
 	require.NoError(t, err)
@@ -47,7 +47,7 @@ func TestOutboundNeedsNAT(t *testing.T) {
 func TestNATGatewayRefusesInboundConnections(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
-	c.NATGateway = true
+	scenario(c).NATGateway = true
 	l := labtest.New(t, c)
 	assertDialDropped(t, l, "198.51.100.30:22", l.NATGateway.ENI().ID(), vnet.DropNoTranslation)
 	d := dropsAt(l, l.NATGateway.ENI().ID(), vnet.DropNoTranslation)

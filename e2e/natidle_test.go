@@ -21,7 +21,7 @@ import (
 func TestNATGatewayIdleTimeoutResetsTheInstance(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
-	c.NATGateway = true
+	scenario(c).NATGateway = true
 	l := labtest.New(t, c)
 	ln, err := l.Mirror.Listen("tcp", ":9000")
 	require.NoError(t, err)

@@ -126,7 +126,7 @@ func assertDialDropped(t *testing.T, l *lab.Lab, addr, where string, reason vnet
 func TestFlowsSpreadAndStick(t *testing.T) {
 	noLeaks(t)
 	c := lab.Default()
-	c.Targets = 2
+	scenario(c).Targets = 2
 	l := labtest.New(t, c)
 	require.Len(t, l.TargetGroup.Targets(), 2)
 	ctx := ctxT(t)

@@ -79,7 +79,7 @@ func connections(ss []vnet.Socket) int {
 func TestSoakSessionsLeaveNothingBehind(t *testing.T) {
 	noLeaks(t)
 	cfg := manual(lab.Default())
-	cfg.HealthCheck.IntervalSeconds = int(soakInterval / time.Second)
+	scenario(cfg).HealthCheck.IntervalSeconds = int(soakInterval / time.Second)
 	l := labtest.New(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

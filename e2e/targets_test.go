@@ -37,7 +37,7 @@ func TestWhatTheTargetSees(t *testing.T) {
 	assert.Equal(t, "true", l.TargetGroup.Attributes()[nlb.AttrPreserveClientIP])
 
 	c := lab.Default()
-	c.TargetType = "ip"
+	scenario(c).TargetType = "ip"
 	got, l = sshClientOf(t, c)
 	assert.Regexp(t, `^10\.0\.10\.25 \d+ 22$`, got, "ip: the node's private address")
 	assert.Equal(t, "false", l.TargetGroup.Attributes()[nlb.AttrPreserveClientIP], "AWS's default for ip targets with TCP")
@@ -48,13 +48,13 @@ func TestWhatTheTargetSees(t *testing.T) {
 	assert.Regexp(t, `IP 10\.0\.10\.25\.\d+ > 10\.0\.128\.108\.22: Flags \[S\]`, joined, "the session's SYN comes from a port the node allocated")
 	assert.NotContains(t, joined, "203.0.113.10")
 
-	c.ProxyProtocol = true
+	scenario(c).ProxyProtocol = true
 	got, _ = sshClientOf(t, c)
 	assert.Regexp(t, `^203\.0\.113\.10 \d+ 22$`, got, "ip with Proxy Protocol v2: the client again")
 
 	c = lab.Default()
 	f := false
-	c.PreserveClientIP = &f
+	scenario(c).PreserveClientIP = &f
 	got, _ = sshClientOf(t, c)
 	assert.Regexp(t, `^10\.0\.10\.25 \d+ 22$`, got, "instance with preservation off")
 }
@@ -64,7 +64,7 @@ func TestWhatTheTargetSees(t *testing.T) {
 func TestProxyProtocolHeader(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
-	c.ProxyProtocol = true
+	scenario(c).ProxyProtocol = true
 	l := labtest.New(t, c)
 	assert.Equal(t, nlb.StateHealthy, stateOf(t, l, 0).State, "LOCAL health checks keep it healthy")
 
@@ -116,7 +116,7 @@ func TestProxyProtocolHeader(t *testing.T) {
 func TestProxyProtocolWithoutParsingFails(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
-	c.TargetGroupAttributes = map[string]string{nlb.AttrProxyProtocolV2: "true"}
+	scenario(c).TargetGroupAttributes = map[string]string{nlb.AttrProxyProtocolV2: "true"}
 	l := labtest.New(t, c)
 	_, err := l.Run(ctxT(t), "true")
 	assert.Error(t, err)
@@ -139,7 +139,7 @@ func TestHairpin(t *testing.T) {
 
 	c := manual(lab.Default())
 	f := false
-	c.PreserveClientIP = &f
+	scenario(c).PreserveClientIP = &f
 	l = labtest.New(t, c)
 	conn, err := l.Target.Host().DialContext(ctxT(t), "tcp", "10.0.10.25:51512")
 	require.NoError(t, err)

@@ -25,8 +25,8 @@ import (
 func sickLab(t *testing.T, attrs map[string]string) (*lab.Lab, *ssh.Client, *target.Instance) {
 	t.Helper()
 	c := manual(lab.Default())
-	c.Targets = 2
-	c.TargetGroupAttributes = attrs
+	scenario(c).Targets = 2
+	scenario(c).TargetGroupAttributes = attrs
 	l := labtest.New(t, c)
 	cl, err := l.SSH(ctxT(t))
 	require.NoError(t, err)

@@ -19,10 +19,10 @@ import (
 
 func twoZones(crossZone bool) lab.Config {
 	c := manual(lab.Default())
-	c.Zones = []string{"1a", "1c"}
-	c.Targets = 4
+	scenario(c).Zones = []string{"1a", "1c"}
+	scenario(c).Targets = 4
 	if crossZone {
-		c.LoadBalancerAttributes = map[string]string{nlb.AttrCrossZone: "true"}
+		scenario(c).LoadBalancerAttributes = map[string]string{nlb.AttrCrossZone: "true"}
 	}
 	return c
 }
@@ -153,9 +153,9 @@ func TestDeregistrationMidSession(t *testing.T) {
 	noLeaks(t)
 	for _, terminate := range []bool{false, true} {
 		c := manual(lab.Default())
-		c.Targets = 2
+		scenario(c).Targets = 2
 		if terminate {
-			c.TargetGroupAttributes = map[string]string{nlb.AttrDeregistrationTerminate: "true"}
+			scenario(c).TargetGroupAttributes = map[string]string{nlb.AttrDeregistrationTerminate: "true"}
 		}
 		l := labtest.New(t, c)
 		cl, err := l.SSH(ctxT(t))
@@ -193,13 +193,13 @@ func TestUnhealthyDraining(t *testing.T) {
 	noLeaks(t)
 	_, err := lab.New(func() lab.Config {
 		c := manual(lab.Default())
-		c.TargetGroupAttributes = map[string]string{nlb.AttrUnhealthyDraining: "60"}
+		scenario(c).TargetGroupAttributes = map[string]string{nlb.AttrUnhealthyDraining: "60"}
 		return c
 	}())
 	assert.ErrorContains(t, err, "only without termination")
 
 	c := manual(lab.Default())
-	c.TargetGroupAttributes = map[string]string{nlb.AttrUnhealthyDraining: "120", nlb.AttrUnhealthyTermination: "false"}
+	scenario(c).TargetGroupAttributes = map[string]string{nlb.AttrUnhealthyDraining: "120", nlb.AttrUnhealthyTermination: "false"}
 	l := labtest.New(t, c)
 	closed, err := l.VPC.AddSecurityGroup("closed", "")
 	require.NoError(t, err)
@@ -218,8 +218,8 @@ func TestUnhealthyDraining(t *testing.T) {
 func TestStickinessSourceIP(t *testing.T) {
 	noLeaks(t)
 	c := manual(lab.Default())
-	c.Targets = 3
-	c.TargetGroupAttributes = map[string]string{nlb.AttrStickiness: "true"}
+	scenario(c).Targets = 3
+	scenario(c).TargetGroupAttributes = map[string]string{nlb.AttrStickiness: "true"}
 	l := labtest.New(t, c)
 	got := dialMany(t, l, 16)
 	assert.Len(t, got["nlb-1a"], 1, "one client address, one target: %v", got)

@@ -7,27 +7,25 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/vlab-sim/vlab/lab/topology"
-	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
 
-// Config describes a lab. Default returns the reference scenario; a zero
-// field keeps its default. The fields up to NATGateway vary the reference
-// scenario; Topology replaces it. The rest (keys, clock, captures,
-// selection) apply to any lab.
+// Source is what a lab is built from: a *topology.Topology (a file's, or
+// one built in Go), or a reference.Config (the reference scenario's
+// switches).
+type Source interface {
+	Topology() (*topology.Topology, error)
+}
+
+// Config describes a lab: what to build (Topology) and how to run it. Every
+// field applies to every lab; a zero field keeps its default.
 type Config struct {
-	// Seed makes every resource id reproducible.
+	// Topology is the lab to build; nil is the reference scenario
+	// (reference.Default()).
+	Topology Source
+	// Seed makes every resource id reproducible; 0 keeps the topology's
+	// (its Seed, or 1).
 	Seed uint64
-	// Zones are the zone suffixes the NLB is enabled in ("1a", "1c").
-	Zones []string
-	// Targets is the number of instances registered behind the NLB,
-	// spread over the enabled zones in turn.
-	Targets int
-	// ListenerPort is the NLB's TCP listener (51512).
-	ListenerPort uint16
-	// TargetPort is the target group's port, where the instances' SSH
-	// servers listen (22).
-	TargetPort uint16
 
 	// HostKey is the instances' SSH host key; ClientKey the client's
 	// identity. Nil keys are generated for this lab only.
@@ -35,27 +33,6 @@ type Config struct {
 	ClientKey ssh.Signer
 	// AuthorizedKeys may also log in to the instances (a user's own key).
 	AuthorizedKeys []ssh.PublicKey
-
-	// NoSGNLBRule leaves out the target security group's rule for the NLB
-	// nodes' private addresses (health checks then fail); NoSGClientRule
-	// the rule for the client's address (sessions then cannot open).
-	NoSGNLBRule    bool
-	NoSGClientRule bool
-	// NLBSecurityGroup creates the NLB with a security group (vlab-nlb:
-	// TCP on the listener port from anywhere) and replaces the instances'
-	// two address rules with one that references it, as AWS allows since
-	// 2023.
-	NLBSecurityGroup bool
-
-	// HealthCheck overrides the target group's health-check settings
-	// (zero fields keep AWS's defaults).
-	HealthCheck nlb.HealthCheck
-	// TargetGroupAttributes, LoadBalancerAttributes and ListenerAttributes
-	// set attributes by AWS key (deregistration_delay.timeout_seconds,
-	// load_balancing.cross_zone.enabled, tcp.idle_timeout.seconds…).
-	TargetGroupAttributes  map[string]string
-	LoadBalancerAttributes map[string]string
-	ListenerAttributes     map[string]string
 
 	// ManualClock keeps the lab clock frozen once the lab is built: it
 	// moves only with Clock().Advance. Otherwise lab time follows the wall
@@ -74,26 +51,6 @@ type Config struct {
 	// lab (vlab validate, describe, explain, health) set it.
 	ReadOnly bool
 
-	// TargetType is instance (the default) or ip: ip targets are
-	// registered by address and, with TCP, do not preserve the client's
-	// address unless PreserveClientIP says so.
-	TargetType string
-	// PreserveClientIP overrides the target group's
-	// preserve_client_ip.enabled (AWS's default: on for instance, off for
-	// ip targets).
-	PreserveClientIP *bool
-	// ProxyProtocol turns on proxy_protocol_v2.enabled, and the instances'
-	// SSH servers unwrap the header.
-	ProxyProtocol bool
-
-	// NATGateway adds the reference scenario's NAT gateway (natgw: 10.0.0.50 in
-	// the 1a public subnet, public 198.51.100.30) and the private route
-	// table's 0.0.0.0/0 route to it, so instances can reach the internet.
-	NATGateway bool
-
-	// Topology, when set, is the lab to build, in place of the reference
-	// scenario: the scenario's switches above are then ignored.
-	Topology *topology.Topology
 	// LoadBalancer and Target select, by name, the load balancer and the
 	// instance the lab's shortcuts use (Lab.NLB, Lab.Target, Lab.SSH):
 	// the first of each when empty.
@@ -121,10 +78,12 @@ const (
 )
 
 // Default returns the reference scenario: NLB in 1a, one target, listener
-// 51512 to port 22 (reference.Default's switches).
+// 51512 to port 22. Its Topology is a *reference.Config, whose switches a
+// caller may change: lab.Default().Topology.(*reference.Config).NATGateway
+// = true, or build Config{Topology: reference.Config{NATGateway: true}}.
 func Default() Config {
 	r := reference.Default()
-	return Config{Seed: r.Seed, Zones: r.Zones, Targets: r.Targets, ListenerPort: r.ListenerPort, TargetPort: r.TargetPort}
+	return Config{Topology: &r}
 }
 
 // checkTimeScale refuses a TimeScale lab time cannot run at.

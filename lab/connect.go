@@ -25,9 +25,9 @@ func (l *Lab) Endpoint() netip.AddrPort {
 		return netip.AddrPort{}
 	}
 	if as := l.Net.Resolve(l.NLB.DNSName()); len(as) > 0 {
-		return netip.AddrPortFrom(as[0], l.Config.ListenerPort)
+		return netip.AddrPortFrom(as[0], l.ListenerPort())
 	}
-	return l.NLB.PublicAddr(l.Config.ListenerPort)
+	return l.NLB.PublicAddr(l.ListenerPort())
 }
 
 // SSHConfig is how the lab's client logs in to its instances; with
@@ -74,7 +74,7 @@ func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
 		return l.Client.Host().DialOrDrop(ctx, l.Endpoint())
 	}
 	if !slices.Contains(l.Targets, l.Target) {
-		return nil, fmt.Errorf("target %s is not registered in target group %s, which load balancer %s's listener on %d forwards to", l.Config.Target, l.TargetGroup.Name(), l.NLB.Name(), l.Config.ListenerPort)
+		return nil, fmt.Errorf("target %s is not registered in target group %s, which load balancer %s's listener on %d forwards to", l.Config.Target, l.TargetGroup.Name(), l.NLB.Name(), l.ListenerPort())
 	}
 	if err := l.reachable(l.Target); err != nil {
 		return nil, err

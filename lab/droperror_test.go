@@ -19,7 +19,7 @@ import (
 // for its context (Run) or TCP's two minutes (Client.Dial).
 func TestRefusedSessionFailsFastWithTheDrop(t *testing.T) {
 	c := lab.Default()
-	c.NoSGClientRule = true
+	scenario(c).NoSGClientRule = true
 	l := labtest.New(t, c)
 	// A long context: only a drop can end the calls below quickly.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -55,8 +55,8 @@ func TestRefusedSessionFailsFastWithTheDrop(t *testing.T) {
 // still the client connection's own.
 func TestDropPastTheRewriteReachesTheClientConnection(t *testing.T) {
 	c := lab.Default()
-	c.TargetType = "ip"
-	c.NoSGNLBRule = true // the target admits the client, not the node
+	scenario(c).TargetType = "ip"
+	scenario(c).NoSGNLBRule = true // the target admits the client, not the node
 	l := labtest.New(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -71,7 +71,7 @@ func TestDropPastTheRewriteReachesTheClientConnection(t *testing.T) {
 // Drops of other connections, even a storm of them, do not fail a session.
 func TestOtherDropsDoNotFailASession(t *testing.T) {
 	c := lab.Default()
-	c.NoSGNLBRule = true // health checks dropped all along
+	scenario(c).NoSGNLBRule = true // health checks dropped all along
 	l := labtest.New(t, c)
 	require.NotZero(t, l.Net.DropCount(l.Target.ENI().ID(), vnet.DropSecurityGroup))
 	res, err := l.Run(context.Background(), "echo ok")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/reference"
 	"github.com/vlab-sim/vlab/lab/topology"
 	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
@@ -62,10 +63,12 @@ func Example_httpServer() {
 // Lab time moves only when the test says so: AWS's defaults (30 s
 // intervals, unhealthy after 2 failures) play out in microseconds.
 func Example_clock() {
-	c := lab.Default()
-	c.ManualClock = true
-	c.NoSGNLBRule = true // health checks from 10.0.10.25 are dropped
-	l, _ := lab.New(c)
+	l, _ := lab.New(lab.Config{
+		// The reference scenario without the instances' rule for the NLB
+		// node: health checks from 10.0.10.25 are dropped.
+		Topology:    reference.Config{NoSGNLBRule: true},
+		ManualClock: true,
+	})
 	defer l.Close()
 	h := l.TargetGroup.Health()[0]
 	fmt.Println(h.State, h.Reason, l.Clock().Now().Format(time.TimeOnly))

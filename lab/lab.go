@@ -71,6 +71,7 @@ type Lab struct {
 	FlowLogs      []*flowlog.Log
 
 	instanceNames map[string]*target.Instance
+	listenerPort  uint16 // the selected load balancer's first listener's
 	closeOnce     sync.Once
 	closers       []func()
 }
@@ -78,24 +79,19 @@ type Lab struct {
 // New builds the lab c describes and returns it ready: every target
 // registered, every server listening, the first health checks run.
 func New(c Config) (l *Lab, err error) {
-	if err := c.checkTimeScale(); err != nil {
-		return nil, err // the topology path does not fill c
-	}
 	t, err := c.Spec()
 	if err != nil {
 		return nil, err
 	}
-	if c.Topology != nil {
-		if err := topology.Validate(t); err != nil {
-			return nil, fmt.Errorf("topology:\n%w", err)
-		}
-		if c.Seed == 0 {
-			c.Seed = max(t.Seed, 1)
-		}
-		// Addresses left out are assigned as AWS would.
-		if t, err = topology.WithAddresses(t); err != nil {
-			return nil, err
-		}
+	if err := topology.Validate(t); err != nil {
+		return nil, fmt.Errorf("topology:\n%w", err)
+	}
+	if c.Seed == 0 {
+		c.Seed = max(t.Seed, 1)
+	}
+	// Addresses left out are assigned as AWS would.
+	if t, err = topology.WithAddresses(t); err != nil {
+		return nil, err
 	}
 	if c.HostKey == nil {
 		if c.HostKey, err = NewKey(); err != nil {

@@ -95,19 +95,19 @@ func TestDefaultIsTheReferenceScenario(t *testing.T) {
 
 func TestConfigErrorsNameTheField(t *testing.T) {
 	c := lab.Default()
-	c.Zones = []string{"1a", "1b"}
+	scenario(c).Zones = []string{"1a", "1b"}
 	_, err := lab.New(c)
 	assert.ErrorContains(t, err, `zones: "1b" is not a zone of the lab`)
 	c = lab.Default()
-	c.Targets = 1000
+	scenario(c).Targets = 1000
 	_, err = lab.New(c)
 	assert.ErrorContains(t, err, "targets: 1000 is out of range")
 }
 
 func TestTwoZonesSpreadTargets(t *testing.T) {
 	c := lab.Default()
-	c.Zones = []string{"1a", "1c"}
-	c.Targets = 3
+	scenario(c).Zones = []string{"1a", "1c"}
+	scenario(c).Targets = 3
 	l := labtest.New(t, c)
 	var addrs []string
 	for _, in := range l.Targets {
@@ -124,11 +124,11 @@ func TestTwoZonesSpreadTargets(t *testing.T) {
 func TestCloseLeavesNoGoroutineWithEverything(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	c := lab.Default()
-	c.Zones = []string{"1a", "1c"}
-	c.Targets = 2
-	c.TargetType = "ip"
-	c.ProxyProtocol = true
-	c.NATGateway = true
+	scenario(c).Zones = []string{"1a", "1c"}
+	scenario(c).Targets = 2
+	scenario(c).TargetType = "ip"
+	scenario(c).ProxyProtocol = true
+	scenario(c).NATGateway = true
 	c.PcapDir = t.TempDir()
 	c.FlowLogs = &flowlog.Config{Interval: 60 * time.Second}
 	l, err := lab.New(c)

@@ -36,7 +36,7 @@ func (f *failedTB) Logf(format string, args ...any) {
 func TestNewTLogsDropsWhenTheTestFails(t *testing.T) {
 	ftb := &failedTB{TB: t}
 	c := lab.Default()
-	c.NoSGClientRule = true
+	scenario(c).NoSGClientRule = true
 	l := labtest.New(ftb, c)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

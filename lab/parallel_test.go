@@ -11,6 +11,7 @@ import (
 
 	"github.com/vlab-sim/vlab/lab"
 	"github.com/vlab-sim/vlab/lab/labtest"
+	"github.com/vlab-sim/vlab/lab/reference"
 )
 
 // Labs in one process share nothing: the same addresses, run at once, each
@@ -22,8 +23,8 @@ func TestParallelLabsDoNotInterfere(t *testing.T) {
 		refuse bool
 	}{
 		{"open", lab.Config{Seed: 11}, false},
-		{"refused", lab.Config{Seed: 12, NoSGClientRule: true}, true},
-		{"two-targets", lab.Config{Seed: 13, Targets: 2, Target: "ec2-2"}, false},
+		{"refused", lab.Config{Seed: 12, Topology: reference.Config{NoSGClientRule: true}}, true},
+		{"two-targets", lab.Config{Seed: 13, Topology: reference.Config{Targets: 2}, Target: "ec2-2"}, false},
 		{"open-again", lab.Config{Seed: 11}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -27,7 +27,7 @@ func (l *Lab) selectParts() error {
 	if l.NLB != nil {
 		if ls := l.NLB.Listeners(); len(ls) > 0 {
 			l.TargetGroup = ls[0].TargetGroup
-			c.ListenerPort = ls[0].Port
+			l.listenerPort = ls[0].Port
 		}
 		if nd := l.NLB.Nodes(); len(nd) > 0 {
 			l.VPC = nd[0].ENI().Subnet().VPC()
@@ -37,7 +37,6 @@ func (l *Lab) selectParts() error {
 		l.TargetGroup = l.TargetGroups[0]
 	}
 	if l.TargetGroup != nil {
-		c.TargetPort = l.TargetGroup.Port()
 		for _, t := range l.TargetGroup.Targets() {
 			for _, in := range l.Instances {
 				if in.Addr() == t.IP && !slices.Contains(l.Targets, in) {
@@ -157,3 +156,7 @@ func (l *Lab) RouteTable(name string) *vnet.RouteTable {
 	}
 	return nil
 }
+
+// ListenerPort is the port of the selected load balancer's first listener
+// (51512 in the reference scenario), 0 without one.
+func (l *Lab) ListenerPort() uint16 { return l.listenerPort }

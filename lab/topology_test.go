@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/reference"
 	"github.com/vlab-sim/vlab/lab/labtest"
 	"github.com/vlab-sim/vlab/lab/topology"
 	"github.com/vlab-sim/vlab/nlb"
@@ -103,13 +104,13 @@ func TestReferenceYAMLBuildsTheDefault(t *testing.T) {
 // file gets.
 func TestScenarioSwitchesValidate(t *testing.T) {
 	yes := true
-	for _, c := range []lab.Config{
+	for _, c := range []reference.Config{
 		{Zones: []string{"1a", "1c"}, Targets: 4},
 		{NLBSecurityGroup: true, NATGateway: true},
 		{NoSGClientRule: true, NoSGNLBRule: true},
 		{TargetType: "ip", PreserveClientIP: &yes, ProxyProtocol: true},
 	} {
-		top, err := c.Spec()
+		top, err := lab.Config{Topology: c}.Spec()
 		require.NoError(t, err)
 		assert.NoError(t, topology.Validate(top), "%+v", c)
 	}
@@ -128,7 +129,7 @@ func TestNewRefusesABadTopology(t *testing.T) {
 // Selecting a target among several makes the lab's sessions land there.
 func TestSelectTarget(t *testing.T) {
 	c := lab.Default()
-	c.Targets = 3
+	scenario(c).Targets = 3
 	c.Target = "ec2-3"
 	l := labtest.New(t, c)
 	require.Len(t, l.Targets, 3)
@@ -201,7 +202,7 @@ TargetGroups:
 // NAT gateway or not.
 func TestSecurityGroupEgressFromFile(t *testing.T) {
 	c := lab.Default()
-	c.NATGateway = true
+	scenario(c).NATGateway = true
 	top, err := c.Spec()
 	require.NoError(t, err)
 	sg := &top.Vpcs[0].SecurityGroups[0]
@@ -260,7 +261,7 @@ func TestFlowLogFromFile(t *testing.T) {
 // for, it is refused with the reason, not retried in vain.
 func TestSelectUnhealthyTarget(t *testing.T) {
 	c := lab.Default()
-	c.Targets = 2
+	scenario(c).Targets = 2
 	top, err := c.Spec()
 	require.NoError(t, err)
 	top.Vpcs[0].Instances[1].SecurityGroups = nil

@@ -162,7 +162,7 @@ func explainEnds(l *lab.Lab, from, to string) (string, netip.AddrPort, error) {
 		case l.NLB == nil:
 			return "", dst, &usageError{errors.New("explain: the lab has no load balancer: name the connection with --from and --to")}
 		case internal && len(l.NLB.Nodes()) > 0:
-			dst = netip.AddrPortFrom(l.NLB.Nodes()[0].PrivateAddr(), l.Config.ListenerPort)
+			dst = netip.AddrPortFrom(l.NLB.Nodes()[0].PrivateAddr(), l.ListenerPort())
 		default:
 			dst = l.Endpoint()
 		}

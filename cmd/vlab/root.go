@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/reference"
 	"github.com/vlab-sim/vlab/lab/topology"
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/vnet/flowlog"
@@ -53,9 +54,9 @@ func (f *labFlags) complete(list func(*topology.Topology) []string) func(*cobra.
 		if f.file != "" {
 			t, err = readTopology(f.file)
 		} else {
-			c := lab.Default()
-			c.Targets = f.targets
-			t, err = c.Spec()
+			r := reference.Default()
+			r.Targets = f.targets
+			t, err = r.Topology()
 		}
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
@@ -117,14 +118,15 @@ func (f *labFlags) config() (lab.Config, error) {
 	if f.file != "" {
 		return f.fileConfig(c)
 	}
-	c.Zones = strings.Split(f.zones, ",")
-	c.Targets = f.targets
-	c.NoSGNLBRule, c.NoSGClientRule, c.NLBSecurityGroup = f.noSGNLBRule, f.noSGClientRule, f.nlbSG
-	c.NATGateway = f.natGateway
-	c.TargetType, c.ProxyProtocol = f.targetType, f.proxyProtocol
-	c.TargetGroupAttributes, c.ListenerAttributes, c.LoadBalancerAttributes = map[string]string{}, map[string]string{}, map[string]string{}
+	r := reference.Default()
+	r.Zones = strings.Split(f.zones, ",")
+	r.Targets = f.targets
+	r.NoSGNLBRule, r.NoSGClientRule, r.NLBSecurityGroup = f.noSGNLBRule, f.noSGClientRule, f.nlbSG
+	r.NATGateway = f.natGateway
+	r.TargetType, r.ProxyProtocol = f.targetType, f.proxyProtocol
+	r.TargetGroupAttributes, r.ListenerAttributes, r.LoadBalancerAttributes = map[string]string{}, map[string]string{}, map[string]string{}
 	if f.crossZone {
-		c.LoadBalancerAttributes[nlb.AttrCrossZone] = "true"
+		r.LoadBalancerAttributes[nlb.AttrCrossZone] = "true"
 	}
 	for _, a := range f.attrs {
 		k, v, ok := strings.Cut(a, "=")
@@ -133,13 +135,13 @@ func (f *labFlags) config() (lab.Config, error) {
 		}
 		switch {
 		case k == nlb.AttrIdleTimeout:
-			c.ListenerAttributes[k] = v
+			r.ListenerAttributes[k] = v
 		case k == nlb.AttrCrossZone && !strings.Contains(v, "use_load"):
 			// The load balancer's; the group's override takes
 			// use_load_balancer_configuration too.
-			c.LoadBalancerAttributes[k] = v
+			r.LoadBalancerAttributes[k] = v
 		default:
-			c.TargetGroupAttributes[k] = v
+			r.TargetGroupAttributes[k] = v
 		}
 	}
 	if f.preserveCIP != "" {
@@ -147,8 +149,9 @@ func (f *labFlags) config() (lab.Config, error) {
 		if err != nil {
 			return c, &usageError{fmt.Errorf("--preserve-client-ip %q: want true or false", f.preserveCIP)}
 		}
-		c.PreserveClientIP = &b
+		r.PreserveClientIP = &b
 	}
+	c.Topology = r
 	if f.targets < 1 {
 		return c, &usageError{fmt.Errorf("--targets %d: at least one target is needed", f.targets)}
 	}

@@ -213,3 +213,7 @@ type FlowLog struct {
 	MaxAggregationInterval int      `yaml:"MaxAggregationInterval" enum:"60,600" doc:"seconds: 600 (the default) or 60"`
 	LogDestination         string   `yaml:"LogDestination" doc:"a file the records are written to, as delivery to S3 writes them; read them in the lab otherwise"`
 }
+
+// Topology returns t itself: a topology is what a lab is built from, as a
+// reference scenario's switches make one (lab.Config.Topology).
+func (t *Topology) Topology() (*Topology, error) { return t, nil }
