@@ -186,7 +186,7 @@ func (pc *PC) Run(ctx context.Context, addr netip.AddrPort, c SSHConfig, command
 		// (*ssh.ExitError, for errors.As); the Result still holds the
 		// output and the status.
 		r.ExitStatus = ee.ExitStatus()
-		return r, fmt.Errorf("ssh: %q exited with status %d: %w", command, r.ExitStatus, err)
+		return r, fmt.Errorf("ssh: %q: %w", command, err) // "Process exited with status N"
 	case err != nil:
 		if d := dropped.Load(); d != nil {
 			err = d

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -190,4 +191,44 @@ func TestCLIExplain(t *testing.T) {
 	out, _, code = vlab(t, cfg, "version")
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, "gvisor.dev/")
+}
+
+// Tracing a connection whose packets the NLB rewrites (ip targets: the
+// target sees the node) while the fabric changes: the trace's lookups once
+// took the network's read lock a second time and deadlocked behind a
+// writer.
+func TestTraceWhileTheFabricChanges(t *testing.T) {
+	noLeaks(t)
+	c := manual(lab.Default())
+	scenario(c).TargetType = "ip"
+	l := labtest.New(t, c)
+	stop, churned := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(churned)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			l.VPC.AddSecurityGroup(fmt.Sprintf("churn-%d", i), "writers take the network's lock")
+		}
+	}()
+	defer func() { close(stop); <-churned }()
+	for range 10 {
+		done := make(chan error, 1)
+		go func() {
+			e, err := l.Explain(ctxT(t), "client", l.Endpoint())
+			if err == nil && len(e.Hops) != 6 {
+				err = fmt.Errorf("%d hops: %v", len(e.Hops), e.Hops)
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(20 * time.Second):
+			t.Fatal("explain hung while the fabric changed")
+		}
+	}
 }

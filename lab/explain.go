@@ -2,7 +2,6 @@ package lab
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -70,12 +69,13 @@ func (l *Lab) Explain(ctx context.Context, from string, dst netip.AddrPort) (Exp
 		conn.Close()
 	}
 	tr.Stop()
-	var de *vnet.DropError
-	if err != nil && !errors.As(err, &de) {
-		return Explanation{}, fmt.Errorf("explain: %s to %s: %w", from, dst, err)
-	}
 	e := Explanation{From: h.Name(), To: dst}
 	e.Steps = connectionSteps(tr.Steps(), h.Name(), dst)
+	// A refused connection (a drop, an RST) is explained up to where it
+	// was refused; only one that left no trace at all is an error.
+	if err != nil && len(e.Steps) == 0 {
+		return Explanation{}, fmt.Errorf("explain: %s to %s: %w", from, dst, err)
+	}
 	e.Hops = hopsOf(e.Steps)
 	for i, hop := range e.Hops {
 		// A drop is placed by the resource's id: an interface names its
@@ -120,9 +120,14 @@ func connectionSteps(all []vnet.TraceStep, host string, dst netip.AddrPort) []vn
 		return nil
 	}
 	var out []vnet.TraceStep
-	for _, want := range []wire.TCPFlags{wire.SYN, wire.SYN | wire.ACK} {
+	// The SYN, then the reply: a SYN-ACK, or the RST of a refusal.
+	for _, reply := range []bool{false, true} {
 		for _, s := range all {
-			if s.Conn != conn || s.Flags&(wire.SYN|wire.ACK) != want {
+			if s.Conn != conn {
+				continue
+			}
+			isReply := s.Flags.Has(wire.SYN|wire.ACK) || s.Flags&wire.RST != 0
+			if reply != isReply || !reply && !s.Flags.IsSYN() {
 				continue
 			}
 			out = append(out, s)
@@ -148,6 +153,9 @@ func hopsOf(steps []vnet.TraceStep) []Hop {
 		switch s.Kind {
 		case vnet.StepSend:
 			begin(s.Host, s.Flow)
+			if s.Flags&wire.RST != 0 {
+				cur.Change = join(cur.Change, "RST: the connection is refused")
+			}
 		case vnet.StepSecurityGroup:
 			if cur != nil {
 				rule := s.Rule
@@ -176,6 +184,9 @@ func hopsOf(steps []vnet.TraceStep) []Hop {
 			change = fmt.Sprintf("internet gateway %s: 1:1 mapping %s -> %s", s.Where, gatewayFrom(s), gatewayTo(s))
 			begin(s.Where, s.After)
 			cur.Route = "none: the gateway delivers to the interface that owns the address"
+			if s.Flow.Src != s.After.Src {
+				cur.Route = "internet: one segment, every internet address is reachable"
+			}
 		case vnet.StepRewrite:
 			change = s.Where + " rewrite: " + s.Rule
 		case vnet.StepIntercept, vnet.StepDeliver:

@@ -11,14 +11,17 @@ import (
 )
 
 // Expose puts port of the instance named instance behind the selected load
-// balancer, as one would in AWS, and returns the address the lab's client
-// dials: a target group for the port with the instance registered, a
+// balancer, as one would in AWS, and returns the address to dial (the
+// client's way in; for an internal load balancer, a node's private address,
+// which only the VPC's hosts reach): a target group for the port with the instance registered, a
 // listener on the same port, and a security group on the instance that
 // admits the load balancer's nodes (health checks) and the client (client
 // IP preservation). It returns once the target's health checks have passed
 // on the lab clock (moving it as far as they need), so start the service
 // first: a server that listens after Expose has no healthy target until
-// the next checks.
+// the next checks; calling Expose again then waits for them. Like the
+// lab's other methods that change it, Expose must not run concurrently
+// with them or with Close.
 //
 //	ln, _ := l.Instance("ec2").Host().Listen("tcp", ":8080")
 //	go http.Serve(ln, handler)
@@ -35,13 +38,22 @@ func (l *Lab) Expose(ctx context.Context, instance string, port uint16) (netip.A
 	if l.NLB == nil {
 		return netip.AddrPort{}, fmt.Errorf("expose: the lab has no load balancer")
 	}
+	name := fmt.Sprintf("%s-%d", instance, port)
 	for _, ls := range l.NLB.Listeners() {
-		if ls.Port == port {
-			return netip.AddrPort{}, fmt.Errorf("expose: load balancer %s already has a listener on %d", l.NLB.Name(), port)
+		if ls.Port != port {
+			continue
 		}
+		// Exposed before, while nothing listened: wait for the checks
+		// again rather than refuse.
+		if ls.TargetGroup != nil && ls.TargetGroup.Name() == name {
+			if err := l.awaitHealthy(ctx, ls.TargetGroup); err != nil {
+				return netip.AddrPort{}, fmt.Errorf("expose: %s port %d: %w", instance, port, err)
+			}
+			return l.exposedAddr(port), nil
+		}
+		return netip.AddrPort{}, fmt.Errorf("expose: load balancer %s already has a listener on %d", l.NLB.Name(), port)
 	}
 	vpc := in.ENI().Subnet().VPC()
-	name := fmt.Sprintf("%s-%d", instance, port)
 	tg, err := nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{Name: name, Port: port, VPC: vpc})
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("expose: %w", err)
@@ -78,11 +90,17 @@ func (l *Lab) Expose(ctx context.Context, instance string, port uint16) (netip.A
 	if err := l.awaitHealthy(ctx, tg); err != nil {
 		return netip.AddrPort{}, fmt.Errorf("expose: %s port %d: %w", instance, port, err)
 	}
-	addr := l.NLB.PublicAddr(port)
+	return l.exposedAddr(port), nil
+}
+
+// exposedAddr is where port of the selected load balancer is reached: its
+// public address, or for an internal one its first node's private address
+// (which only the VPC's hosts reach).
+func (l *Lab) exposedAddr(port uint16) netip.AddrPort {
 	if l.NLB.Scheme() == "internal" && len(l.NLB.Nodes()) > 0 {
-		addr = netip.AddrPortFrom(l.NLB.Nodes()[0].PrivateAddr(), port)
+		return netip.AddrPortFrom(l.NLB.Nodes()[0].PrivateAddr(), port)
 	}
-	return addr, nil
+	return l.NLB.PublicAddr(port)
 }
 
 // awaitHealthy moves the lab clock, one health-check interval at a time,

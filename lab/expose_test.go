@@ -23,10 +23,11 @@ func TestExpose(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	_, err := l.Expose(ctx, "ec2", 9000)
+	_, err := l.Expose(ctx, "ec2", 9100)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is something listening on the port?")
 
+	// The server starts; exposing again waits for the checks to pass.
 	ln, err := l.Target.Listen("tcp", ":9100")
 	require.NoError(t, err)
 	defer ln.Close()
@@ -50,8 +51,11 @@ func TestExpose(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "203.0.113.10:", "the service sees the client itself")
 
-	_, err = l.Expose(ctx, "ec2", 9100)
-	assert.ErrorContains(t, err, "already has a listener on 9100")
+	again, err := l.Expose(ctx, "ec2", 9100)
+	assert.NoError(t, err, "exposing an exposed port again is a no-op")
+	assert.Equal(t, addr, again)
+	_, err = l.Expose(ctx, "ec2", 51512)
+	assert.ErrorContains(t, err, "already has a listener on 51512", "a port another listener has is refused")
 	_, err = l.Expose(ctx, "nope", 9200)
 	assert.ErrorContains(t, err, `no instance named "nope"`)
 }

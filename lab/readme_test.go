@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -31,13 +32,20 @@ func TestMyService(t *testing.T) {
 		t.Fatal(err)
 	}
 	hc := &http.Client{Transport: &http.Transport{DialContext: l.Client.Dial}}
-	resp, err := hc.Get("http://" + addr.String() + "/") // the server sees 203.0.113.10
-	if err == nil {
-		resp.Body.Close()
+	resp, err := hc.Get("http://" + addr.String() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.HasPrefix(string(body), "203.0.113.10:") {
+		t.Errorf("the server saw %s, not the client", body) // client IP preservation
 	}
 
 	res, err := l.Run(ctx, "echo $SSH_CLIENT") // real SSH; a non-zero exit is an *ssh.ExitError
-	t.Log(res.Stdout, err)
+	if err != nil || !strings.HasPrefix(res.Stdout, "203.0.113.10 ") {
+		t.Errorf("%v: %s", err, res)
+	}
 	_, err = l.Client.Dial(ctx, "tcp", "198.51.100.10:51512")
 	var de *vnet.DropError // a dial or session the fabric drops fails at once, saying why:
 	if errors.As(err, &de) {
@@ -52,9 +60,13 @@ func TestUnhealthyAfterTwoChecks(t *testing.T) {
 	l := labtest.New(t, c)
 	// Without the node's rule, lab time runs through AWS's defaults (two
 	// failed checks 30 s apart) in microseconds of wall time.
-	l.TargetSecurityGroup.RevokeIngress(l.TargetSecurityGroup.Inbound()[0])
+	if err := l.TargetSecurityGroup.RevokeIngress(l.TargetSecurityGroup.Inbound()[0]); err != nil {
+		t.Fatal(err)
+	}
 	l.Clock().Advance(90 * time.Second)
-	t.Log(l.TargetGroup.Health()) // unhealthy, Target.FailedHealthChecks
+	if h := l.TargetGroup.Health()[0]; h.State != "unhealthy" {
+		t.Errorf("after two failed checks: %v", h) // i-…:22 in ap-northeast-1a: unhealthy (Target.FailedHealthChecks…)
+	}
 }
 
 // The README's snippet is this file's, to the byte: it compiles and runs.

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vlab-sim/vlab/lab"
-	"github.com/vlab-sim/vlab/lab/reference"
 	"github.com/vlab-sim/vlab/lab/labtest"
+	"github.com/vlab-sim/vlab/lab/reference"
 	"github.com/vlab-sim/vlab/lab/topology"
 	"github.com/vlab-sim/vlab/nlb"
 )

@@ -129,26 +129,42 @@ func (nd *Node) forward(fl *flow, p *packet.Packet, fromClient bool) {
 		nd.reset(fl, p)
 		return
 	}
-	before := p.Flow()
-	var words string
+	tracing := nd.lb.net.Tracing()
+	var before packet.Flow
+	if tracing {
+		before = p.Flow()
+	}
 	if fromClient {
-		words = fmt.Sprintf("destination %s -> %s; source kept (client IP preservation)", fl.Frontend, fl.Backend)
 		if fl.Source != fl.Client {
 			p.SetSrc(fl.Source)
-			words = fmt.Sprintf("destination %s -> %s; source %s -> %s (no client IP preservation)", fl.Frontend, fl.Backend, fl.Client, fl.Source)
 		}
 		p.SetDst(fl.Backend)
 	} else {
-		words = fmt.Sprintf("source %s -> %s", fl.Backend, fl.Frontend)
 		p.SetSrc(fl.Frontend)
 		if fl.Source != fl.Client {
 			p.SetDst(fl.Client)
-			words += fmt.Sprintf("; destination %s -> %s", fl.Source, fl.Client)
 		}
 	}
-	nd.lb.net.TraceRewrite(nd.eni, before, p, "load balancer "+nd.lb.Name(), words)
+	if tracing {
+		nd.lb.net.TraceRewrite(nd.eni, before, p, "load balancer "+nd.lb.Name(), rewriteWords(fl, fromClient))
+	}
 	nd.lb.flows.noteFlags(fl, fromClient, flags)
 	nd.eni.Forward(p)
+}
+
+// rewriteWords says what the node's rewrite of a packet of fl did.
+func rewriteWords(fl *flow, fromClient bool) string {
+	if fromClient {
+		if fl.Source != fl.Client {
+			return fmt.Sprintf("destination %s -> %s; source %s -> %s (no client IP preservation)", fl.Frontend, fl.Backend, fl.Client, fl.Source)
+		}
+		return fmt.Sprintf("destination %s -> %s; source kept (client IP preservation)", fl.Frontend, fl.Backend)
+	}
+	words := fmt.Sprintf("source %s -> %s", fl.Backend, fl.Frontend)
+	if fl.Source != fl.Client {
+		words += fmt.Sprintf("; destination %s -> %s", fl.Source, fl.Client)
+	}
+	return words
 }
 
 // reset answers p, a packet of a flow whose target turned unhealthy (or was

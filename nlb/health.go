@@ -128,10 +128,12 @@ func (h *HealthCheck) timeout() time.Duration  { return time.Duration(h.TimeoutS
 
 // check is one health check in flight: from one node to one target.
 type check struct {
-	node    *Node
-	target  netip.AddrPort
-	stalled bool // a packet of it was dropped: it can only end by timing out
-	done    bool
+	node      *Node
+	target    netip.AddrPort
+	local     netip.AddrPort // its own end, once bound
+	stalled   bool           // a packet of it was dropped: it can only end by timing out
+	connected bool           // its handshake completed: it may wait on the target's answer
+	done      bool
 }
 
 // checker runs a target group's health checks on the lab clock and lets
@@ -161,37 +163,50 @@ func (c *checker) onDrop(e vnet.DropEvent) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for ch := range c.inflight {
-		na := ch.node.PrivateAddr()
-		if (e.Flow.Src.Addr() == na && e.Flow.Dst == ch.target) || (e.Flow.Src == ch.target && e.Flow.Dst.Addr() == na) {
+		// Its own packets only: an earlier check's late SYN to the same
+		// target, dropped, says nothing of this one.
+		if ch.local.IsValid() && (e.Flow.Src == ch.local && e.Flow.Dst == ch.target || e.Flow.Src == ch.target && e.Flow.Dst == ch.local) {
 			ch.stalled = true
 			c.cond.Broadcast()
 		}
 	}
 }
 
-// realTimeGuard bounds how long Advance waits for a check that is neither
-// done nor known to be stalled (a server that accepts and never answers).
-const realTimeGuard = 2 * time.Second
+// realTimeGuard bounds how long Advance waits for a connected check that
+// is neither done nor known to be stalled (a server that accepts and never
+// answers). A check that has not connected yet is always waited for: its
+// SYN is answered, refused or dropped (which stalls it), however slowly the
+// machine runs; moving lab time on without it would start it late.
+// stuckGuard bounds even that wait, against a check that never progresses.
+const (
+	realTimeGuard = 2 * time.Second
+	stuckGuard    = 60 * time.Second
+)
 
 // quiesce returns when every check in flight is done or stalled.
 func (c *checker) quiesce() {
-	deadline := time.Now().Add(realTimeGuard)
-	t := time.AfterFunc(realTimeGuard, func() {
+	start := time.Now()
+	wake := func() {
 		c.mu.Lock()
 		c.cond.Broadcast()
 		c.mu.Unlock()
-	})
-	defer t.Stop()
+	}
+	t1 := time.AfterFunc(realTimeGuard, wake)
+	t2 := time.AfterFunc(stuckGuard, wake)
+	defer t1.Stop()
+	defer t2.Stop()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for time.Now().Before(deadline) {
-		busy := false
+	for {
+		busy, onlyConnected := false, true
 		for ch := range c.inflight {
 			if !ch.done && !ch.stalled {
 				busy = true
+				onlyConnected = onlyConnected && ch.connected
 			}
 		}
-		if !busy {
+		waited := time.Since(start)
+		if !busy || onlyConnected && waited >= realTimeGuard || waited >= stuckGuard {
 			return
 		}
 		c.cond.Wait()
@@ -241,7 +256,7 @@ func (c *checker) round(t *member) {
 		c.mu.Unlock()
 		go func() {
 			defer c.wg.Done()
-			why := c.probe(ctx, nd, addr, hc)
+			why := c.probe(ctx, ch, addr, hc)
 			timer.Stop()
 			cancel()
 			mu.Lock()
@@ -264,8 +279,13 @@ func (c *checker) round(t *member) {
 }
 
 // probe runs one check and returns "" on success or why it failed.
-func (c *checker) probe(ctx context.Context, nd *Node, addr netip.AddrPort, hc HealthCheck) string {
-	conn, err := nd.host.Dial(ctx, addr)
+func (c *checker) probe(ctx context.Context, ch *check, addr netip.AddrPort, hc HealthCheck) string {
+	nd := ch.node
+	conn, err := nd.host.DialBound(ctx, addr, func(local netip.AddrPort) {
+		c.mu.Lock()
+		ch.local = local
+		c.mu.Unlock()
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return "Target.Timeout"
@@ -273,6 +293,9 @@ func (c *checker) probe(ctx context.Context, nd *Node, addr netip.AddrPort, hc H
 		return "Target.FailedHealthChecks"
 	}
 	defer conn.Close()
+	c.mu.Lock()
+	ch.connected = true
+	c.mu.Unlock()
 	if c.tg.proxyV2.Load() {
 		// Health checks carry the LOCAL form of the header, so a target
 		// that parses PPv2 stays healthy.

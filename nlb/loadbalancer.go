@@ -120,7 +120,9 @@ func (lb *LoadBalancer) SetAttribute(key, value string) error {
 	if err != nil {
 		return err
 	}
-	lb.crossZone.Store(value == "true") // the one load-balancer attribute
+	if key == AttrCrossZone {
+		lb.crossZone.Store(value == "true")
+	}
 	return nil
 }
 

@@ -61,9 +61,9 @@ type ConnectionTracking struct {
 // AWS's defaults (limits.Settings: EC2 User Guide, "Idle connection
 // tracking timeout").
 var (
-	DefaultTcpEstablishedTimeout = limits.Get("TcpEstablishedTimeout").Default
-	DefaultUdpStreamTimeout      = limits.Get("UdpStreamTimeout").Default
-	DefaultUdpTimeout            = limits.Get("UdpTimeout").Default
+	defaultTcpEstablishedTimeout = limits.Get("TcpEstablishedTimeout").Default
+	defaultUdpStreamTimeout      = limits.Get("UdpStreamTimeout").Default
+	defaultUdpTimeout            = limits.Get("UdpTimeout").Default
 )
 
 // Timeouts AWS does not document, chosen by the lab (assumptions, in the
@@ -109,13 +109,13 @@ func (c ConnectionTracking) Check() error {
 
 func (c ConnectionTracking) withDefaults() ConnectionTracking {
 	if c.TcpEstablishedTimeout == 0 {
-		c.TcpEstablishedTimeout = DefaultTcpEstablishedTimeout
+		c.TcpEstablishedTimeout = defaultTcpEstablishedTimeout
 	}
 	if c.UdpStreamTimeout == 0 {
-		c.UdpStreamTimeout = DefaultUdpStreamTimeout
+		c.UdpStreamTimeout = defaultUdpStreamTimeout
 	}
 	if c.UdpTimeout == 0 {
-		c.UdpTimeout = DefaultUdpTimeout
+		c.UdpTimeout = defaultUdpTimeout
 	}
 	return c
 }

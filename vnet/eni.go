@@ -173,12 +173,16 @@ func (e *ENI) admit(outbound bool, p *packet.Packet, via *ENI) *DropEvent {
 	}
 	if e.unfiltered {
 		if e.subnet != nil {
-			e.net.trace(p, TraceStep{Kind: StepSecurityGroup, Host: e.host.name, ENI: e.id, Rule: "no security group (" + dir + " unfiltered)"})
+			if e.net.Tracing() {
+				e.net.trace(p, TraceStep{Kind: StepSecurityGroup, Host: e.host.name, ENI: e.id, Rule: "no security group (" + dir + " unfiltered)"})
+			}
 		}
 		return nil
 	}
 	if e.ct.seen(p) {
-		e.net.trace(p, TraceStep{Kind: StepSecurityGroup, Host: e.host.name, ENI: e.id, Rule: dir + ": a tracked flow (connection tracking)"})
+		if e.net.Tracing() {
+			e.net.trace(p, TraceStep{Kind: StepSecurityGroup, Host: e.host.name, ENI: e.id, Rule: dir + ": a tracked flow (connection tracking)"})
+		}
 		return nil
 	}
 	gp := e.groups.Load()
@@ -188,7 +192,9 @@ func (e *ENI) admit(outbound bool, p *packet.Packet, via *ENI) *DropEvent {
 	gs := *gp
 	for _, g := range gs {
 		if r, ok := g.allows(outbound, p, via); ok {
-			e.net.trace(p, TraceStep{Kind: StepSecurityGroup, Host: e.host.name, ENI: e.id, Where: g.id + " (" + g.name + ")", Rule: dir + ": " + r.String()})
+			if e.net.Tracing() {
+				e.net.trace(p, TraceStep{Kind: StepSecurityGroup, Host: e.host.name, ENI: e.id, Where: g.id + " (" + g.name + ")", Rule: dir + ": " + r.String()})
+			}
 			// AWS does not track a TCP or UDP flow whose rules are open to
 			// 0.0.0.0/0 on all ports both ways, so removing such a rule cuts
 			// it at once; flows through a load balancer are always tracked

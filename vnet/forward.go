@@ -27,7 +27,9 @@ func (n *Network) leave(from *ENI, p *packet.Packet, via *ENI) {
 	if via != nil {
 		by = "forwarded by "
 	}
-	n.trace(p, TraceStep{Kind: StepSend, Host: from.host.name, ENI: from.id, Rule: by + from.host.name})
+	if n.Tracing() {
+		n.trace(p, TraceStep{Kind: StepSend, Host: from.host.name, ENI: from.id, Rule: by + from.host.name})
+	}
 	if from.subnet == nil {
 		n.trace(p, TraceStep{Kind: StepRoute, Where: internetWhere, Rule: "one segment: every internet address is reachable"})
 		n.internetDeliver(p)
@@ -50,7 +52,9 @@ func (n *Network) leave(from *ENI, p *packet.Packet, via *ENI) {
 			}
 			// Carried to the node that owns the flow, the packet still
 			// crosses the subnets' ACLs and is delivered as any other.
-			n.trace(p, TraceStep{Kind: StepReturnPath, Where: hookName(h), Rule: "taken to " + to.host.name + " (" + to.id + ") before any route lookup"})
+			if n.Tracing() {
+				n.trace(p, TraceStep{Kind: StepReturnPath, Where: hookName(h), Rule: "taken to " + to.host.name + " (" + to.id + ") before any route lookup"})
+			}
 			if n.crossACL(from, to, p) {
 				n.arrive(to, p, nil)
 			}
@@ -64,10 +68,6 @@ func (n *Network) leave(from *ENI, p *packet.Packet, via *ENI) {
 // across the internet segment. via is the load balancer node ENI that
 // forwarded p, if any.
 func (n *Network) egress(from *ENI, p *packet.Packet, via *ENI) {
-	if from.subnet == nil {
-		n.internetDeliver(p)
-		return
-	}
 	dst := p.Dst()
 	n.mu.RLock()
 	rt := from.subnet.table
@@ -77,7 +77,9 @@ func (n *Network) egress(from *ENI, p *packet.Packet, via *ENI) {
 		n.DropWithDetail(rt.id, DropNoRoute, p, fmt.Sprintf("route table %s (%s) of subnet %s has no route to %s", rt.id, rt.name, from.subnet.name, dst))
 		return
 	}
-	n.trace(p, TraceStep{Kind: StepRoute, Where: rt.id + " (" + rt.name + ")", Rule: r.Destination.String() + " -> " + r.Target.TargetID()})
+	if n.Tracing() {
+		n.trace(p, TraceStep{Kind: StepRoute, Where: rt.id + " (" + rt.name + ")", Rule: r.Destination.String() + " -> " + r.Target.TargetID()})
+	}
 	switch t := r.Target.(type) {
 	case localTarget:
 		to := from.subnet.vpc.byAddr[dst]

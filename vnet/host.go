@@ -311,6 +311,14 @@ func (h *Host) close() {
 	h.st.Close()
 }
 
+// DialBound connects to a TCP address as Dial does, telling bound the
+// connection's own address and port before its first SYN leaves: a caller
+// that watches the fabric (a health checker) can then tell its packets
+// from an earlier connection's.
+func (h *Host) DialBound(ctx context.Context, addr netip.AddrPort, bound func(local netip.AddrPort)) (net.Conn, error) {
+	return h.st.DialTCPFrom(ctx, h.Addr(), addr, bound)
+}
+
 // DialOrDrop connects to a TCP address as Dial does, but gives up as soon as
 // the fabric drops a packet of the connection (a security group, an ACL, a
 // missing route or listener, past any load balancer that rewrote it), with

@@ -124,7 +124,9 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 		}
 		before := p.Flow()
 		p.SetSrc(netip.AddrPortFrom(self, port))
-		g.vpc.net.TraceRewrite(g.eni, before, p, "NAT gateway "+g.id, fmt.Sprintf("source %s -> %s", before.Src, p.Flow().Src))
+		if g.vpc.net.Tracing() {
+			g.vpc.net.TraceRewrite(g.eni, before, p, "NAT gateway "+g.id, fmt.Sprintf("source %s -> %s", before.Src, p.Flow().Src))
+		}
 		g.eni.Forward(p)
 		return true
 	}
@@ -142,7 +144,9 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 	}
 	before := p.Flow()
 	p.SetDst(inside)
-	g.vpc.net.TraceRewrite(g.eni, before, p, "NAT gateway "+g.id, fmt.Sprintf("destination %s -> %s", before.Dst, inside))
+	if g.vpc.net.Tracing() {
+		g.vpc.net.TraceRewrite(g.eni, before, p, "NAT gateway "+g.id, fmt.Sprintf("destination %s -> %s", before.Dst, inside))
+	}
 	g.eni.Forward(p)
 	return true
 }

@@ -53,9 +53,14 @@ type Network struct {
 	public   map[netip.Addr]*ENI // public IPv4 addresses mapped 1:1 by internet gateways
 	hooks    []ReturnPathHook
 	origins  []FlowOrigin // rewriters that are not hooks (NAT gateways)
-	closed   bool
-	flowLogs flowLogs
-	names    map[string]func() []netip.Addr
+	// originSnap is hooks' FlowOrigins and origins, replaced under mu and
+	// read without it: traces and drop watchers ask it on the packet path,
+	// where mu may already be read-locked (a second RLock can deadlock
+	// behind a waiting writer).
+	originSnap atomic.Pointer[[]FlowOrigin]
+	closed     bool
+	flowLogs   flowLogs
+	names      map[string]func() []netip.Addr
 }
 
 // New returns an empty network.
@@ -166,7 +171,20 @@ func (n *Network) AddVPC(name string, cidr netip.Prefix) (*VPC, error) {
 func (n *Network) AddReturnPathHook(h ReturnPathHook) {
 	n.mu.Lock()
 	n.hooks = append(append([]ReturnPathHook(nil), n.hooks...), h)
+	n.snapOriginsLocked()
 	n.mu.Unlock()
+}
+
+// snapOriginsLocked publishes the rewriters that can name a rewritten
+// packet's connection; n.mu is held.
+func (n *Network) snapOriginsLocked() {
+	out := append([]FlowOrigin(nil), n.origins...)
+	for _, h := range n.hooks {
+		if o, ok := h.(FlowOrigin); ok {
+			out = append(out, o)
+		}
+	}
+	n.originSnap.Store(&out)
 }
 
 // ReturnPathHooks lists the registered hooks, in order.
@@ -189,6 +207,7 @@ func (n *Network) RemoveReturnPathHook(h ReturnPathHook) {
 		}
 	}
 	n.hooks = keep
+	n.snapOriginsLocked()
 }
 
 // Close stops every host of the network and waits for their goroutines.

@@ -134,7 +134,7 @@ func (n *Network) traceFlow(step TraceStep) {
 	looked := false
 	for _, t := range ts {
 		f := step.Flow
-		conn, mine := t.owns(f.Src), true
+		conn := t.owns(f.Src)
 		if !conn.IsValid() {
 			conn = t.owns(f.Dst)
 		}
@@ -144,8 +144,7 @@ func (n *Network) traceFlow(step TraceStep) {
 			}
 			conn = t.owns(origin)
 		}
-		mine = conn.IsValid()
-		if !mine {
+		if !conn.IsValid() {
 			continue
 		}
 		step.At, step.Conn = n.clock.Now(), conn
@@ -185,22 +184,22 @@ func (n *Network) originOf(f packet.Flow) netip.AddrPort {
 func (n *Network) addOrigin(o FlowOrigin) {
 	n.mu.Lock()
 	n.origins = append(n.origins, o)
+	n.snapOriginsLocked()
 	n.mu.Unlock()
 }
 
 // flowOrigins lists the return-path hooks and other rewriters that can
-// name a rewritten packet's connection.
+// name a rewritten packet's connection, without taking n.mu.
 func (n *Network) flowOrigins() []FlowOrigin {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	out := append([]FlowOrigin(nil), n.origins...)
-	for _, h := range n.hooks {
-		if o, ok := h.(FlowOrigin); ok {
-			out = append(out, o)
-		}
+	if p := n.originSnap.Load(); p != nil {
+		return *p
 	}
-	return out
+	return nil
 }
+
+// Tracing reports whether some connection is traced: extensions build the
+// words of a trace step only then.
+func (n *Network) Tracing() bool { return n.tracing.Load() != 0 }
 
 // TraceRewrite records that by rewrote p from before to what it is now, at
 // e (a load balancer node's or NAT gateway's interface): extensions that

@@ -56,9 +56,6 @@ render it on GitHub).`,
 				return err
 			}
 			defer l.Close()
-			if err := l.CanConnect(); err != nil {
-				return fmt.Errorf("explain: %w", err)
-			}
 			from, to, err := explainEnds(l, fromFlag, toFlag)
 			if err != nil {
 				return err

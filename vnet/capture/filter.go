@@ -2,6 +2,7 @@ package capture
 
 import (
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/wire"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -409,7 +410,7 @@ func parsePort(s string) (uint16, error) {
 	return uint16(n), nil
 }
 
-var tcpFlagNames = map[string]int{"tcp-fin": 0x01, "tcp-syn": 0x02, "tcp-rst": 0x04, "tcp-push": 0x08, "tcp-ack": 0x10, "tcp-urg": 0x20, "tcp-ece": 0x40, "tcp-cwr": 0x80}
+var tcpFlagNames = map[string]int{"tcp-fin": int(wire.FIN), "tcp-syn": int(wire.SYN), "tcp-rst": int(wire.RST), "tcp-push": int(wire.PSH), "tcp-ack": int(wire.ACK), "tcp-urg": int(wire.URG), "tcp-ece": int(wire.ECE), "tcp-cwr": int(wire.CWR)}
 
 // byteTest parses proto[offset] [& mask] op value, with tcpflags and the
 // tcp-syn… names.

@@ -62,17 +62,17 @@ func FromBytes(b []byte) (*Packet, error) {
 }
 
 func (p *Packet) check() error {
-	ip := header.IPv4(p.b)
-	if len(p.b) < header.IPv4MinimumSize || !ip.IsValid(len(p.b)) {
+	ip, ok := wire.ParseIPv4(p.b)
+	if !ok || ip.Truncated() {
 		return ErrMalformed
 	}
-	p.b = p.b[:ip.TotalLength()]
-	switch ip.TransportProtocol() {
-	case header.TCPProtocolNumber:
+	p.b = ip
+	switch ip.Protocol() {
+	case wire.TCP:
 		if len(ip.Payload()) < header.TCPMinimumSize {
 			return fmt.Errorf("%w: short TCP header", ErrMalformed)
 		}
-	case header.UDPProtocolNumber:
+	case wire.UDP:
 		if len(ip.Payload()) < header.UDPMinimumSize {
 			return fmt.Errorf("%w: short UDP header", ErrMalformed)
 		}
