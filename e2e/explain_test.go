@@ -184,6 +184,16 @@ func TestCLIExplain(t *testing.T) {
 	assert.Contains(t, out, "connection: ip-10-0-128-108 -> 192.0.2.80:80")
 	assert.Contains(t, out, "NAT gateway nat-")
 
+	// An internal load balancer: from an instance of its VPC, by default.
+	out, errs, code = vlab(t, cfg, "explain", "--ephemeral", "--file", "../examples/internal.yaml", "--lb", "internal-app")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "load balancer internal-app rewrite")
+
+	// A refused connection is explained up to the RST that refused it.
+	out, errs, code = vlab(t, cfg, "explain", "--ephemeral", "--nat-gateway", "--from", "ec2", "--to", "192.0.2.80:81")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "RST: the connection is refused")
+
 	_, errs, code = vlab(t, cfg, "explain", "--ephemeral", "--to", "nowhere")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, `--to "nowhere"`)
