@@ -259,10 +259,10 @@ func TestInjectSeedCorpusIsCommitted(t *testing.T) {
 }
 
 // The hand-built frames meet the fates the scenario gives them, as the
-// fuzz target's watch sees them: a SYN to the listener reaches the
-// instance through the NLB, whatever its source; what has nowhere to go is
-// dropped, with the reason (a forged source, by the instance's security
-// group).
+// fuzz target's watch sees them: a SYN to the listener from a public source
+// reaches the instance through the NLB; one with a private, VPC or special
+// source is dropped by the internet gateway (anti-spoofing); what has
+// nowhere to go is dropped, with the reason.
 func TestInjectAtClientENI(t *testing.T) {
 	noLeaks(t)
 	l := labtest.New(t, manual(lab.Default()))
@@ -281,7 +281,7 @@ func TestInjectAtClientENI(t *testing.T) {
 		}
 		return arrived, drops
 	}
-	for _, name := range []string{"syn-listener", "syn-src-node", "ip-options-rr", "tcp-flags-synfin"} {
+	for _, name := range []string{"syn-listener", "ip-options-rr", "tcp-flags-synfin"} {
 		arrived, _ := fate(name)
 		assert.Contains(t, arrived, node, name)
 		assert.Contains(t, arrived, target, name+": forwarded to the instance")
@@ -297,13 +297,14 @@ func TestInjectAtClientENI(t *testing.T) {
 		"udp-node-dns":         vnet.DropNoListener,
 		"icmp-echo-node":       vnet.DropNoListener,
 		"tcp-ack-no-flow":      "no-flow",
-		"syn-src-zero":         vnet.DropSecurityGroup,
-		"syn-src-broadcast":    vnet.DropSecurityGroup,
+		"syn-src-node":         vnet.DropSpoofedSource,
+		"syn-src-zero":         vnet.DropSpoofedSource,
+		"syn-src-broadcast":    vnet.DropSpoofedSource,
 	} {
 		arrived, drops := fate(name)
 		assert.Equal(t, []vnet.DropReason{want}, drops, name)
 		switch want {
-		case vnet.DropMalformed, vnet.DropNoRoute:
+		case vnet.DropMalformed, vnet.DropNoRoute, vnet.DropSpoofedSource:
 			assert.Empty(t, arrived, name)
 		case vnet.DropSecurityGroup:
 			assert.Equal(t, []string{node}, arrived, name+": forwarded, then refused at the instance")

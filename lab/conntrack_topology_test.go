@@ -56,3 +56,15 @@ func TestAttributeErrorsArePlacedAtTheirKey(t *testing.T) {
 	assert.Equal(t, "TargetGroups[0].TargetGroupAttributes.deregistration_delay.timeout_seconds", pe.Path)
 	assert.Contains(t, err.Error(), "must be 0-3600")
 }
+
+// An internet client with a private address could reach nothing (the
+// internet gateway drops such sources): the file is refused at the field.
+func TestInternetAddressesArePublic(t *testing.T) {
+	b, err := os.ReadFile("../examples/reference.yaml")
+	require.NoError(t, err)
+	require.Contains(t, string(b), "IpAddress: 203.0.113.10/24")
+	data := strings.Replace(string(b), "IpAddress: 203.0.113.10/24", "IpAddress: 172.16.5.10/24", 1)
+	_, err = topology.Parse("private.yaml", []byte(data))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Internet.Clients[0].IpAddress: 172.16.5.10 is a private or reserved address")
+}

@@ -43,6 +43,15 @@ const (
 	DropMalformed DropReason = "malformed"
 	// DropDetached: the destination interface's host is closed.
 	DropDetached DropReason = "detached"
+	// DropSourceCheck: a host wrote a packet whose source is not its
+	// interface's address, and the interface's source/destination check
+	// is on (EC2 User Guide, "Source/destination checking").
+	DropSourceCheck DropReason = "source-dest-check"
+	// DropSpoofedSource: a packet from the internet with a private, VPC or
+	// special-purpose source address reached an internet gateway. An
+	// assumption: AWS documents no figure, but the internet does not carry
+	// such packets.
+	DropSpoofedSource DropReason = "spoofed-source"
 )
 
 // DropEvent is one dropped packet: the one record of a drop that every

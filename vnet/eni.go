@@ -29,9 +29,12 @@ type ENI struct {
 	// unfiltered ENIs (internet hosts, load balancer nodes without
 	// security groups) skip security groups and connection tracking.
 	unfiltered bool
-	groups     atomic.Pointer[[]*SecurityGroup]
-	ct         conntrack
-	taps       taps
+	// noSrcDstCheck turns the source/destination check off (a NAT
+	// instance's ENI).
+	noSrcDstCheck atomic.Bool
+	groups        atomic.Pointer[[]*SecurityGroup]
+	ct            conntrack
+	taps          taps
 }
 
 // ID returns the interface id (eni-…).
@@ -144,6 +147,17 @@ func (e *ENI) SetSecurityGroups(gs []*SecurityGroup) error {
 // TrackedFlows returns how many flows the interface's connection tracking
 // holds.
 func (e *ENI) TrackedFlows() int { return e.ct.len() }
+
+// SetSourceDestCheck turns the interface's source/destination check on
+// (AWS's default) or off, as ModifyNetworkInterfaceAttribute's
+// SourceDestCheck does for a NAT instance: with it on, a packet the host
+// writes with a source that is not the interface's own address is dropped
+// (EC2 User Guide, "Source/destination checking").
+func (e *ENI) SetSourceDestCheck(on bool) { e.noSrcDstCheck.Store(!on) }
+
+// SourceDestCheck reports whether the interface's source/destination check
+// is on.
+func (e *ENI) SourceDestCheck() bool { return !e.noSrcDstCheck.Load() }
 
 // SetConnectionTracking sets the interface's idle connection-tracking
 // timeouts, as ModifyNetworkInterfaceAttribute's

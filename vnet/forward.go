@@ -1,7 +1,10 @@
 package vnet
 
 import (
+	"net/netip"
+
 	"fmt"
+	"github.com/vlab-sim/vlab/vnet/limits"
 
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
@@ -33,6 +36,11 @@ func (n *Network) leave(from *ENI, p *packet.Packet, via *ENI) {
 	if from.subnet == nil {
 		n.trace(p, TraceStep{Kind: StepRoute, Where: internetWhere, Rule: "one segment: every internet address is reachable"})
 		n.internetDeliver(p)
+		return
+	}
+	if via == nil && p.Src() != from.addr.Addr() && from.SourceDestCheck() {
+		n.DropPacket(DropEvent{Where: from.id, Reason: DropSourceCheck, Resource: from.id,
+			Detail: fmt.Sprintf("%s of %s wrote a packet from %s, not its own address %s, and its source/destination check is on", from.id, from.host.name, p.Src(), from.addr.Addr())}, p)
 		return
 	}
 	if d := from.admit(true, p, nil); d != nil {
@@ -131,6 +139,11 @@ func (n *Network) internetDeliver(p *packet.Packet) {
 		n.mu.RUnlock()
 		if igw == nil {
 			n.DropWithDetail(internetWhere, DropNoRoute, p, fmt.Sprintf("%s belongs to a VPC with no internet gateway", dst))
+			return
+		}
+		if why := n.spoofed(p.Src()); why != "" {
+			n.DropPacket(DropEvent{Where: igw.id, Reason: DropSpoofedSource, Resource: igw.id,
+				Detail: fmt.Sprintf("internet gateway %s dropped a packet from the internet with source %s: %s", igw.id, p.Src(), why)}, p)
 			return
 		}
 		before := p.Flow()
@@ -263,4 +276,32 @@ func hookName(h ReturnPathHook) string {
 		return s.Name()
 	}
 	return fmt.Sprintf("%T", h)
+}
+
+// bogons are source addresses no packet from the internet carries: private
+// and shared ranges, "this network", loopback, link-local, multicast and
+// reserved (RFC 6890).
+var bogons = append([]netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("127.0.0.0/8"),
+	netip.MustParsePrefix("169.254.0.0/16"),
+	netip.MustParsePrefix("224.0.0.0/4"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+}, limits.PrivateRanges...)
+
+// spoofed says why src cannot be a source on the internet, or "".
+func (n *Network) spoofed(src netip.Addr) string {
+	for _, b := range bogons {
+		if b.Contains(src) {
+			return fmt.Sprintf("%s is a private or special-purpose address (%s)", src, b)
+		}
+	}
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for _, v := range n.vpcs {
+		if v.cidr.Contains(src) {
+			return fmt.Sprintf("%s is an address of VPC %s (%s)", src, v.name, v.cidr)
+		}
+	}
+	return ""
 }

@@ -1,6 +1,10 @@
 package topology
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/vlab-sim/vlab/vnet/limits"
+)
 
 // address claims a for path, or reports the address already in use.
 func (c *checker) address(path string, a netip.Addr) {
@@ -51,6 +55,12 @@ func (c *checker) public(path string, a netip.Addr) bool {
 		c.add(path, "%s is %s, not an address a host on the internet can have: want a public unicast address, such as 203.0.113.10", a, why)
 		return false
 	}
+	if limits.IsPrivate(a) || reserved.Contains(a) {
+		// The internet gateway drops packets from the internet with such
+		// a source (anti-spoofing), so such a host could reach nothing.
+		c.add(path, "%s is a private or reserved address: the internet does not carry it (an internet gateway drops what it sends): want a public unicast address, such as 203.0.113.10", a)
+		return false
+	}
 	for _, v := range c.t.Vpcs {
 		if v.CidrBlock.IsValid() && v.CidrBlock.Contains(a) {
 			c.add(path, "%s is inside VPC %s (%s): want an address on the internet", a, v.Name, v.CidrBlock)
@@ -79,7 +89,10 @@ func notAHost(a netip.Addr) string {
 	return ""
 }
 
-var thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
+var (
+	thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
+	reserved    = netip.MustParsePrefix("240.0.0.0/4")
+)
 
 // hostOnLink checks an internet machine's address with its link's prefix
 // (203.0.113.10/24): a host address, not the whole internet, nor the
