@@ -268,7 +268,7 @@ func TestCLIHealth(t *testing.T) {
 
 	out, _, code = vlab(t, cfg, "health", "--no-sg-nlb-rule")
 	require.Equal(t, 0, code)
-	assert.Regexp(t, `(?m)\s+unhealthy\s+Target\.FailedHealthChecks\s+Health checks failed$`, out)
+	assert.Regexp(t, `(?m)\s+unhealthy\s+Target\.FailedHealthChecks\s+Health checks failed: no answer within 10 s \(HealthCheckTimeoutSeconds\)$`, out)
 
 	out, _, code = vlab(t, cfg, "health", "--no-sg-nlb-rule", "--output", "json")
 	require.Equal(t, 0, code)

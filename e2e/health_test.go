@@ -66,7 +66,9 @@ func TestNoNodeRuleUnhealthyButFailsOpen(t *testing.T) {
 	h := stateOf(t, l, 0)
 	assert.Equal(t, nlb.StateUnhealthy, h.State)
 	assert.Equal(t, "Target.FailedHealthChecks", h.Reason)
-	assert.Equal(t, "Health checks failed", h.Description)
+	// An NLB reports every failure as Target.FailedHealthChecks and says
+	// the cause in the description (ELB API Reference, "TargetHealth").
+	assert.Equal(t, "Health checks failed: no answer within 10 s (HealthCheckTimeoutSeconds)", h.Description)
 
 	drops := dropsAt(l, l.Target.ENI().ID(), vnet.DropSecurityGroup)
 	require.NotEmpty(t, drops)
@@ -276,10 +278,14 @@ func TestHTTPHealthCheck(t *testing.T) {
 	ln, err := l.Target.Listen("tcp", ":8080")
 	require.NoError(t, err)
 	paths := make(chan string, 16)
+	var failing atomic.Bool
 	srv := serveHTTP(ln, func(path, host string) int {
 		select {
 		case paths <- path + " " + host:
 		default: // never block a check on a full channel
+		}
+		if failing.Load() {
+			return 503
 		}
 		if path == "/healthz" {
 			return 200
@@ -300,4 +306,13 @@ func TestHTTPHealthCheck(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no health check request reached the target's HTTP server")
 	}
+
+	// The service answers 503: unhealthy, Target.FailedHealthChecks (an
+	// NLB's only reason), the code in the description as AWS gives it.
+	failing.Store(true)
+	l.Clock().Advance(60 * time.Second)
+	h := stateOf(t, l, 0)
+	assert.Equal(t, nlb.StateUnhealthy, h.State)
+	assert.Equal(t, nlb.ReasonFailedHealthChecks, h.Reason)
+	assert.Equal(t, "Health checks failed with these codes: [503]", h.Description)
 }

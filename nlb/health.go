@@ -278,7 +278,9 @@ func (c *checker) round(t *member) {
 	}
 }
 
-// probe runs one check and returns "" on success or why it failed.
+// probe runs one check and returns "" on success or, in words, why it
+// failed: an NLB reports every failure as Target.FailedHealthChecks and puts
+// the cause in the description (ELB API Reference, "TargetHealth").
 func (c *checker) probe(ctx context.Context, ch *check, addr netip.AddrPort, hc HealthCheck) string {
 	nd := ch.node
 	conn, err := nd.host.DialBound(ctx, addr, func(local netip.AddrPort) {
@@ -286,11 +288,12 @@ func (c *checker) probe(ctx context.Context, ch *check, addr netip.AddrPort, hc 
 		ch.local = local
 		c.mu.Unlock()
 	})
+	timedOut := fmt.Sprintf("Health checks failed: no answer within %d s (HealthCheckTimeoutSeconds)", hc.TimeoutSeconds)
 	if err != nil {
 		if ctx.Err() != nil {
-			return "Target.Timeout"
+			return timedOut
 		}
-		return "Target.FailedHealthChecks"
+		return "Health checks failed: the connection was refused"
 	}
 	defer conn.Close()
 	c.mu.Lock()
@@ -300,7 +303,7 @@ func (c *checker) probe(ctx context.Context, ch *check, addr netip.AddrPort, hc 
 		// Health checks carry the LOCAL form of the header, so a target
 		// that parses PPv2 stays healthy.
 		if _, err := conn.Write(ppv2Local()); err != nil {
-			return "Target.FailedHealthChecks"
+			return "Health checks failed: the connection closed"
 		}
 	}
 	if hc.Protocol == "TCP" {
@@ -312,20 +315,20 @@ func (c *checker) probe(ctx context.Context, ch *check, addr netip.AddrPort, hc 
 	defer tr.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr.String()+hc.Path, nil)
 	if err != nil {
-		return "Target.FailedHealthChecks"
+		return "Health checks failed: " + err.Error()
 	}
 	req.Host = netip.AddrPortFrom(nd.PrivateAddr(), c.tg.listenerPort()).String()
 	req.Header.Set("User-Agent", "ELB-HealthChecker/2.0")
 	resp, err := tr.RoundTrip(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return "Target.Timeout"
+			return timedOut
 		}
-		return "Target.FailedHealthChecks"
+		return "Health checks failed: the target closed the connection without an HTTP response"
 	}
 	resp.Body.Close()
 	if resp.StatusCode < hc.matchLo || resp.StatusCode > hc.matchHi {
-		return "Target.ResponseCodeMismatch"
+		return fmt.Sprintf("Health checks failed with these codes: [%d]", resp.StatusCode)
 	}
 	return ""
 }

@@ -52,6 +52,7 @@ type member struct {
 
 	st     atomic.Int32 // index in stateCodes; read per packet
 	reason atomic.Pointer[string]
+	cause  atomic.Pointer[string] // the last failed check's, in words
 	// guarded by TargetGroup.mu
 	passes, fails int
 	round         *vnet.Timer
@@ -137,6 +138,7 @@ func (tg *TargetGroup) record(m *member, failure string) {
 	} else {
 		m.fails++
 		m.passes = 0
+		m.cause.Store(&failure)
 	}
 	switch m.state() {
 	case StateInitial:
@@ -195,6 +197,9 @@ func (tg *TargetGroup) Health() []TargetHealth {
 			th.State, th.Reason = StateUnused, ReasonNotInUse
 		}
 		th.Description = descriptions[th.Reason]
+		if c := m.cause.Load(); c != nil && th.Reason == ReasonFailedHealthChecks {
+			th.Description = *c // the cause, as AWS describes an NLB's failed checks
+		}
 		out = append(out, th)
 	}
 	return out
