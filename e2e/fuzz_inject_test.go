@@ -308,6 +308,8 @@ func TestInjectAtClientENI(t *testing.T) {
 			assert.Empty(t, arrived, name)
 		case vnet.DropSecurityGroup:
 			assert.Equal(t, []string{node}, arrived, name+": forwarded, then refused at the instance")
+		case "no-flow":
+			assert.Equal(t, []string{node, eni.ID()}, arrived, name+": answered with an RST")
 		default:
 			assert.Equal(t, []string{node}, arrived, name)
 		}

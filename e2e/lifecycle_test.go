@@ -38,6 +38,20 @@ func TestIdleTimeout(t *testing.T) {
 	assert.Equal(t, "ip-10-0-128-108\n", runOn(t, kept, "hostname"))
 }
 
+// However long ago a flow went idle, its next packet is answered with an
+// RST (ELB User Guide, "Connection idle timeout"): the client never hangs.
+func TestIdleResetLongAfter(t *testing.T) {
+	noLeaks(t)
+	l := labtest.New(t, manual(lab.Default()))
+	idle, err := l.SSH(ctxT(t))
+	require.NoError(t, err)
+	defer idle.Close()
+	l.Clock().Advance(2 * time.Hour) // far past twice the 350 s timeout
+	before := l.NLB.Resets()
+	expectReset(t, idle, "hours later, the packet is still answered with an RST")
+	assert.Greater(t, l.NLB.Resets(), before)
+}
+
 func TestListenerAttributesAreValidated(t *testing.T) {
 	noLeaks(t)
 	l := labtest.New(t, manual(lab.Default()))

@@ -12,7 +12,7 @@ import (
 // Drop reasons of the load balancer, counted with the fabric's.
 const (
 	// DropNoFlow: a TCP segment other than a SYN arrived for a connection
-	// the node does not know.
+	// the node does not know; the node answers it with an RST.
 	DropNoFlow vnet.DropReason = "no-flow"
 	// DropIdleReset: a packet of a flow the idle timeout ended; the node
 	// answers it with an RST (ELB User Guide, "Connection idle timeout").
@@ -69,7 +69,13 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 			nd.answerReset(p, d)
 			return true
 		}
-		lb.net.Drop(nd.eni.ID(), DropNoFlow, p)
+		// A segment of a flow the node no longer knows, however long ago
+		// it went idle, is answered with an RST: the client learns the
+		// connection is no longer valid instead of waiting (ELB User Guide,
+		// "Connection idle timeout"). The lab answers a segment of a flow
+		// it never knew the same way (an assumption: AWS documents only the
+		// idle case).
+		nd.answerUnknown(p)
 		return true
 	}
 	t, ok := l.TargetGroup.pick(k, nd.zone, l.TargetGroup.CrossZone(lb))

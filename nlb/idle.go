@@ -98,3 +98,16 @@ func defaultIdleTimeout() int64 {
 	n, _ := strconv.Atoi(a.Default)
 	return int64(n)
 }
+
+// answerUnknown answers p, a segment of a flow the node does not know, with
+// an RST (never an RST with an RST); p is counted as a DropNoFlow drop.
+func (nd *Node) answerUnknown(p *packet.Packet) {
+	rst, err := packet.NewReset(p)
+	nd.lb.net.DropPacket(vnet.DropEvent{Where: nd.eni.ID(), Reason: DropNoFlow, Resource: nd.lb.Name(),
+		Detail: fmt.Sprintf("load balancer %s has no flow for %s: it answers with an RST", nd.lb.Name(), p.Flow())}, p)
+	if err != nil {
+		return
+	}
+	nd.lb.resets.Add(1)
+	nd.eni.Forward(rst)
+}
