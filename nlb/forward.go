@@ -131,7 +131,7 @@ func (nd *Node) ownPort(f packet.Flow) bool {
 func (nd *Node) forward(fl *flow, p *packet.Packet, fromClient bool) {
 	fl.touched.Store(nd.lb.epoch.Load())
 	flags := p.TCPFlags()
-	if fl.group.resets(fl.target) {
+	if fl.group.resets(fl.target, nd) {
 		nd.reset(fl, p)
 		return
 	}

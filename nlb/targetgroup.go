@@ -435,14 +435,23 @@ func (tg *TargetGroup) healthyIn(zone string) bool {
 // every target whatever its health.
 func (tg *TargetGroup) FailedOpen() bool { return tg.healthy.Load() == 0 }
 
-// resets reports whether a packet of a flow to m must be answered with an
-// RST: m turned unhealthy, the group has not failed open, and
-// AttrUnhealthyTermination is on.
-func (tg *TargetGroup) resets(m *member) bool {
+// resets reports whether a packet of a flow to m through nd must be
+// answered with an RST: m turned unhealthy, AttrUnhealthyTermination is on,
+// and the targets nd may send to have not failed open — with cross-zone
+// load balancing off, those of nd's zone: a zone whose targets are all
+// unhealthy fails open within the zone (ELB User Guide, "Health checks for
+// Network Load Balancer target groups").
+func (tg *TargetGroup) resets(m *member, nd *Node) bool {
 	if m.terminated.Load() {
 		return true // deregistered with connection termination
 	}
-	return m.state() == StateUnhealthy && tg.terminate.Load() && tg.healthy.Load() > 0
+	if m.state() != StateUnhealthy || !tg.terminate.Load() || tg.healthy.Load() == 0 {
+		return false
+	}
+	if tg.CrossZone(nd.lb) {
+		return true
+	}
+	return tg.healthyIn(nd.zone)
 }
 
 // Close stops the group's health checks.
