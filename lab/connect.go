@@ -73,11 +73,11 @@ func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
 	if l.Config.Target == "" || len(l.Targets) == 1 && l.Targets[0] == l.Target {
 		return l.Client.Host().DialOrDrop(ctx, l.Endpoint())
 	}
-	if !slices.Contains(l.Targets, l.Target) {
-		return nil, fmt.Errorf("target %s is not registered in target group %s, which load balancer %s's listener on %d forwards to", l.Config.Target, l.TargetGroup.Name(), l.NLB.Name(), l.ListenerPort())
-	}
 	if err := l.reachable(l.Target); err != nil {
 		return nil, err
+	}
+	if !slices.Contains(l.Targets, l.Target) {
+		return nil, fmt.Errorf("target %s is not registered in target group %s, which load balancer %s's listener on %d forwards to", l.Config.Target, l.TargetGroup.Name(), l.NLB.Name(), l.ListenerPort())
 	}
 	for range maxLandingTries {
 		c, err := l.Client.Host().DialOrDrop(ctx, l.Endpoint())
@@ -109,6 +109,16 @@ func (l *Lab) Forward(ln net.Listener, onErr func(error)) (*client.Forwarder, er
 // in its zone and cross-zone load balancing off (ELB User Guide,
 // "Cross-zone load balancing").
 func (l *Lab) reachable(in *target.Instance) error {
+	// AWS sends nothing to a target in a zone the load balancer has not
+	// enabled, cross-zone or not (Target.NotInUse).
+	zone := in.ENI().Subnet().Zone()
+	enabled := false
+	for _, nd := range l.NLB.Nodes() {
+		enabled = enabled || nd.Zone() == zone
+	}
+	if !enabled {
+		return fmt.Errorf("target %s is in %s, an Availability Zone load balancer %s has not enabled: it is unused (Target.NotInUse) and the NLB never sends it a connection, cross-zone load balancing or not (add a subnet mapping for %s)", l.Config.Target, zone, l.NLB.Name(), zone)
+	}
 	// A target that is not healthy gets no new flow while another is
 	// (with none healthy, the NLB fails open to all).
 	var mine *nlb.TargetHealth
@@ -124,16 +134,7 @@ func (l *Lab) reachable(in *target.Instance) error {
 	if mine != nil && mine.State != nlb.StateHealthy && others {
 		return fmt.Errorf("target %s is %s (%s): the NLB sends it no new connection while another target is healthy (vlab health says why)", l.Config.Target, mine.State, mine.Reason)
 	}
-	zone := in.ENI().Subnet().Zone()
-	for _, nd := range l.NLB.Nodes() {
-		if nd.Zone() == zone {
-			return nil
-		}
-	}
-	if l.TargetGroup.CrossZone(l.NLB) {
-		return nil
-	}
-	return fmt.Errorf("target %s is in %s, where load balancer %s has no node, and cross-zone load balancing is off: the NLB never sends it a connection", l.Config.Target, zone, l.NLB.Name())
+	return nil
 }
 
 // CanConnect says why the lab's client cannot open connections through the

@@ -1,6 +1,7 @@
 package lab_test
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -67,4 +68,36 @@ func TestInternetAddressesArePublic(t *testing.T) {
 	_, err = topology.Parse("private.yaml", []byte(data))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Internet.Clients[0].IpAddress: 172.16.5.10 is a private or reserved address")
+}
+
+// A target in an Availability Zone the load balancer has not enabled is
+// unused (Target.NotInUse) and takes no traffic, cross-zone load balancing
+// or not (ELB API Reference, "TargetHealth").
+func TestTargetInAZoneNotEnabledIsUnused(t *testing.T) {
+	b, err := os.ReadFile("../examples/reference.yaml")
+	require.NoError(t, err)
+	src := strings.Replace(string(b), "\nInternet:", `      - Name: web
+        Subnet: vlab-private-1c
+        SecurityGroups: [ssh-target]
+        Services:
+          - Type: ssh
+            Port: 22
+
+Internet:`, 1)
+	src = strings.Replace(src, "      - Id: ec2\n", "      - Id: ec2\n      - Id: web\n", 1)
+	src = strings.Replace(src, "    Type: network\n", "    Type: network\n    LoadBalancerAttributes:\n      load_balancing.cross_zone.enabled: \"true\"\n", 1)
+	top, err := topology.Parse("az.yaml", []byte(src))
+	require.NoError(t, err)
+	l := labtest.New(t, lab.Config{Topology: top, ManualClock: true})
+	require.True(t, l.TargetGroup.CrossZone(l.NLB))
+	states := map[string]string{}
+	for _, h := range l.TargetGroup.Health() {
+		states[h.AvailabilityZone] = h.State + " " + h.Reason
+	}
+	assert.Equal(t, map[string]string{"ap-northeast-1a": "healthy ", "ap-northeast-1c": "unused Target.NotInUse"}, states)
+	for range 10 {
+		res, err := l.Run(context.Background(), "hostname")
+		require.NoError(t, err)
+		assert.Equal(t, "ip-10-0-128-108\n", res.Stdout, "every session lands in 1a")
+	}
 }

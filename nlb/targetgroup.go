@@ -362,6 +362,18 @@ func (tg *TargetGroup) Targets() []Target {
 
 // startChecks runs m's first health check now and one every interval.
 func (tg *TargetGroup) startChecks(m *member) {
+	// A target in an Availability Zone no load balancer of the group has
+	// enabled is unused: not checked, sent nothing, cross-zone or not
+	// (ELB API Reference, "TargetHealth": Target.NotInUse).
+	tg.mu.Lock()
+	if m.zone != "" && !tg.zoneEnabledLocked(m.zone) {
+		cause := "Target is in an Availability Zone that is not enabled for the load balancer"
+		m.cause.Store(&cause)
+		tg.setLocked(m, StateUnused, ReasonNotInUse)
+		tg.mu.Unlock()
+		return
+	}
+	tg.mu.Unlock()
 	var tick func()
 	tick = func() {
 		tg.mu.Lock()
@@ -376,6 +388,19 @@ func (tg *TargetGroup) startChecks(m *member) {
 	tg.mu.Lock()
 	m.round = tg.net.Clock().AfterFunc(0, tick)
 	tg.mu.Unlock()
+}
+
+// zoneEnabledLocked reports whether a load balancer of the group has a node
+// in zone.
+func (tg *TargetGroup) zoneEnabledLocked(zone string) bool {
+	for _, lb := range tg.lbs {
+		for _, nd := range lb.nodes {
+			if nd.zone == zone {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pick chooses the target of a new flow arriving at a node in zone: among

@@ -197,7 +197,7 @@ func (tg *TargetGroup) Health() []TargetHealth {
 			th.State, th.Reason = StateUnused, ReasonNotInUse
 		}
 		th.Description = descriptions[th.Reason]
-		if c := m.cause.Load(); c != nil && th.Reason == ReasonFailedHealthChecks {
+		if c := m.cause.Load(); c != nil && th.Reason == *m.reason.Load() && (th.Reason == ReasonFailedHealthChecks || th.Reason == ReasonNotInUse) {
 			th.Description = *c // the cause, as AWS describes an NLB's failed checks
 		}
 		out = append(out, th)

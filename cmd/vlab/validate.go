@@ -103,6 +103,11 @@ func validateFile(file string) bool {
 		return false
 	}
 	l.Close()
+	// What builds but was probably not meant: said, and still ok.
+	for _, w := range topology.Warnings(t) {
+		line, col := topology.Locate(data, w.Path)
+		fmt.Printf("%s %s%s\n", paint(fmt.Sprintf("%s:%d:%d:", file, line, col), bold), "warning: ", w.String())
+	}
 	fmt.Printf("%s: ok\n", file)
 	return true
 }
