@@ -92,7 +92,14 @@ func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
 		}
 		c.Close()
 	}
-	return nil, fmt.Errorf("target %s: the NLB sent %d connections in a row to other targets (is stickiness on, or the target unhealthy?)", l.Config.Target, maxLandingTries)
+	why := "cross-zone load balancing is on"
+	if !l.TargetGroup.CrossZone(l.NLB) {
+		why = fmt.Sprintf("cross-zone load balancing is off, so only the node of %s sends to it, and DNS answers %v", l.Target.ENI().Subnet().Zone(), l.Net.Resolve(l.NLB.DNSName()))
+	}
+	if l.TargetGroup.Attributes()[nlb.AttrStickiness] == "true" {
+		why += "; stickiness sends the client's every connection to one target"
+	}
+	return nil, fmt.Errorf("target %s: the NLB sent %d connections in a row to other targets (%s)", l.Config.Target, maxLandingTries, why)
 }
 
 // Forward forwards connections accepted on ln (a host socket on loopback)

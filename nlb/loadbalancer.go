@@ -55,7 +55,8 @@ type LoadBalancer struct {
 	epoch   atomic.Int64               // idle sweeps so far
 	sweeper atomic.Pointer[vnet.Timer] // the next idle sweep
 
-	crossZone atomic.Bool // load_balancing.cross_zone.enabled
+	crossZone atomic.Bool   // load_balancing.cross_zone.enabled
+	dnsTurn   atomic.Uint64 // DNS answers' rotation
 
 	mu        sync.RWMutex
 	listeners map[uint16]*Listener
@@ -149,21 +150,32 @@ func (lb *LoadBalancer) Resolve() []netip.Addr {
 			addr = nd.PrivateAddr()
 		}
 		all = append(all, addr)
+		// A zone's address stays while every target group behind the
+		// load balancer has a healthy target it may use from that zone.
+		every := len(ls) > 0
 		for _, l := range ls {
 			zone := nd.zone
 			if l.TargetGroup.CrossZone(lb) {
 				zone = ""
 			}
-			if l.TargetGroup.healthyIn(zone) {
-				healthy = append(healthy, addr)
-				break
-			}
+			every = every && l.TargetGroup.healthyIn(zone)
+		}
+		if every {
+			healthy = append(healthy, addr)
 		}
 	}
-	if len(healthy) == 0 {
-		return all
+	out := healthy
+	if len(out) == 0 {
+		out = all
 	}
-	return healthy
+	// Answers rotate, so that successive clients spread across zones. An
+	// assumption (AWS documents no order): a rotation that starts with the
+	// first node, so a run repeats.
+	if n := len(out); n > 1 {
+		turn := int((lb.dnsTurn.Add(1) - 1) % uint64(n))
+		out = append(out[turn:len(out):len(out)], out[:turn]...)
+	}
+	return out
 }
 
 // Name returns the load balancer's name.
