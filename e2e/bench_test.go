@@ -245,7 +245,7 @@ func BenchmarkIdleFlowMemory(b *testing.B) {
 				if err != nil {
 					return
 				}
-				if !strings.HasPrefix(c.RemoteAddr().String(), "203.0.113.10:") {
+				if !strings.HasPrefix(peerOf(c), "203.0.113.10:") {
 					c.Close() // a health check
 					continue
 				}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net"
 	"net/netip"
 	"testing"
 
@@ -43,3 +44,13 @@ func noLeaks(t *testing.T) {
 // scenario returns the reference scenario's switches of c, a config from
 // lab.Default(), to change before the lab is built.
 func scenario(c lab.Config) *reference.Config { return c.Topology.(*reference.Config) }
+
+// peerOf is c's remote address, "" once the peer is gone (gVisor's
+// connections report none after the endpoint closed: a health check's,
+// say, may have closed by the time a server looks).
+func peerOf(c net.Conn) string {
+	if a := c.RemoteAddr(); a != nil {
+		return a.String()
+	}
+	return ""
+}

@@ -38,7 +38,7 @@ func TestIdleTimeoutResetsTheTarget(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if !strings.HasPrefix(c.RemoteAddr().String(), "203.0.113.10:") {
+			if !strings.HasPrefix(peerOf(c), "203.0.113.10:") {
 				c.Close() // a health check of the new target group
 				continue
 			}

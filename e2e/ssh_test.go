@@ -81,7 +81,7 @@ func TestDirectTCPIPFromTheInstance(t *testing.T) {
 		if err != nil {
 			return
 		}
-		io.WriteString(c, "seen from "+c.RemoteAddr().String())
+		io.WriteString(c, "seen from "+peerOf(c))
 		c.Close()
 	}()
 	cl, err := l.SSH(ctxT(t))
@@ -117,7 +117,7 @@ func TestBulkThroughNLBIsLossless(t *testing.T) {
 	sums := make(chan [32]byte, 1)
 	go func() {
 		c, err := ln.Accept()
-		for err == nil && !strings.HasPrefix(c.RemoteAddr().String(), "203.0.113.10:") {
+		for err == nil && !strings.HasPrefix(peerOf(c), "203.0.113.10:") {
 			c.Close() // a health check of the new target group
 			c, err = ln.Accept()
 		}

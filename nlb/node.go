@@ -2,13 +2,14 @@ package nlb
 
 import (
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"strings"
 
 	"github.com/vlab-sim/vlab/vnet"
 )
 
-const nodePortsLo, nodePortsHi = 32768, 60999
+const nodePortsLo, nodePortsHi = 61000, 65535
 
 // Node is one load balancer node: a host in one enabled subnet whose ENI
 // carries the load balancer's address in that zone.
@@ -49,13 +50,16 @@ func newNode(lb *LoadBalancer, m SubnetMapping) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load balancer %s: subnet %s: %w", lb.name, m.Subnet.Name(), err)
 	}
-	// Linux's default ephemeral range: the node's own connections (health
-	// checks) use it, and late packets to it go to the node's stack, which
+	// The node's own connections (health checks) take ports above the
+	// SNAT pool, and late packets to them go to the node's stack, which
 	// answers them as a host would.
 	if err := h.SetEphemeralPorts(nodePortsLo, nodePortsHi); err != nil {
 		return nil, fmt.Errorf("load balancer %s: %w", lb.name, err)
 	}
 	nd := &Node{lb: lb, host: h, eni: eni, zone: m.Subnet.Zone(), public: m.PublicAddr}
+	seed := fnv.New32a()
+	seed.Write([]byte(eni.ID()))
+	nd.snat.start = seed.Sum32() % snatSize
 	eni.SetInterceptor(nd.intercept)
 	return nd, nil
 }

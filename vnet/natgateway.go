@@ -2,6 +2,7 @@ package vnet
 
 import (
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"sync"
 	"time"
@@ -26,13 +27,13 @@ type NATGateway struct {
 	name string
 	eni  *ENI
 
-	mu       sync.Mutex
-	out      map[wire.Flow]*natConn // inside flow -> its translation
-	back     map[wire.Flow]*natConn // reply at the gateway -> the same
-	nextPort uint16
-	epoch    int64 // lab seconds counted by sweep while connections exist
-	armed    bool  // sweep is scheduled
-	resets   uint64
+	mu                  sync.Mutex
+	out                 map[wire.Flow]*natConn // inside flow -> its translation
+	back                map[wire.Flow]*natConn // reply at the gateway -> the same
+	portStart, portTurn uint32
+	epoch               int64 // lab seconds counted by sweep while connections exist
+	armed               bool  // sweep is scheduled
+	resets              uint64
 }
 
 // natConn is one translated connection.
@@ -46,6 +47,13 @@ type natConn struct {
 // then forgets it, and answers a resource behind it that continues it with
 // an RST (VPC User Guide, "NAT gateways": 350 seconds).
 const NATIdleTimeout = 350 * time.Second
+
+// A NAT gateway's ports: 1024-65535, visited by a stride prime to their
+// count.
+const (
+	natPorts  = 64512
+	natStride = 7919
+)
 
 // natTick is the lab-time step of the idle sweep.
 const natTick = time.Second
@@ -68,13 +76,16 @@ func (v *VPC) AddNATGateway(name string, s *Subnet, private, public netip.Addr) 
 	if err != nil {
 		return nil, fmt.Errorf("NAT gateway: %w", err)
 	}
-	g := &NATGateway{vpc: v, id: v.net.ids.Next("nat"), name: name, out: map[wire.Flow]*natConn{}, back: map[wire.Flow]*natConn{}, nextPort: 1024}
+	g := &NATGateway{vpc: v, id: v.net.ids.Next("nat"), name: name, out: map[wire.Flow]*natConn{}, back: map[wire.Flow]*natConn{}}
 	// NAT gateways take no security groups (VPC User Guide, "NAT gateway
 	// basics"); their subnet's network ACL applies.
 	g.eni, err = h.AttachSubnet(s, private, ENIOptions{PublicIP: public, Unfiltered: true, Description: "Interface for NAT Gateway " + g.id})
 	if err != nil {
 		return nil, fmt.Errorf("NAT gateway %s: %w", name, err)
 	}
+	h32 := fnv.New32a()
+	h32.Write([]byte(g.id))
+	g.portStart = h32.Sum32() % natPorts
 	g.eni.SetInterceptor(g.intercept)
 	v.net.addOrigin(g)
 	return g, nil
@@ -164,12 +175,11 @@ func (g *NATGateway) translate(k wire.Flow, opens bool) (port uint16, ok bool, e
 	if !opens {
 		return 0, false, nil
 	}
-	for i := 0; i < 64512; i++ {
-		p := g.nextPort
-		g.nextPort++
-		if g.nextPort == 0 {
-			g.nextPort = 1024
-		}
+	// Ports 1024-65535 in a pseudo-random order the gateway's id (so the
+	// lab's seed) fixes: a run repeats, and a port is not reused at once.
+	for range natPorts {
+		p := uint16(1024 + (g.portStart+g.portTurn*natStride)%natPorts)
+		g.portTurn++
 		b := g.replyKey(k, p)
 		if _, used := g.back[b]; !used {
 			c := &natConn{key: k, port: p, touched: g.epoch}
