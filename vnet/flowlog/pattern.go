@@ -16,6 +16,8 @@ type Pattern struct {
 	src    string
 	fields []fieldCond // bracketed form
 	terms  []term      // term form
+	// fieldRegexes counts the %regex% values of the bracketed form.
+	fieldRegexes int
 }
 
 // PatternError is a pattern that does not parse.
@@ -38,7 +40,8 @@ type fieldCond struct {
 type cond struct {
 	op    string // = != < <= > >=
 	value string
-	glob  bool // value has * wildcards
+	re    *regexp.Regexp // value was %regex%: matched against the field
+	glob  bool           // value has * wildcards
 	num   float64
 	isNum bool
 }
@@ -65,6 +68,26 @@ func ParsePattern(s string) (*Pattern, error) {
 }
 
 func (p *Pattern) String() string { return p.src }
+
+// compileRegex checks a %regex% body (starting at column at, 0-based) for
+// what CloudWatch Logs allows — letters, digits, the symbols : _ # = @ / ; ,
+// - and the operators ^ $ ? [ ] { } | \ * + . (no parentheses, no
+// multibyte characters) — and compiles it (CloudWatch Logs, "Supported
+// regular expressions (regex) syntax").
+func (p *Pattern) compileRegex(body string, at int) (*regexp.Regexp, error) {
+	for k := 0; k < len(body); k++ {
+		ch := body[k]
+		ok := ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || strings.IndexByte(":_#=@/;,-^$?[]{}|\\*+.", ch) >= 0
+		if !ok {
+			return nil, p.errAt(at+k, "%q is not allowed in a CloudWatch Logs regular expression (letters, digits, : _ # = @ / ; , - and ^ $ ? [ ] { } | \\ * + . only; no parentheses)", string(ch))
+		}
+	}
+	re, err := regexp.Compile(body)
+	if err != nil {
+		return nil, p.errAt(at, "bad regular expression: %v", err)
+	}
+	return re, nil
+}
 
 func (p *Pattern) errAt(i int, format string, a ...any) error {
 	return &PatternError{p.src, i + 1, fmt.Sprintf(format, a...)}
@@ -98,9 +121,9 @@ func (p *Pattern) parseTerms(s string) error {
 			if j < 0 {
 				return p.errAt(start, "unterminated regular expression: expected a closing %%")
 			}
-			re, err := regexp.Compile(s[i+1 : i+1+j])
+			re, err := p.compileRegex(s[i+1:i+1+j], i+1)
 			if err != nil {
-				return p.errAt(start+1, "bad regular expression: %v", err)
+				return err
 			}
 			t.regex = re
 			i += j + 2
@@ -272,6 +295,27 @@ func (p *Pattern) readCond(s string, i int, field string) (cond, int, error) {
 		i++
 	}
 	start := i
+	if i < len(s) && s[i] == '%' {
+		// A regular expression the field must match (CloudWatch Logs,
+		// "Supported regular expressions (regex) syntax").
+		if c.op != "=" && c.op != "!=" {
+			return c, i, p.errAt(i, "a regular expression compares with = or != only, not %s", c.op)
+		}
+		j := strings.IndexByte(s[i+1:], '%')
+		if j < 0 {
+			return c, i, p.errAt(i, "unterminated regular expression: expected a closing %%")
+		}
+		re, err := p.compileRegex(s[i+1:i+1+j], i+1)
+		if err != nil {
+			return c, i, err
+		}
+		p.fieldRegexes++
+		if p.fieldRegexes > 2 {
+			return c, i, p.errAt(i, "a delimited pattern takes at most 2 regular expressions (CloudWatch Logs quota)")
+		}
+		c.value, c.re = s[i:i+j+2], re
+		return c, i + j + 2, nil
+	}
 	if i < len(s) && s[i] == '"' {
 		j := strings.IndexByte(s[i+1:], '"')
 		if j < 0 {
@@ -419,6 +463,8 @@ func (c cond) test(v string) bool {
 	case "=", "!=":
 		eq := false
 		switch {
+		case c.re != nil:
+			eq = c.re.MatchString(v)
 		case c.glob:
 			eq = globMatch(c.value, v)
 		case c.isNum && isNum:

@@ -146,3 +146,36 @@ func FuzzPattern(f *testing.F) {
 		p.Match(event)
 	})
 }
+
+// A field may be matched by a regular expression, as CloudWatch Logs
+// allows (its "Supported regular expressions (regex) syntax"); characters
+// it forbids are refused at their column.
+func TestPatternFieldRegex(t *testing.T) {
+	rec := "2 123456789012 eni-02e7916980b66a10d 203.0.113.10 10.0.128.108 25175 22 6 27 4496 1795490400 1795490400 ACCEPT OK"
+	for _, c := range []struct {
+		pattern string
+		match   bool
+	}{
+		{`[version, account, eni, source=%203\.0\.113\..*%, ...]`, true},
+		{`[version, account, eni, source=%^10\.%, ...]`, false},
+		{`[version, account, eni, source!=%^10\.%, ...]`, true},
+		{`[version, account, eni=%eni-0[0-9a-f]{16}%, source, destination, srcport, destport=%^2[0-9]$%, ...]`, true},
+		{`[..., action=%ACC|REJ%, status]`, true},
+	} {
+		p, err := ParsePattern(c.pattern)
+		require.NoError(t, err, c.pattern)
+		assert.Equal(t, c.match, p.Match(rec), c.pattern)
+	}
+	for pattern, col := range map[string]string{
+		`[a, b=%x!%]`:           "column 9: \"!\" is not allowed in a CloudWatch Logs regular expression",
+		`[a, b=%(x)%]`:          "column 8: \"(\" is not allowed",
+		`[a, b=%x y%]`:          "column 9: \" \" is not allowed",
+		`[a, b>%x%]`:            "a regular expression compares with = or != only",
+		`[a=%a%, b=%b%, c=%c%]`: "at most 2 regular expressions",
+		`[a, b=%x]`:             "unterminated regular expression",
+	} {
+		_, err := ParsePattern(pattern)
+		require.Error(t, err, pattern)
+		assert.Contains(t, err.Error(), col, pattern)
+	}
+}
