@@ -43,7 +43,7 @@ func (n *Network) EnableFlowLogs(cfg flowlog.Config, enis []*ENI) (*flowlog.Log,
 		if e.subnet == nil {
 			return nil, fmt.Errorf("flow log: %s of %s is on the internet, not in a VPC", e.id, e.host.name)
 		}
-		ifs = append(ifs, flowlog.Interface{ID: e.id, AccountID: n.account, VPCID: e.subnet.vpc.id, SubnetID: e.subnet.id, InstanceID: e.instanceID, VPC: e.subnet.vpc.cidr})
+		ifs = append(ifs, flowlog.Interface{ID: e.id, AccountID: n.account, VPCID: e.subnet.vpc.id, SubnetID: e.subnet.id, InstanceID: e.instanceID, VPC: e.subnet.vpc.cidr, Addr: e.addr.Addr()})
 	}
 	l, err := flowlog.New(clockAdapter{n.clock}, cfg, ifs)
 	if err != nil {

@@ -1,6 +1,7 @@
 package flowlog
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,4 +61,12 @@ func TestOpenFileNeverHarmsOtherFiles(t *testing.T) {
 	b, err := os.ReadFile(precious)
 	require.NoError(t, err)
 	assert.Equal(t, "do not truncate me\n", string(b))
+}
+
+// srcaddr and dstaddr are the interface's own on its side; pkt-* the
+// packet's (VPC User Guide, "Flow log records").
+func TestAddressFieldsAtAForwardingInterface(t *testing.T) {
+	r := Record{Src: netip.MustParseAddr("10.0.10.25"), Dst: netip.MustParseAddr("10.0.128.108"),
+		PktSrc: netip.MustParseAddr("203.0.113.10"), PktDst: netip.MustParseAddr("10.0.128.108"), LogStatus: "OK", Action: "ACCEPT"}
+	assert.Equal(t, "10.0.10.25 203.0.113.10 10.0.128.108 10.0.128.108", r.Format([]string{"srcaddr", "pkt-srcaddr", "dstaddr", "pkt-dstaddr"}))
 }

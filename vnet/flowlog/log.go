@@ -22,6 +22,9 @@ type Clock interface {
 type Interface struct {
 	ID, AccountID, VPCID, SubnetID, InstanceID string
 	VPC                                        netip.Prefix
+	// Addr is the interface's own address: srcaddr of what leaves it,
+	// dstaddr of what arrives (VPC User Guide, "Flow log records").
+	Addr netip.Addr
 }
 
 // Config configures a flow log.
@@ -135,9 +138,23 @@ func (l *Log) Observe(id string, ts time.Time, egress bool, action string, b []b
 	}
 	r := il.flows[k]
 	if r == nil {
+		// srcaddr is the source of what arrives, the interface's own
+		// address for what leaves; dstaddr the destination of what leaves,
+		// the interface's own for what arrives; pkt-* are the packet's
+		// own (VPC User Guide, "Flow log records"). They differ at an
+		// interface that forwards others' packets: a NAT gateway's, a load
+		// balancer node's.
+		src, dst := f0.Src.Addr(), f0.Dst.Addr()
+		if il.Addr.IsValid() {
+			if egress {
+				src = il.Addr
+			} else {
+				dst = il.Addr
+			}
+		}
 		r = &Record{
 			AccountID: il.AccountID, InterfaceID: il.ID, VPCID: il.VPCID, SubnetID: il.SubnetID, InstanceID: il.InstanceID,
-			Src: f0.Src.Addr(), Dst: f0.Dst.Addr(), SrcPort: f0.Src.Port(), DstPort: f0.Dst.Port(), Protocol: f0.Proto,
+			Src: src, Dst: dst, PktSrc: f0.Src.Addr(), PktDst: f0.Dst.Addr(), SrcPort: f0.Src.Port(), DstPort: f0.Dst.Port(), Protocol: f0.Proto,
 			Start: ts, Action: action, LogStatus: "OK", Direction: "ingress",
 		}
 		if egress {

@@ -16,19 +16,22 @@ type Record struct {
 	InterfaceID string
 	VPCID       string
 	SubnetID    string
-	InstanceID  string // "" for interfaces of no instance
-	Src, Dst    netip.Addr
-	SrcPort     uint16
-	DstPort     uint16
-	Protocol    uint8
-	Packets     uint64
-	Bytes       uint64
-	Start, End  time.Time
-	Action      string // ACCEPT, REJECT, or "" for NODATA
-	LogStatus   string // OK, NODATA
-	TCPFlags    uint8
-	Direction   string // ingress, egress
-	TrafficPath int    // egress: 1 same VPC, 2 internet gateway; 0 otherwise
+	InstanceID  string     // "" for interfaces of no instance
+	Src, Dst    netip.Addr // srcaddr, dstaddr: the interface's own on its side
+	// PktSrc and PktDst are the packet's own addresses (pkt-srcaddr,
+	// pkt-dstaddr).
+	PktSrc, PktDst netip.Addr
+	SrcPort        uint16
+	DstPort        uint16
+	Protocol       uint8
+	Packets        uint64
+	Bytes          uint64
+	Start, End     time.Time
+	Action         string // ACCEPT, REJECT, or "" for NODATA
+	LogStatus      string // OK, NODATA
+	TCPFlags       uint8
+	Direction      string // ingress, egress
+	TrafficPath    int    // egress: 1 same VPC, 2 internet gateway; 0 otherwise
 }
 
 // DefaultFields is the default (version 2) format.
@@ -119,9 +122,19 @@ func (r Record) field(f string, nodata bool) string {
 		return "-"
 	}
 	switch f {
-	case "srcaddr", "pkt-srcaddr":
+	case "srcaddr":
 		return r.Src.String()
-	case "dstaddr", "pkt-dstaddr":
+	case "dstaddr":
+		return r.Dst.String()
+	case "pkt-srcaddr":
+		if r.PktSrc.IsValid() {
+			return r.PktSrc.String()
+		}
+		return r.Src.String()
+	case "pkt-dstaddr":
+		if r.PktDst.IsValid() {
+			return r.PktDst.String()
+		}
 		return r.Dst.String()
 	case "srcport":
 		return strconv.Itoa(int(r.SrcPort))
