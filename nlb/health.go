@@ -257,6 +257,7 @@ func (c *checker) round(t *member) {
 		go func() {
 			defer c.wg.Done()
 			why := c.probe(ctx, ch, addr, hc)
+			c.awaitClosed(ch)
 			timer.Stop()
 			cancel()
 			mu.Lock()
@@ -275,6 +276,37 @@ func (c *checker) round(t *member) {
 			c.cond.Broadcast()
 			c.mu.Unlock()
 		}()
+	}
+}
+
+// closeGuard bounds, in real time, how long a finished check waits for its
+// connection's close handshake.
+const closeGuard = 2 * time.Second
+
+// awaitClosed returns once the check's connection has finished closing on
+// the node (nothing left of it but TIME-WAIT), so that its last packets
+// cross the interfaces before Advance moves lab time on: the same command
+// then puts a check's packets in the same flow-log windows, run after run.
+func (c *checker) awaitClosed(ch *check) {
+	c.mu.Lock()
+	local := ch.local
+	c.mu.Unlock()
+	if !local.IsValid() {
+		return
+	}
+	deadline := time.Now().Add(closeGuard)
+	for time.Now().Before(deadline) && c.ctx.Err() == nil {
+		open := false
+		for _, s := range ch.node.host.Sockets() {
+			if s.Local == local && s.Peer == ch.target && s.State != "TIME-WAIT" {
+				open = true
+				break
+			}
+		}
+		if !open {
+			return
+		}
+		time.Sleep(100 * time.Microsecond)
 	}
 }
 
