@@ -17,17 +17,41 @@ import (
 )
 
 // Endpoint is the NLB listener's address as the client finds it: the first
-// answer of the lab's DNS for the NLB's name (198.51.100.10:51512 in the
-// reference scenario; another zone's node when 1a has no healthy target).
-// It is the zero AddrPort in a lab without a load balancer.
+// address the NLB's name answers, before rotation (198.51.100.10:51512 in
+// the reference scenario; another zone's node when 1a has no healthy
+// target). It is the zero AddrPort in a lab without a load balancer; it
+// does not change from call to call while target health stays the same.
 func (l *Lab) Endpoint() netip.AddrPort {
 	if l.NLB == nil {
 		return netip.AddrPort{}
 	}
-	if as := l.Net.Resolve(l.NLB.DNSName()); len(as) > 0 {
+	if as := l.NLB.Addresses(); len(as) > 0 {
 		return netip.AddrPortFrom(as[0], l.ListenerPort())
 	}
 	return l.NLB.PublicAddr(l.ListenerPort())
+}
+
+// resolveEndpoint is the listener address a new connection uses: the first
+// answer of the lab's DNS, which rotates across the NLB's nodes as AWS's
+// does.
+func (l *Lab) resolveEndpoint() netip.AddrPort {
+	if as := l.Net.Resolve(l.NLB.DNSName()); len(as) > 0 {
+		return netip.AddrPortFrom(as[0], l.ListenerPort())
+	}
+	return l.Endpoint()
+}
+
+// isEndpoint reports whether dst is the listener on one of the NLB's nodes.
+func (l *Lab) isEndpoint(dst netip.AddrPort) bool {
+	if l.NLB == nil || dst.Port() != l.ListenerPort() {
+		return false
+	}
+	for _, nd := range l.NLB.Nodes() {
+		if dst.Addr() == nd.PublicAddr() || dst.Addr() == nd.PrivateAddr() {
+			return true
+		}
+	}
+	return false
 }
 
 // SSHConfig is how the lab's client logs in to its instances; with
@@ -45,7 +69,7 @@ func (l *Lab) SSH(ctx context.Context) (*ssh.Client, error) {
 	if err := l.CanConnect(); err != nil {
 		return nil, err
 	}
-	return l.Client.SSH(ctx, l.Endpoint(), l.SSHConfig())
+	return l.Client.SSH(ctx, l.resolveEndpoint(), l.SSHConfig())
 }
 
 // Run runs command on an instance over SSH from the client through the NLB.
@@ -55,7 +79,7 @@ func (l *Lab) Run(ctx context.Context, command string) (client.Result, error) {
 	if err := l.CanConnect(); err != nil {
 		return client.Result{}, err
 	}
-	return l.Client.Run(ctx, l.Endpoint(), l.SSHConfig(), command)
+	return l.Client.Run(ctx, l.resolveEndpoint(), l.SSHConfig(), command)
 }
 
 // maxLandingTries bounds the connections Dial opens to land on the
@@ -71,7 +95,7 @@ func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
 		return nil, err
 	}
 	if l.Config.Target == "" || len(l.Targets) == 1 && l.Targets[0] == l.Target {
-		return l.Client.Host().DialOrDrop(ctx, l.Endpoint())
+		return l.Client.Host().DialOrDrop(ctx, l.resolveEndpoint())
 	}
 	if err := l.reachable(l.Target); err != nil {
 		return nil, err
@@ -80,7 +104,7 @@ func (l *Lab) Dial(ctx context.Context) (net.Conn, error) {
 		return nil, fmt.Errorf("target %s is not registered in target group %s, which load balancer %s's listener on %d forwards to", l.Config.Target, l.TargetGroup.Name(), l.NLB.Name(), l.ListenerPort())
 	}
 	for range maxLandingTries {
-		c, err := l.Client.Host().DialOrDrop(ctx, l.Endpoint())
+		c, err := l.Client.Host().DialOrDrop(ctx, l.resolveEndpoint())
 		if err != nil {
 			return nil, err
 		}

@@ -60,7 +60,9 @@ func (l *Lab) Explain(ctx context.Context, from string, dst netip.AddrPort) (Exp
 	}
 	tr := l.Net.TraceConnection(netip.AddrPortFrom(h.Addr(), 0))
 	var conn net.Conn
-	if l.Client != nil && h == l.Client.Host() && dst == l.Endpoint() {
+	// Only a selected target needs Dial's landing loop; otherwise the
+	// connection goes to dst itself, whichever node it is.
+	if l.Client != nil && h == l.Client.Host() && l.Config.Target != "" && l.isEndpoint(dst) {
 		conn, err = l.Dial(ctx)
 	} else {
 		conn, err = h.DialOrDrop(ctx, dst)

@@ -133,10 +133,26 @@ func (lb *LoadBalancer) Attributes() map[string]string {
 }
 
 // Resolve answers the load balancer's DNS name as AWS's DNS does: the
-// public addresses of the nodes whose zone has a healthy target (any zone's,
-// with cross-zone load balancing on), or of every node when none has (fail
-// open) (ELB User Guide, "Health checks", DNS failover).
+// addresses Addresses returns, in an order that rotates from one answer to
+// the next.
 func (lb *LoadBalancer) Resolve() []netip.Addr {
+	out := lb.Addresses()
+	// Answers rotate, so that successive clients spread across zones. An
+	// assumption (AWS documents no order): a rotation that starts with the
+	// first node, so a run repeats.
+	if n := len(out); n > 1 {
+		turn := int((lb.dnsTurn.Add(1) - 1) % uint64(n))
+		out = append(out[turn:len(out):len(out)], out[:turn]...)
+	}
+	return out
+}
+
+// Addresses returns the addresses the load balancer's DNS name answers, in
+// node order: the public addresses of the nodes whose zone has a healthy
+// target (any zone's, with cross-zone load balancing on), or of every node
+// when none has (fail open) (ELB User Guide, "Health checks", DNS
+// failover). Unlike Resolve, it does not rotate.
+func (lb *LoadBalancer) Addresses() []netip.Addr {
 	var all, healthy []netip.Addr
 	lb.mu.RLock()
 	ls := make([]*Listener, 0, len(lb.listeners))
@@ -164,18 +180,10 @@ func (lb *LoadBalancer) Resolve() []netip.Addr {
 			healthy = append(healthy, addr)
 		}
 	}
-	out := healthy
-	if len(out) == 0 {
-		out = all
+	if len(healthy) == 0 {
+		return all
 	}
-	// Answers rotate, so that successive clients spread across zones. An
-	// assumption (AWS documents no order): a rotation that starts with the
-	// first node, so a run repeats.
-	if n := len(out); n > 1 {
-		turn := int((lb.dnsTurn.Add(1) - 1) % uint64(n))
-		out = append(out[turn:len(out):len(out)], out[:turn]...)
-	}
-	return out
+	return healthy
 }
 
 // Name returns the load balancer's name.

@@ -9,7 +9,10 @@ import (
 	"github.com/vlab-sim/vlab/vnet"
 )
 
-const nodePortsLo, nodePortsHi = 61000, 65535
+// A node stack's own ephemeral ports (health checks, Proxy Protocol
+// connections): all those above the SNAT pool, so the two never collide and
+// TIME-WAIT leaves the node room.
+const nodePortsLo, nodePortsHi = snatLo + snatSize, 65535
 
 // Node is one load balancer node: a host in one enabled subnet whose ENI
 // carries the load balancer's address in that zone.

@@ -41,7 +41,7 @@ func (s *snatPorts) allocate(backend netip.AddrPort) (uint16, bool) {
 	}
 	for range snatSize {
 		p := uint16(snatLo + (s.start+s.turn*snatStride)%snatSize)
-		s.turn++
+		s.turn = (s.turn + 1) % snatSize // start+turn*stride stays in uint32
 		if !u[p] {
 			u[p] = true
 			return p, true

@@ -24,7 +24,9 @@ func TestSNATPoolIsAWSsSize(t *testing.T) {
 			t.Fatalf("port %d: taken twice or out of the pool", p)
 		}
 		seen[p] = true
-		ordered = ordered && p == prev+1
+		if len(seen) > 1 {
+			ordered = ordered && p == prev+1
+		}
 		prev = p
 	}
 	assert.Len(t, seen, 55000)

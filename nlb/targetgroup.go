@@ -366,7 +366,7 @@ func (tg *TargetGroup) startChecks(m *member) {
 	// enabled is unused: not checked, sent nothing, cross-zone or not
 	// (ELB API Reference, "TargetHealth": Target.NotInUse).
 	tg.mu.Lock()
-	if m.zone != "" && !tg.zoneEnabledLocked(m.zone) {
+	if m.zone != "" && m.zone != "all" && !tg.zoneEnabledLocked(m.zone) {
 		cause := "Target is in an Availability Zone that is not enabled for the load balancer"
 		m.cause.Store(&cause)
 		tg.setLocked(m, StateUnused, ReasonNotInUse)
@@ -417,7 +417,7 @@ func (tg *TargetGroup) pick(k wire.Flow, zone string, crossZone bool) (*member, 
 		return rendezvous(h, tg.ids, func(i int) bool {
 			m := tg.members[i]
 			s := m.state()
-			return s != StateDraining && s != StateUnused && (!healthyOnly || s == StateHealthy) && (crossZone || zone == "" || m.zone == zone)
+			return s != StateDraining && s != StateUnused && (!healthyOnly || s == StateHealthy) && (crossZone || m.inZone(zone))
 		})
 	}
 	best := choose(true)
@@ -449,7 +449,7 @@ func (tg *TargetGroup) healthyIn(zone string) bool {
 	tg.mu.RLock()
 	defer tg.mu.RUnlock()
 	for _, m := range tg.members {
-		if m.state() == StateHealthy && (zone == "" || m.zone == zone) {
+		if m.state() == StateHealthy && m.inZone(zone) {
 			return true
 		}
 	}

@@ -216,6 +216,13 @@ func (tg *TargetGroup) zoneOf(a netip.Addr) string {
 	return "all"
 }
 
+// inZone reports whether m serves the nodes of zone ("" is every zone). A
+// target in zone "all" serves every zone (ELB User Guide, "Target groups
+// for your Network Load Balancers": AvailabilityZone all).
+func (m *member) inZone(zone string) bool {
+	return zone == "" || m.zone == "all" || m.zone == zone
+}
+
 func timeSeconds(n int) time.Duration { return time.Duration(n) * time.Second }
 
 // String prints the target as describe-target-health names it: id and

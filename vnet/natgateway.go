@@ -179,7 +179,7 @@ func (g *NATGateway) translate(k wire.Flow, opens bool) (port uint16, ok bool, e
 	// lab's seed) fixes: a run repeats, and a port is not reused at once.
 	for range natPorts {
 		p := uint16(1024 + (g.portStart+g.portTurn*natStride)%natPorts)
-		g.portTurn++
+		g.portTurn = (g.portTurn + 1) % natPorts // start+turn*stride stays in uint32
 		b := g.replyKey(k, p)
 		if _, used := g.back[b]; !used {
 			c := &natConn{key: k, port: p, touched: g.epoch}

@@ -89,12 +89,13 @@ func runSSH(lf *labFlags, c lab.Config, command string, timeout time.Duration) e
 	// The library gives up as soon as the fabric drops a packet of the
 	// session, with the drop: it explains the failure better than a
 	// timeout would.
-	cl, err := l.Client.SSH(ctx, l.Endpoint(), cfg)
+	ep := l.Endpoint()
+	cl, err := l.Client.SSH(ctx, ep, cfg)
 	cancel()
 	if err != nil {
 		var de *vnet.DropError
 		if errors.As(err, &de) {
-			err = fmt.Errorf("ssh: %s: %s", l.Endpoint(), de)
+			err = fmt.Errorf("ssh: %s: %s", ep, de)
 		}
 		return &exitCode{code: exitNoSession, err: err}
 	}
@@ -112,7 +113,7 @@ func runSSH(lf *labFlags, c lab.Config, command string, timeout time.Duration) e
 		}
 		var ec *exitCode
 		if e := cut.Load(); e != nil && errors.As(err, &ec) && ec.code == exitNoSession {
-			ec.err = fmt.Errorf("ssh: %s: %s", l.Endpoint(), &vnet.DropError{Event: *e})
+			ec.err = fmt.Errorf("ssh: %s: %s", ep, &vnet.DropError{Event: *e})
 		}
 		return err
 	}
