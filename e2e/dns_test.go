@@ -33,6 +33,7 @@ func TestDNSRotatesAndNeedsEveryTargetGroupHealthy(t *testing.T) {
 		first[as[0].String()] = true
 	}
 	assert.Equal(t, map[string]bool{"198.51.100.10": true, "198.51.100.11": true}, first, "the answers rotate")
+	assert.Equal(t, l.Endpoint(), l.Endpoint(), "the lab's endpoint does not rotate")
 	hosts := map[string]bool{}
 	for range 4 {
 		res, err := l.Run(ctxT(t), "hostname")

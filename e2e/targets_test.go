@@ -157,6 +157,11 @@ func TestIPTargetsAreValidated(t *testing.T) {
 	assert.ErrorContains(t, tg.Register(nlb.Target{IP: netip.MustParseAddr("8.8.8.8")}), "public addresses are refused")
 	assert.NoError(t, tg.Register(nlb.Target{IP: netip.MustParseAddr("192.168.1.10")}), "on-premises ranges are allowed")
 	assert.Equal(t, "all", tg.Health()[0].AvailabilityZone)
+	// Behind a listener, a zone-"all" target is checked from every zone,
+	// never NotInUse (ELB API Reference, "TargetHealth").
+	_, err = l.NLB.AddListener(nlb.ListenerConfig{Port: 8080, TargetGroup: tg})
+	require.NoError(t, err)
+	assert.NotEqual(t, nlb.StateUnused, tg.Health()[0].State, "%+v", tg.Health()[0])
 	_, err = nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{Name: "l", Port: 80, TargetType: "lambda", VPC: l.VPC})
 	assert.ErrorContains(t, err, `TargetType "lambda"`)
 }
