@@ -134,6 +134,7 @@ type check struct {
 	stalled   bool           // a packet of it was dropped: it can only end by timing out
 	connected bool           // its handshake completed: it may wait on the target's answer
 	done      bool
+	began     time.Time // real time it started, for stuckGuard
 }
 
 // checker runs a target group's health checks on the lab clock and lets
@@ -177,7 +178,8 @@ func (c *checker) onDrop(e vnet.DropEvent) {
 // answers). A check that has not connected yet is always waited for: its
 // SYN is answered, refused or dropped (which stalls it), however slowly the
 // machine runs; moving lab time on without it would start it late.
-// stuckGuard bounds even that wait, against a check that never progresses.
+// stuckGuard bounds even that wait, from the check's start, against a check
+// that never progresses: such a check holds up one Advance, not every one.
 const (
 	realTimeGuard = 2 * time.Second
 	stuckGuard    = 60 * time.Second
@@ -192,24 +194,32 @@ func (c *checker) quiesce() {
 		c.mu.Unlock()
 	}
 	t1 := time.AfterFunc(realTimeGuard, wake)
-	t2 := time.AfterFunc(stuckGuard, wake)
 	defer t1.Stop()
-	defer t2.Stop()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
 		busy, onlyConnected := false, true
+		var stuckIn time.Duration // until the first busy check counts as stuck
 		for ch := range c.inflight {
-			if !ch.done && !ch.stalled {
-				busy = true
-				onlyConnected = onlyConnected && ch.connected
+			if ch.done || ch.stalled {
+				continue
 			}
+			left := stuckGuard - time.Since(ch.began)
+			if left <= 0 {
+				continue
+			}
+			if !busy || left < stuckIn {
+				stuckIn = left
+			}
+			busy = true
+			onlyConnected = onlyConnected && ch.connected
 		}
-		waited := time.Since(start)
-		if !busy || onlyConnected && waited >= realTimeGuard || waited >= stuckGuard {
+		if !busy || onlyConnected && time.Since(start) >= realTimeGuard {
 			return
 		}
+		t2 := time.AfterFunc(stuckIn, wake)
 		c.cond.Wait()
+		t2.Stop()
 	}
 }
 
@@ -239,7 +249,7 @@ func (c *checker) round(t *member) {
 		left   = len(nodes)
 	)
 	for _, nd := range nodes {
-		ch := &check{node: nd, target: addr}
+		ch := &check{node: nd, target: addr, began: time.Now()}
 		ctx, cancel := context.WithCancel(c.ctx)
 		// The timeout runs on the lab clock and cancels the dial, so a
 		// check whose SYN was dropped never waits on real TCP timers. Once
@@ -257,9 +267,8 @@ func (c *checker) round(t *member) {
 		go func() {
 			defer c.wg.Done()
 			why := c.probe(ctx, ch, addr, hc)
-			c.awaitClosed(ch)
-			timer.Stop()
-			cancel()
+			// The verdict counts at once; only the check's end (which
+			// Advance waits for) waits for the close handshake.
 			mu.Lock()
 			if why != "" && failed == "" {
 				failed = why
@@ -270,6 +279,9 @@ func (c *checker) round(t *member) {
 			if last && c.ctx.Err() == nil {
 				tg.record(t, failed)
 			}
+			c.awaitClosed(ch)
+			timer.Stop()
+			cancel()
 			c.mu.Lock()
 			ch.done = true
 			delete(c.inflight, ch)
