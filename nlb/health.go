@@ -337,6 +337,14 @@ func (c *checker) probe(ctx context.Context, ch *check, addr netip.AddrPort, hc 
 		if ctx.Err() != nil {
 			return timedOut
 		}
+		c.mu.Lock()
+		bound := ch.local.IsValid()
+		c.mu.Unlock()
+		if !bound {
+			// The node itself could not open the connection (no free
+			// ephemeral port): a lab limit, not the target's refusal.
+			return "Health checks failed: the node could not open a connection: " + err.Error()
+		}
 		return "Health checks failed: the connection was refused"
 	}
 	defer conn.Close()
