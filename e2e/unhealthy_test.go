@@ -53,12 +53,7 @@ func sickLab(t *testing.T, attrs map[string]string) (*lab.Lab, *ssh.Client, *tar
 }
 
 func healthOf(l *lab.Lab, id string) string {
-	for _, h := range l.TargetGroup.Health() {
-		if h.Target.ID == id {
-			return h.State
-		}
-	}
-	return ""
+	return l.TargetGroup.HealthOf(nlb.Target{ID: id})[0].State
 }
 
 // runOn runs cmd in a new session of cl, failing the test rather than
@@ -123,9 +118,14 @@ func TestEmptyGroupFailsOpen(t *testing.T) {
 	assert.Equal(t, nlb.StateDraining, l.TargetGroup.Health()[0].State)
 	assert.Equal(t, "Target.DeregistrationInProgress", l.TargetGroup.Health()[0].Reason)
 	l.Clock().Advance(300 * time.Second) // deregistration_delay.timeout_seconds
-	require.Len(t, l.TargetGroup.Health(), 1)
-	assert.Equal(t, nlb.StateUnused, l.TargetGroup.Health()[0].State)
-	assert.Equal(t, "Target.NotRegistered", l.TargetGroup.Health()[0].Reason)
+	// DescribeTargetHealth lists registered targets only; asked for this
+	// one, it answers unused, Target.NotRegistered.
+	assert.Empty(t, l.TargetGroup.Health(), "no longer listed")
+	th := l.TargetGroup.HealthOf(nlb.Target{ID: l.Target.ID()})
+	require.Len(t, th, 1)
+	assert.Equal(t, nlb.StateUnused, th[0].State)
+	assert.Equal(t, "Target.NotRegistered", th[0].Reason)
+	assert.Equal(t, "Target is not registered to the target group", th[0].Description)
 	assert.Empty(t, l.TargetGroup.Targets())
 	assert.True(t, l.TargetGroup.FailedOpen())
 	node := l.NLB.Nodes()[0].ENI().ID()

@@ -181,28 +181,64 @@ type TargetHealth struct {
 	Description      string
 }
 
-// Health describes every registered target's health.
+// Health describes every registered target's health, as
+// DescribeTargetHealth does when given no targets: a target whose
+// deregistration has completed is no longer listed (ELB API Reference,
+// "DescribeTargetHealth": "the specified targets or all of your targets").
 func (tg *TargetGroup) Health() []TargetHealth {
 	tg.mu.RLock()
 	defer tg.mu.RUnlock()
-	inUse := len(tg.lbs) > 0
 	out := make([]TargetHealth, 0, len(tg.members))
 	for _, m := range tg.members {
-		th := TargetHealth{Target: m.Target, AvailabilityZone: m.zone, State: m.state(), Reason: *m.reason.Load()}
-		th.HealthCheckPort = tg.cfg.HealthCheck.Port
-		if th.HealthCheckPort == "traffic-port" {
-			th.HealthCheckPort = strconv.Itoa(int(m.addr.Port()))
+		if *m.reason.Load() != ReasonNotRegistered {
+			out = append(out, tg.healthLocked(m))
 		}
-		if !inUse && th.State != StateUnused {
-			th.State, th.Reason = StateUnused, ReasonNotInUse
-		}
-		th.Description = descriptions[th.Reason]
-		if c := m.cause.Load(); c != nil && th.Reason == *m.reason.Load() && (th.Reason == ReasonFailedHealthChecks || th.Reason == ReasonNotInUse) {
-			th.Description = *c // the cause, as AWS describes an NLB's failed checks
-		}
-		out = append(out, th)
 	}
 	return out
+}
+
+// HealthOf describes the named targets' health, as DescribeTargetHealth
+// does given Targets: one that is not registered (never, or its
+// deregistration has completed) is unused, Target.NotRegistered. A target's
+// Port 0 is the group's port.
+func (tg *TargetGroup) HealthOf(targets ...Target) []TargetHealth {
+	tg.mu.RLock()
+	defer tg.mu.RUnlock()
+	out := make([]TargetHealth, 0, len(targets))
+	for _, t := range targets {
+		if t.Port == 0 {
+			t.Port = tg.cfg.Port
+		}
+		var th *TargetHealth
+		for _, m := range tg.members {
+			if m.Target.ID == t.ID && m.addr.Port() == t.Port && *m.reason.Load() != ReasonNotRegistered {
+				h := tg.healthLocked(m)
+				th = &h
+			}
+		}
+		if th == nil {
+			th = &TargetHealth{Target: t, State: StateUnused, Reason: ReasonNotRegistered, Description: descriptions[ReasonNotRegistered]}
+		}
+		out = append(out, *th)
+	}
+	return out
+}
+
+// healthLocked describes m's health; tg.mu is held.
+func (tg *TargetGroup) healthLocked(m *member) TargetHealth {
+	th := TargetHealth{Target: m.Target, AvailabilityZone: m.zone, State: m.state(), Reason: *m.reason.Load()}
+	th.HealthCheckPort = tg.cfg.HealthCheck.Port
+	if th.HealthCheckPort == "traffic-port" {
+		th.HealthCheckPort = strconv.Itoa(int(m.addr.Port()))
+	}
+	if len(tg.lbs) == 0 && th.State != StateUnused {
+		th.State, th.Reason = StateUnused, ReasonNotInUse
+	}
+	th.Description = descriptions[th.Reason]
+	if c := m.cause.Load(); c != nil && th.Reason == *m.reason.Load() && (th.Reason == ReasonFailedHealthChecks || th.Reason == ReasonNotInUse) {
+		th.Description = *c // the cause, as AWS describes an NLB's failed checks
+	}
+	return th
 }
 
 // zoneOf is a target's zone: its subnet's, or "all" for an address
