@@ -193,6 +193,11 @@ func TestNodataAndWindows(t *testing.T) {
 // race: the SSH server speaks first, and its banner reaches the node before
 // or after the check's close (4 packets then, or 6 with the node's RST).
 func TestHealthCheckFlowLogsRepeatRunAfterRun(t *testing.T) {
+	if raceEnabled {
+		// Slowed 25 times, a target's stack may retransmit its FIN past
+		// the node's RST a lab second later: a late record of its own.
+		t.Skip("the race detector slows the stacks enough for TCP retransmissions")
+	}
 	noLeaks(t)
 	fields := []string{"interface-id", "srcaddr", "dstaddr", "protocol", "start", "end", "action", "log-status"}
 	run := func() []string {
