@@ -35,6 +35,9 @@ func (l *Lab) Endpoint() netip.AddrPort {
 // answer of the lab's DNS, which rotates across the NLB's nodes as AWS's
 // does.
 func (l *Lab) resolveEndpoint() netip.AddrPort {
+	if l.NLB == nil {
+		return netip.AddrPort{}
+	}
 	if as := l.Net.Resolve(l.NLB.DNSName()); len(as) > 0 {
 		return netip.AddrPortFrom(as[0], l.ListenerPort())
 	}
