@@ -165,3 +165,17 @@ func TestIPTargetsAreValidated(t *testing.T) {
 	_, err = nlb.NewTargetGroup(l.Net, nlb.TargetGroupConfig{Name: "l", Port: 80, TargetType: "lambda", VPC: l.VPC})
 	assert.ErrorContains(t, err, `TargetType "lambda"`)
 }
+
+// A target group serves one load balancer: the Go API refuses a second
+// one's listener, as a topology file does, naming both.
+func TestTargetGroupServesOneLoadBalancer(t *testing.T) {
+	noLeaks(t)
+	l := labtest.New(t, manual(lab.Default()))
+	other, err := nlb.New(l.Net, nlb.Config{Name: "other", Scheme: "internal", Subnets: []nlb.SubnetMapping{{Subnet: l.Subnet("vlab-public-1a"), PrivateAddr: netip.MustParseAddr("10.0.10.50")}}})
+	require.NoError(t, err)
+	defer other.Close()
+	_, err = other.AddListener(nlb.ListenerConfig{Port: 22, TargetGroup: l.TargetGroup})
+	assert.ErrorContains(t, err, "load balancer other: listener 22: target group ssh-targets is already used by load balancer vlab-nlb")
+	_, err = l.NLB.AddListener(nlb.ListenerConfig{Port: 2222, TargetGroup: l.TargetGroup})
+	assert.NoError(t, err, "a second listener of the same load balancer may use it")
+}

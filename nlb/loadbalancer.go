@@ -248,6 +248,11 @@ func (lb *LoadBalancer) AddListener(c ListenerConfig) (*Listener, error) {
 	if c.TargetGroup.cfg.VPC != lb.cfg.Subnets[0].Subnet.VPC() {
 		return nil, fmt.Errorf("load balancer %s: listener %d: target group %s is in another VPC", lb.name, c.Port, c.TargetGroup.Name())
 	}
+	if other := c.TargetGroup.otherLoadBalancer(lb); other != nil {
+		// A topology file refuses the same (a target group serves one
+		// load balancer), and so does the Go API.
+		return nil, fmt.Errorf("load balancer %s: listener %d: target group %s is already used by load balancer %s (a target group serves one load balancer)", lb.name, c.Port, c.TargetGroup.Name(), other.name)
+	}
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
 	if _, ok := lb.listeners[c.Port]; ok {

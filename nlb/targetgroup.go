@@ -222,6 +222,19 @@ func (tg *TargetGroup) attach(lb *LoadBalancer, port uint16) {
 	}
 }
 
+// otherLoadBalancer returns a load balancer other than lb that the group
+// is attached to, or nil.
+func (tg *TargetGroup) otherLoadBalancer(lb *LoadBalancer) *LoadBalancer {
+	tg.mu.RLock()
+	defer tg.mu.RUnlock()
+	for _, o := range tg.lbs {
+		if o != lb {
+			return o
+		}
+	}
+	return nil
+}
+
 func (tg *TargetGroup) nodes() []*Node {
 	tg.mu.RLock()
 	defer tg.mu.RUnlock()
