@@ -357,6 +357,16 @@ func (tg *TargetGroup) remove(m *member) {
 	}
 	m.terminated.Store(tg.attrs[AttrDeregistrationTerminate] == "true")
 	tg.setLocked(m, StateUnused, ReasonNotRegistered)
+	// The group forgets it (flows still holding m see it terminated);
+	// HealthOf answers Target.NotRegistered for it from then on.
+	for i, o := range tg.members {
+		if o == m {
+			tg.members = append(append([]*member(nil), tg.members[:i]...), tg.members[i+1:]...)
+			tg.ids = append(append([]uint64(nil), tg.ids[:i]...), tg.ids[i+1:]...)
+			break
+		}
+	}
+	tg.recountLocked()
 }
 
 // Targets returns the registered targets (not those whose deregistration
