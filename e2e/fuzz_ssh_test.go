@@ -352,11 +352,17 @@ func requireEchoOK(t require.TestingT, cl *ssh.Client) {
 // settledGoroutines waits up to d for the process's goroutines to come
 // down to at most want+goroutineSlack and returns how many there are.
 func settledGoroutines(want int, d time.Duration) int {
-	deadline := time.Now().Add(d)
+	deadline := time.After(d)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
 	n := runtime.NumGoroutine()
-	for n > want+goroutineSlack && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond) // polling a count, not synchronising
-		n = runtime.NumGoroutine()
+	for n > want+goroutineSlack {
+		select {
+		case <-deadline:
+			return n
+		case <-tick.C:
+			n = runtime.NumGoroutine()
+		}
 	}
 	return n
 }
@@ -365,11 +371,17 @@ func settledGoroutines(want int, d time.Duration) int {
 // idle count, without what a moment's timers add.
 func fewestGoroutines(d time.Duration) int {
 	n := runtime.NumGoroutine()
-	for end := time.Now().Add(d); time.Now().Before(end); {
-		time.Sleep(time.Millisecond)
-		n = min(n, runtime.NumGoroutine())
+	end := time.After(d)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-end:
+			return n
+		case <-tick.C:
+			n = min(n, runtime.NumGoroutine())
+		}
 	}
-	return n
 }
 
 func goroutineDump() string {

@@ -57,11 +57,16 @@ func TestCLIIdleResetSaysWhy(t *testing.T) {
 	go io.Copy(&buf, f)
 	require.Eventually(t, func() bool { return strings.Contains(buf.String(), "$ ") }, 20*time.Second, 5*time.Millisecond)
 	// The user is idle: half a second of wall time is 500 s of lab time,
-	// past the listener's 350 s.
-	time.Sleep(500 * time.Millisecond)
-	io.WriteString(f, "true\r")
+	// past the listener's 350 s. That wall time is the test's input, not a
+	// synchronisation; vlab ending before it is a failure.
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		t.Fatalf("vlab ssh ended while the user was idle: %v; screen: %q", err, buf.String())
+	case <-time.After(500 * time.Millisecond):
+	}
+	io.WriteString(f, "true\r")
 	select {
 	case err := <-done:
 		var ee *exec.ExitError
