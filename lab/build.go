@@ -3,7 +3,6 @@ package lab
 import (
 	"errors"
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/target"
 	"github.com/vlab-sim/vlab/vnet"
+	"github.com/vlab-sim/vlab/vnet/limits"
 )
 
 // builder turns a topology into running parts. Every error it returns is a

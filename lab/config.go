@@ -2,10 +2,10 @@ package lab
 
 import (
 	"fmt"
-	"github.com/vlab-sim/vlab/lab/reference"
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/vlab-sim/vlab/lab/reference"
 	"github.com/vlab-sim/vlab/lab/topology"
 	"github.com/vlab-sim/vlab/vnet/flowlog"
 )

@@ -2,9 +2,9 @@ package lab
 
 import (
 	"fmt"
-	"github.com/vlab-sim/vlab/lab/reference"
 	"slices"
 
+	"github.com/vlab-sim/vlab/lab/reference"
 	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/target"
 	"github.com/vlab-sim/vlab/vnet"

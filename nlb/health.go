@@ -3,7 +3,6 @@ package nlb
 import (
 	"context"
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/limits"
 	"net"
 	"net/http"
 	"net/netip"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vlab-sim/vlab/vnet"
+	"github.com/vlab-sim/vlab/vnet/limits"
 )
 
 // HealthCheck is a target group's health-check configuration, with the
@@ -332,10 +332,12 @@ func (c *checker) probe(ctx context.Context, ch *check, addr netip.AddrPort, hc 
 		ch.local = local
 		c.mu.Unlock()
 	})
-	timedOut := fmt.Sprintf("Health checks failed: no answer within %d s (HealthCheckTimeoutSeconds)", hc.TimeoutSeconds)
+	timedOut := func() string {
+		return fmt.Sprintf("Health checks failed: no answer within %d s (HealthCheckTimeoutSeconds)", hc.TimeoutSeconds)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return timedOut
+			return timedOut()
 		}
 		c.mu.Lock()
 		bound := ch.local.IsValid()
@@ -374,7 +376,7 @@ func (c *checker) probe(ctx context.Context, ch *check, addr netip.AddrPort, hc 
 	resp, err := tr.RoundTrip(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return timedOut
+			return timedOut()
 		}
 		return "Health checks failed: the target closed the connection without an HTTP response"
 	}

@@ -2,11 +2,11 @@ package nlb
 
 import (
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/limits"
 	"strconv"
 	"time"
 
 	"github.com/vlab-sim/vlab/vnet"
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"github.com/vlab-sim/vlab/vnet/packet"
 	"github.com/vlab-sim/vlab/vnet/wire"
 )

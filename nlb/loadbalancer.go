@@ -3,7 +3,6 @@ package nlb
 import (
 	"context"
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/vlab-sim/vlab/vnet"
+	"github.com/vlab-sim/vlab/vnet/limits"
 )
 
 // SubnetMapping enables a subnet for a load balancer: one node is placed

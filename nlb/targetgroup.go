@@ -2,8 +2,6 @@ package nlb
 
 import (
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/limits"
-	"github.com/vlab-sim/vlab/vnet/wire"
 	"hash/fnv"
 	"net/netip"
 	"strconv"
@@ -11,6 +9,8 @@ import (
 	"sync/atomic"
 
 	"github.com/vlab-sim/vlab/vnet"
+	"github.com/vlab-sim/vlab/vnet/limits"
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // Target types (ELB User Guide, "Target groups for your Network Load

@@ -2,11 +2,11 @@ package vnet
 
 import (
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/limits"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"github.com/vlab-sim/vlab/vnet/packet"
 	"github.com/vlab-sim/vlab/vnet/wire"
 )

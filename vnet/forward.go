@@ -1,11 +1,10 @@
 package vnet
 
 import (
+	"fmt"
 	"net/netip"
 
-	"fmt"
 	"github.com/vlab-sim/vlab/vnet/limits"
-
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
 

@@ -2,12 +2,12 @@ package vnet
 
 import (
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
 

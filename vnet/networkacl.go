@@ -2,11 +2,11 @@ package vnet
 
 import (
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
 	"sort"
 	"sync"
 
+	"github.com/vlab-sim/vlab/vnet/limits"
 	"github.com/vlab-sim/vlab/vnet/packet"
 )
 

@@ -2,8 +2,9 @@ package vnet
 
 import (
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
+
+	"github.com/vlab-sim/vlab/vnet/limits"
 )
 
 // VPC is a virtual private cloud: an IPv4 CIDR, its subnets and route

@@ -2,11 +2,12 @@ package topology
 
 import (
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/vlab-sim/vlab/vnet/limits"
 )
 
 // Region is the region every lab is in (ARCHITECTURE.md).

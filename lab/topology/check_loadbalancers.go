@@ -2,13 +2,13 @@ package topology
 
 import (
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/limits"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/vlab-sim/vlab/vnet/flowlog"
+	"github.com/vlab-sim/vlab/vnet/limits"
 )
 
 func (c *checker) loadBalancer(i int) {

@@ -2,7 +2,6 @@ package topology
 
 import (
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/limits"
 	"math"
 	"net/netip"
 	"reflect"
@@ -11,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vlab-sim/vlab/vnet/limits"
 )
 
 var (

@@ -2,10 +2,11 @@ package capture
 
 import (
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/wire"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // Filter is a compiled pcap-filter expression (the subset people type:

@@ -2,10 +2,11 @@ package capture
 
 import (
 	"fmt"
-	"github.com/vlab-sim/vlab/vnet/wire"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // Options are tcpdump's output flags.
