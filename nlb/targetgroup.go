@@ -298,7 +298,8 @@ func (tg *TargetGroup) Register(t Target) error {
 			tg.mu.Unlock()
 			return fmt.Errorf("target group %s: target %s port %d is already registered", tg.cfg.Name, t.ID, port)
 		}
-		// registered again after its deregistration completed
+		// Unused in a zone not enabled: registering it again starts it
+		// afresh.
 		tg.members = append(append([]*member(nil), tg.members[:i]...), tg.members[i+1:]...)
 		tg.ids = append(append([]uint64(nil), tg.ids[:i]...), tg.ids[i+1:]...)
 		break
@@ -369,16 +370,14 @@ func (tg *TargetGroup) remove(m *member) {
 	tg.recountLocked()
 }
 
-// Targets returns the registered targets (not those whose deregistration
-// has completed).
+// Targets returns the registered targets: those unused in a zone not
+// enabled included, those whose deregistration has completed not.
 func (tg *TargetGroup) Targets() []Target {
 	tg.mu.RLock()
 	defer tg.mu.RUnlock()
-	var out []Target
+	out := make([]Target, 0, len(tg.members))
 	for _, m := range tg.members {
-		if m.state() != StateUnused {
-			out = append(out, m.Target)
-		}
+		out = append(out, m.Target)
 	}
 	return out
 }

@@ -190,9 +190,7 @@ func (tg *TargetGroup) Health() []TargetHealth {
 	defer tg.mu.RUnlock()
 	out := make([]TargetHealth, 0, len(tg.members))
 	for _, m := range tg.members {
-		if *m.reason.Load() != ReasonNotRegistered {
-			out = append(out, tg.healthLocked(m))
-		}
+		out = append(out, tg.healthLocked(m))
 	}
 	return out
 }
@@ -211,7 +209,7 @@ func (tg *TargetGroup) HealthOf(targets ...Target) []TargetHealth {
 		}
 		var th *TargetHealth
 		for _, m := range tg.members {
-			if m.Target.ID == t.ID && m.addr.Port() == t.Port && *m.reason.Load() != ReasonNotRegistered {
+			if m.Target.ID == t.ID && m.addr.Port() == t.Port {
 				h := tg.healthLocked(m)
 				th = &h
 			}
