@@ -182,12 +182,12 @@ func (nd *Node) reset(fl *flow, p *packet.Packet) {
 	// The other side's next packet gets its RST too.
 	nd.lb.flows.bury(fl, nd.lb.epoch.Load())
 	rst, err := packet.NewReset(p)
-	e := vnet.DropEvent{Where: nd.eni.ID(), Reason: DropUnhealthyReset, Resource: fl.group.Name(),
-		Rule:   AttrUnhealthyTermination + " true",
-		Detail: fmt.Sprintf("reset by the load balancer: target %s is unhealthy and %s is on", fl.Backend, AttrUnhealthyTermination)}
+	e := vnet.DropEvent{Where: nd.eni.ID(), Reason: DropUnhealthyReset, Resource: fl.group.Name(), Rule: AttrUnhealthyTermination + " true"}
 	if fl.target.terminated.Load() {
 		e.Reason, e.Rule = DropDeregisteredReset, AttrDeregistrationTerminate+" true"
 		e.Detail = fmt.Sprintf("reset by the load balancer: target %s was deregistered and %s is on", fl.Backend, AttrDeregistrationTerminate)
+	} else {
+		e.Detail = fmt.Sprintf("reset by the load balancer: target %s is unhealthy and %s is on", fl.Backend, AttrUnhealthyTermination)
 	}
 	nd.lb.net.DropPacket(e, p)
 	if err != nil {

@@ -40,7 +40,6 @@ type ctEntry struct {
 	seenReply bool        // a packet from the responder has been seen
 	lastReply bool        // the last packet came from the responder
 	exchanges uint8       // UDP: request-response turns seen (to 2)
-	touched   int64       // the network's conntrack epoch at the last packet
 	expires   int64       // the epoch at which the entry is forgotten
 }
 
@@ -227,10 +226,9 @@ func (c *conntrack) noteLocked(k wire.Flow, e *ctEntry, fwd bool, p *packet.Pack
 		}
 	}
 	e.lastReply = reply
-	e.touched = c.net.ctEpoch.Load()
-	// touched is the last tick's epoch and the packet came up to a tick
+	// The epoch is the last tick's and the packet came up to a tick
 	// later: one more tick keeps the entry for its whole timeout.
-	e.expires = e.touched + int64(c.timeouts().timeout(e.state)/ctTick) + 1
+	e.expires = c.net.ctEpoch.Load() + int64(c.timeouts().timeout(e.state)/ctTick) + 1
 	if e.expires < c.next || len(c.m) == 1 {
 		c.next = e.expires
 	}

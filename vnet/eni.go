@@ -219,9 +219,11 @@ func (e *ENI) admit(outbound bool, p *packet.Packet, via *ENI) *DropEvent {
 			return nil
 		}
 	}
-	rule := fmt.Sprintf("no inbound rule allows %s to %s", p.Src(), describeDst(p))
+	var rule string
 	if outbound {
 		rule = fmt.Sprintf("no outbound rule allows %s to %s", p.Dst(), describeDst(p))
+	} else {
+		rule = fmt.Sprintf("no inbound rule allows %s to %s", p.Src(), describeDst(p))
 	}
 	names := groupNames(gs)
 	return &DropEvent{Where: e.id, Reason: DropSecurityGroup, Resource: names, Rule: rule,

@@ -133,10 +133,9 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 			g.reset(p)
 			return true
 		}
-		before := p.Flow()
 		p.SetSrc(netip.AddrPortFrom(self, port))
 		if g.vpc.net.Tracing() {
-			g.vpc.net.TraceRewrite(g.eni, before, p, "NAT gateway "+g.id, fmt.Sprintf("source %s -> %s", before.Src, p.Flow().Src))
+			g.vpc.net.TraceRewrite(g.eni, f, p, "NAT gateway "+g.id, fmt.Sprintf("source %s -> %s", f.Src, p.Flow().Src))
 		}
 		g.eni.Forward(p)
 		return true
@@ -153,10 +152,9 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 		g.vpc.net.DropWithDetail(g.eni.id, DropNoTranslation, p, fmt.Sprintf("NAT gateway %s has no connection for %s: it lets only replies in", g.id, f))
 		return true
 	}
-	before := p.Flow()
 	p.SetDst(inside)
 	if g.vpc.net.Tracing() {
-		g.vpc.net.TraceRewrite(g.eni, before, p, "NAT gateway "+g.id, fmt.Sprintf("destination %s -> %s", before.Dst, inside))
+		g.vpc.net.TraceRewrite(g.eni, f, p, "NAT gateway "+g.id, fmt.Sprintf("destination %s -> %s", f.Dst, inside))
 	}
 	g.eni.Forward(p)
 	return true
