@@ -30,18 +30,17 @@ const (
 // node's ENI comes here first.
 func (nd *Node) intercept(p *packet.Packet) bool {
 	f := p.Flow()
-	k := f
 	lb := nd.lb
-	if fl := lb.flows.lookupFront(k); fl != nil {
+	if fl := lb.flows.lookupFront(f); fl != nil {
 		nd.forward(fl, p, true)
 		return true
 	}
 	// A target's reply, which the return path brought here.
-	if fl := lb.flows.lookupBack(k); fl != nil {
+	if fl := lb.flows.lookupBack(f); fl != nil {
 		nd.forward(fl, p, false)
 		return true
 	}
-	if d := lb.flows.dead(k, false); d != nil && p.TCPFlags()&wire.RST == 0 {
+	if d := lb.flows.dead(f, false); d != nil && p.TCPFlags()&wire.RST == 0 {
 		nd.answerReset(p, d)
 		return true
 	}
@@ -65,7 +64,7 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 	// Only a SYN opens a flow. A packet of a flow the idle timeout ended
 	// is answered with an RST.
 	if !p.TCPFlags().IsSYN() {
-		if d := lb.flows.dead(k, true); d != nil {
+		if d := lb.flows.dead(f, true); d != nil {
 			nd.answerReset(p, d)
 			return true
 		}

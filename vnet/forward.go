@@ -135,12 +135,13 @@ func (n *Network) internetDeliver(p *packet.Packet) {
 	n.mu.RLock()
 	if e := n.public[dst]; e != nil {
 		igw := e.subnet.vpc.igw
+		why := n.spoofedLocked(p.Src())
 		n.mu.RUnlock()
 		if igw == nil {
 			n.DropWithDetail(internetWhere, DropNoRoute, p, fmt.Sprintf("%s belongs to a VPC with no internet gateway", dst))
 			return
 		}
-		if why := n.spoofed(p.Src()); why != "" {
+		if why != "" {
 			n.DropPacket(DropEvent{Where: igw.id, Reason: DropSpoofedSource, Resource: igw.id,
 				Detail: fmt.Sprintf("internet gateway %s dropped a packet from the internet with source %s: %s", igw.id, p.Src(), why)}, p)
 			return
@@ -288,15 +289,14 @@ var bogons = append([]netip.Prefix{
 	netip.MustParsePrefix("240.0.0.0/4"),
 }, limits.PrivateRanges...)
 
-// spoofed says why src cannot be a source on the internet, or "".
-func (n *Network) spoofed(src netip.Addr) string {
+// spoofedLocked says why src cannot be a source on the internet, or "";
+// n.mu is held.
+func (n *Network) spoofedLocked(src netip.Addr) string {
 	for _, b := range bogons {
 		if b.Contains(src) {
 			return fmt.Sprintf("%s is a private or special-purpose address (%s)", src, b)
 		}
 	}
-	n.mu.RLock()
-	defer n.mu.RUnlock()
 	for _, v := range n.vpcs {
 		if v.cidr.Contains(src) {
 			return fmt.Sprintf("%s is an address of VPC %s (%s)", src, v.name, v.cidr)
