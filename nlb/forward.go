@@ -77,7 +77,7 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 		nd.answerUnknown(p)
 		return true
 	}
-	t, ok := l.TargetGroup.pick(k, nd.zone, l.TargetGroup.CrossZone(lb))
+	t, ok := l.TargetGroup.pick(f, nd.zone, l.TargetGroup.CrossZone(lb))
 	if !ok {
 		lb.net.DropWithDetail(nd.eni.ID(), vnet.DropNoTarget, p, fmt.Sprintf("target group %s has no target to send a new flow to", l.TargetGroup.Name()))
 		return true
