@@ -30,6 +30,7 @@ type flow struct {
 	target   *member
 	group    *TargetGroup
 	listener *Listener
+	pp       *ppv2Stream   // the Proxy Protocol v2 header's state, nil without one
 	ending   atomic.Uint32 // a wire.Ending: the client (A) and target's FINs, closed
 	touched  atomic.Int64  // the load balancer's sweep epoch at the last packet
 }

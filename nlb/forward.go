@@ -56,11 +56,6 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 		lb.net.Drop(nd.eni.ID(), vnet.DropNoListener, p)
 		return true
 	}
-	// A target group that speaks Proxy Protocol v2 has its connections
-	// terminated by the node's own stack (see proxyv2.go).
-	if l.TargetGroup.proxyV2.Load() {
-		return false
-	}
 	// Only a SYN opens a flow. A packet of a flow the idle timeout ended
 	// is answered with an RST.
 	if !p.TCPFlags().IsSYN() {
@@ -94,6 +89,13 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 		}
 		source = netip.AddrPortFrom(nd.PrivateAddr(), port)
 	}
+	// A target group that speaks Proxy Protocol v2 gets the header in the
+	// stream (proxyv2.go); the attribute holds for flows opened after it
+	// changes.
+	var pp *ppv2Stream
+	if l.TargetGroup.proxyV2.Load() {
+		pp = newPPv2Stream(f.Src, f.Dst)
+	}
 	fl := lb.flows.insert(&flow{
 		Flow: Flow{
 			Proto:    f.Proto,
@@ -108,6 +110,7 @@ func (nd *Node) intercept(p *packet.Packet) bool {
 		target:   t,
 		group:    l.TargetGroup,
 		listener: l,
+		pp:       pp,
 	})
 	nd.forward(fl, p, true)
 	return true
@@ -149,25 +152,45 @@ func (nd *Node) forward(fl *flow, p *packet.Packet, fromClient bool) {
 		if fl.Source != fl.Client {
 			p.SetDst(fl.Client)
 		}
+		if fl.pp != nil {
+			fl.pp.toClient(p)
+		}
+	}
+	segs, inserted := []*packet.Packet{p}, false
+	if fromClient && fl.pp != nil {
+		segs, inserted = fl.pp.toTarget(p)
 	}
 	if tracing {
-		nd.lb.net.TraceRewrite(nd.eni, before, p, "load balancer "+nd.lb.Name(), rewriteWords(fl, fromClient))
+		nd.lb.net.TraceRewrite(nd.eni, before, segs[0], "load balancer "+nd.lb.Name(), rewriteWords(fl, fromClient, inserted))
 	}
 	nd.lb.flows.noteFlags(fl, fromClient, flags)
-	nd.eni.Forward(p)
+	for _, q := range segs {
+		nd.eni.Forward(q)
+	}
 }
 
-// rewriteWords says what the node's rewrite of a packet of fl did.
-func rewriteWords(fl *flow, fromClient bool) string {
+// rewriteWords says what the node's rewrite of a packet of fl did;
+// inserted says the Proxy Protocol header went in front of its data.
+func rewriteWords(fl *flow, fromClient, inserted bool) string {
+	var words string
 	if fromClient {
+		words = fmt.Sprintf("destination %s -> %s; source kept (client IP preservation)", fl.Frontend, fl.Backend)
 		if fl.Source != fl.Client {
-			return fmt.Sprintf("destination %s -> %s; source %s -> %s (no client IP preservation)", fl.Frontend, fl.Backend, fl.Client, fl.Source)
+			words = fmt.Sprintf("destination %s -> %s; source %s -> %s (no client IP preservation)", fl.Frontend, fl.Backend, fl.Client, fl.Source)
 		}
-		return fmt.Sprintf("destination %s -> %s; source kept (client IP preservation)", fl.Frontend, fl.Backend)
+	} else {
+		words = fmt.Sprintf("source %s -> %s", fl.Backend, fl.Frontend)
+		if fl.Source != fl.Client {
+			words += fmt.Sprintf("; destination %s -> %s", fl.Source, fl.Client)
+		}
 	}
-	words := fmt.Sprintf("source %s -> %s", fl.Backend, fl.Frontend)
-	if fl.Source != fl.Client {
-		words += fmt.Sprintf("; destination %s -> %s", fl.Source, fl.Client)
+	switch {
+	case inserted:
+		words += fmt.Sprintf("; Proxy Protocol v2 header (%d bytes, source %s) inserted before the client's first data", len(fl.pp.header), fl.Client)
+	case fl.pp != nil && fromClient:
+		words += fmt.Sprintf("; sequence numbers +%d (Proxy Protocol v2 header)", len(fl.pp.header))
+	case fl.pp != nil:
+		words += fmt.Sprintf("; acknowledgement numbers -%d (Proxy Protocol v2 header)", len(fl.pp.header))
 	}
 	return words
 }

@@ -1,7 +1,6 @@
 package nlb
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -48,9 +47,6 @@ type LoadBalancer struct {
 	resets     atomic.Uint64
 	portErrors atomic.Uint64
 
-	ctx     context.Context
-	cancel  context.CancelFunc
-	proxies []*proxyListener           // guarded by mu
 	closed  bool                       // guarded by mu
 	epoch   atomic.Int64               // idle sweeps so far
 	sweeper atomic.Pointer[vnet.Timer] // the next idle sweep
@@ -95,7 +91,6 @@ func New(n *vnet.Network, c Config) (*LoadBalancer, error) {
 		}
 	}
 	lb := &LoadBalancer{net: n, name: c.Name, id: n.IDs().Hex("loadbalancer", 16), cfg: c, flows: newFlowTable(n.Clock()), listeners: map[uint16]*Listener{}}
-	lb.ctx, lb.cancel = context.WithCancel(context.Background())
 	for k, v := range c.Attributes {
 		if err := lb.SetAttribute(k, v); err != nil {
 			return nil, err
@@ -265,13 +260,6 @@ func (lb *LoadBalancer) AddListener(c ListenerConfig) (*Listener, error) {
 			return nil, fmt.Errorf("load balancer %s: %w", lb.name, err)
 		}
 	}
-	// Each node's own stack also listens on the port, for the connections
-	// it terminates when the target group speaks Proxy Protocol v2.
-	for _, nd := range lb.nodes {
-		if err := nd.serveProxy(lb.ctx, l); err != nil {
-			return nil, fmt.Errorf("load balancer %s: listener %d: %w", lb.name, c.Port, err)
-		}
-	}
 	lb.listeners[c.Port] = l
 	c.TargetGroup.attach(lb, c.Port)
 	return l, nil
@@ -313,19 +301,13 @@ func (lb *LoadBalancer) SecurityGroups() []*vnet.SecurityGroup {
 	return append([]*vnet.SecurityGroup(nil), lb.cfg.SecurityGroups...)
 }
 
-// Close stops the connections the nodes terminate (Proxy Protocol v2).
+// Close stops the load balancer's health checks and idle sweeps.
 func (lb *LoadBalancer) Close() error {
-	lb.cancel()
 	lb.mu.Lock()
-	ps := lb.proxies
-	lb.proxies = nil
 	lb.closed = true
 	lb.mu.Unlock()
 	if t := lb.sweeper.Load(); t != nil {
 		t.Stop()
-	}
-	for _, p := range ps {
-		p.close()
 	}
 	return nil
 }

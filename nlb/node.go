@@ -9,8 +9,7 @@ import (
 	"github.com/vlab-sim/vlab/vnet"
 )
 
-// A node stack's own ephemeral ports (health checks, Proxy Protocol
-// connections): all those above the SNAT pool, so the two never collide and
+// A node stack's own ephemeral ports (health checks): all those above the SNAT pool, so the two never collide and
 // TIME-WAIT leaves the node room.
 const nodePortsLo, nodePortsHi = snatLo + snatSize, 65535
 

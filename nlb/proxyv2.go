@@ -1,25 +1,26 @@
 package nlb
 
 import (
-	"context"
 	"encoding/binary"
-	"net"
 	"net/netip"
-	"sync"
-	"time"
+	"sync/atomic"
 
-	"github.com/vlab-sim/vlab/internal/splice"
+	"github.com/vlab-sim/vlab/vnet/packet"
+	"github.com/vlab-sim/vlab/vnet/wire"
 )
 
 // Proxy Protocol v2 (ELB User Guide, "Proxy protocol"): with
 // proxy_protocol_v2.enabled the target receives, as the first bytes of its
-// TCP connection, a binary header naming the client. The lab terminates
-// such connections at the node's own stack and splices them to a new
-// connection from the node to the target, which starts with the header:
-// simpler than shifting sequence numbers in the fabric, at the price of a
-// trip through two more TCP endpoints (BenchmarkBulkTCP's path does not
-// take it). The target therefore sees the node's private address as the
-// TCP peer, as it does with client IP preservation off.
+// TCP connection, a binary header naming the client. The load balancer
+// stays a pass-through: the handshake is end to end and the target's TCP
+// peer is whoever it is without the header (the client with client IP
+// preservation, the node otherwise). The node inserts the header into the
+// stream as it forwards, in front of the client's first segment that
+// occupies sequence space (header_placement=on_first_ack_with_payload, as
+// pires/go-proxyproto's README documents NLB's behaviour; AWS's docs are
+// silent), and from then on shifts the client's sequence numbers up by the
+// header's length and the target's acknowledgement numbers and SACK edges
+// down by it.
 //
 // Assumption (AWS does not document it): the header's destination is the
 // node's private address and the listener port.
@@ -27,7 +28,7 @@ import (
 var ppv2Signature = []byte("\r\n\r\n\x00\r\nQUIT\n")
 
 // ppv2Header returns a PROXY command header for TCP over IPv4 from src to
-// dst.
+// dst: 28 bytes.
 func ppv2Header(src, dst netip.AddrPort) []byte {
 	b := make([]byte, 16+12)
 	copy(b, ppv2Signature)
@@ -51,67 +52,171 @@ func ppv2Local() []byte {
 	return b
 }
 
-// proxyListener terminates a PPv2 listener's connections at a node.
-type proxyListener struct {
-	nd  *Node
-	l   *Listener
-	ln  net.Listener
-	wg  sync.WaitGroup
-	ctx context.Context
+// ppv2Stream is the state of one flow whose stream carries a header: where
+// the client's data starts, what the target announced, whether the header
+// has gone out.
+//
+// Sequence spaces: the client numbers its data from base = ISN+1; the
+// target sees the header at [base, base+h) and the client's byte at s at
+// s+h. The target's sequence numbers are not touched.
+//
+// Invariant: base and the target's options are written by the handshake's
+// segments, which precede every segment that reads them.
+type ppv2Stream struct {
+	header  []byte
+	base    atomic.Uint32 // the client's ISN + 1
+	mss     atomic.Uint32 // the target's MSS (its SYN-ACK), 536 until then
+	wscale  atomic.Int32  // the target's window shift, -1 when not in use
+	clientW atomic.Bool   // the client's SYN offered window scaling
+	sent    atomic.Bool   // the header went out at least once
+	first   atomic.Uint32 // the length of the client's first data segment, as last sent
 }
 
-func (nd *Node) serveProxy(ctx context.Context, l *Listener) error {
-	ln, err := nd.host.Listen("tcp", netip.AddrPortFrom(nd.PrivateAddr(), l.Port).String())
-	if err != nil {
-		return err
+func newPPv2Stream(client, frontend netip.AddrPort) *ppv2Stream {
+	s := &ppv2Stream{header: ppv2Header(client, frontend)}
+	s.mss.Store(536)
+	s.wscale.Store(-1)
+	return s
+}
+
+// seqAfter reports a > b in sequence space (RFC 9293's modular compare).
+func seqAfter(a, b uint32) bool { return int32(a-b) > 0 }
+
+// toTarget translates p, a segment from the client already addressed to
+// the target, and returns what goes on the wire in its place: p itself, p
+// with the header in front of its data, or (when that would exceed the
+// target's MSS) the header as a segment of its own followed by p. inserted
+// says the header went into this send.
+func (s *ppv2Stream) toTarget(p *packet.Packet) (out []*packet.Packet, inserted bool) {
+	t, ok := p.TCP()
+	if !ok {
+		return []*packet.Packet{p}, false
 	}
-	pl := &proxyListener{nd: nd, l: l, ln: ln, ctx: ctx}
-	nd.lb.proxies = append(nd.lb.proxies, pl)
-	pl.wg.Add(1)
-	go pl.accept()
-	return nil
-}
-
-func (pl *proxyListener) accept() {
-	defer pl.wg.Done()
-	for {
-		c, err := pl.ln.Accept()
-		if err != nil {
-			return
+	flags, seq := t.Flags(), t.Seq()
+	if flags.IsSYN() {
+		// The client's SYN (or its retransmission, or the SYN of a new
+		// connection reusing the tuple): the stream starts over.
+		if s.base.Swap(seq+1) != seq+1 {
+			s.sent.Store(false)
 		}
-		pl.wg.Add(1)
-		go func() {
-			defer pl.wg.Done()
-			pl.splice(c)
-		}()
+		_, ws := p.SYNOptions()
+		s.clientW.Store(ws >= 0)
+		return []*packet.Packet{p}, false
 	}
+	base, h := s.base.Load(), uint32(len(s.header))
+	occupies := len(t.Payload()) > 0 || flags&wire.FIN != 0
+	switch {
+	case seq == base && occupies:
+		// The first data (or a retransmission of it): the header goes in
+		// front, the same bytes at the same numbers each time.
+		s.sent.Store(true)
+		s.first.Store(uint32(len(t.Payload())))
+		optLen := t.DataOffset() - 20
+		if uint32(optLen+len(t.Payload()))+h <= s.mss.Load() {
+			q, err := p.Resegment(base, flags, append(append(make([]byte, 0, int(h)+len(t.Payload())), s.header...), t.Payload()...))
+			if err != nil {
+				return []*packet.Packet{p}, false
+			}
+			p.Release()
+			return []*packet.Packet{q}, true
+		}
+		hdr, err := p.Resegment(base, wire.ACK|wire.PSH, s.header)
+		if err != nil {
+			return []*packet.Packet{p}, false
+		}
+		p.SetSeq(seq + h)
+		return []*packet.Packet{hdr, p}, true
+	case seqAfter(seq, base) || (seq == base && s.sent.Load()):
+		p.SetSeq(seq + h)
+	}
+	return []*packet.Packet{p}, false
 }
 
-func (pl *proxyListener) splice(c net.Conn) {
-	defer c.Close()
-	client, err := netip.ParseAddrPort(c.RemoteAddr().String())
-	if err != nil {
-		return
-	}
-	front := netip.AddrPortFrom(pl.nd.PrivateAddr(), pl.l.Port)
-	t, ok := pl.l.TargetGroup.pick(flowOf(client, front), pl.nd.zone, pl.l.TargetGroup.CrossZone(pl.nd.lb))
+// toClient translates p, a segment from the target already addressed to
+// the client: its acknowledgement number and SACK edges move down by the
+// header's length, and while the target has not acknowledged the whole
+// header its window shrinks by what remains of it, so that the client
+// never sends more than the target can take.
+func (s *ppv2Stream) toClient(p *packet.Packet) {
+	t, ok := p.TCP()
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(pl.ctx, 10*time.Second)
-	bc, err := pl.nd.host.Dial(ctx, t.addr)
-	cancel()
-	if err != nil {
+	flags := t.Flags()
+	syn := flags&wire.SYN != 0
+	if syn {
+		mss, ws := p.SYNOptions()
+		s.mss.Store(uint32(mss))
+		if ws >= 0 && s.clientW.Load() {
+			s.wscale.Store(int32(ws))
+		} else {
+			s.wscale.Store(-1)
+		}
+	}
+	if flags&wire.ACK == 0 {
 		return
 	}
-	defer bc.Close()
-	if _, err := bc.Write(ppv2Header(client, front)); err != nil {
-		return
+	ack := t.Ack()
+	if a := s.clientSeq(ack); a != ack {
+		p.SetAck(a)
 	}
-	splice.Splice(pl.ctx, c, bc)
+	if pending := s.unacked(ack); pending > 0 {
+		units := pending
+		if ws := s.wscale.Load(); ws > 0 && !syn {
+			units = (pending + 1<<ws - 1) >> ws
+		}
+		w := uint32(t.Window())
+		p.SetWindow(uint16(w - min(w, units)))
+	}
+	if len(t.Options()) > 0 {
+		headerMissing := seqAfter(s.base.Load()+uint32(len(s.header)), ack)
+		p.EditSACK(func(blocks []packet.SACKBlock) []packet.SACKBlock {
+			return s.sackToClient(blocks, headerMissing)
+		})
+	}
 }
 
-func (pl *proxyListener) close() {
-	pl.ln.Close()
-	pl.wg.Wait()
+// sackToClient maps SACK blocks to the client's numbers. While the target
+// lacks part of the header, a block that begins inside the client's first
+// segment (the header went alone, its data arrived) must not tell the
+// client that segment arrived: the client would never resend it, and the
+// header rides only on that segment. Such a block starts after the first
+// segment, or goes.
+func (s *ppv2Stream) sackToClient(blocks []packet.SACKBlock, headerMissing bool) []packet.SACKBlock {
+	out := blocks[:0]
+	firstEnd := s.base.Load() + s.first.Load()
+	for _, b := range blocks {
+		b.Left, b.Right = s.clientSeq(b.Left), s.clientSeq(b.Right)
+		if headerMissing && seqAfter(firstEnd, b.Left) {
+			b.Left = firstEnd
+		}
+		if seqAfter(b.Right, b.Left) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// clientSeq maps a number in the target's view of the client's stream to
+// the client's own: bytes past the header move down by its length, a
+// number inside the header is the start of the client's data.
+func (s *ppv2Stream) clientSeq(n uint32) uint32 {
+	base, h := s.base.Load(), uint32(len(s.header))
+	switch {
+	case !seqAfter(base+h, n):
+		return n - h
+	case !seqAfter(base, n):
+		return base
+	}
+	return n
+}
+
+// unacked is how many header bytes an acknowledgement of n leaves
+// unacknowledged.
+func (s *ppv2Stream) unacked(n uint32) uint32 {
+	base, h := s.base.Load(), uint32(len(s.header))
+	if !seqAfter(base, n) && seqAfter(base+h, n) {
+		return base + h - n
+	}
+	return 0
 }
