@@ -3,13 +3,11 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"net"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
-	proxyproto "github.com/pires/go-proxyproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -57,58 +55,6 @@ func TestWhatTheTargetSees(t *testing.T) {
 	scenario(c).PreserveClientIP = &f
 	got, _ = sshClientOf(t, c)
 	assert.Regexp(t, `^10\.0\.10\.25 \d+ 22$`, got, "instance with preservation off")
-}
-
-// The header a PPv2 target group sends, read by an independent library;
-// health checks carry LOCAL and keep the target healthy.
-func TestProxyProtocolHeader(t *testing.T) {
-	noLeaks(t)
-	c := manual(lab.Default())
-	scenario(c).ProxyProtocol = true
-	l := labtest.New(t, c)
-	assert.Equal(t, nlb.StateHealthy, stateOf(t, l, 0).State, "LOCAL health checks keep it healthy")
-
-	lc := nlbListener(l, 9000)
-	require.NoError(t, lc.TargetGroup.SetAttribute(nlb.AttrProxyProtocolV2, "true"))
-	_, err := l.NLB.AddListener(lc)
-	require.NoError(t, err)
-	ln, err := l.Target.Listen("tcp", ":9000")
-	require.NoError(t, err)
-	headers := make(chan *proxyproto.Header, 4)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				defer c.Close()
-				h, err := proxyproto.Read(bufio.NewReader(c))
-				if err == nil {
-					headers <- h
-				}
-			}(c)
-		}
-	}()
-	conn, err := l.Client.Dial(ctxT(t), "tcp", "198.51.100.10:9000")
-	require.NoError(t, err)
-	defer conn.Close()
-	local := conn.LocalAddr().String()
-	var h *proxyproto.Header
-	for h == nil {
-		select {
-		case x := <-headers:
-			if x.Command == proxyproto.PROXY {
-				h = x
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("no PROXY header")
-		}
-	}
-	assert.Equal(t, byte(2), h.Version)
-	assert.Equal(t, proxyproto.TCPv4, h.TransportProtocol)
-	assert.Equal(t, local, h.SourceAddr.String(), "the client's address and port")
-	assert.Equal(t, "10.0.10.25:9000", h.DestinationAddr.String(), "the node's private address and the listener port")
 }
 
 // A target that does not parse the header fails: its SSH server reads the

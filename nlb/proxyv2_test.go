@@ -137,7 +137,7 @@ func TestPPv2StreamMapsSACK(t *testing.T) {
 	s.toTarget(fromClient(t, ppISN+1, wire.ACK|wire.PSH, "hello"))
 	p := fromTarget(t, packet.TCPSegment{Ack: ppISN + 1 + 28 + 5, Flags: wire.ACK, Window: 100, TSVal: 9, SACK: [][2]uint32{{ppISN + 1 + 28 + 1000, ppISN + 1 + 28 + 2000}}})
 	s.toClient(p)
-	assert.Equal(t, []packet.SACKBlock{{ppISN + 1 + 1000, ppISN + 1 + 2000}}, sackOf(t, p))
+	assert.Equal(t, []packet.SACKBlock{{Left: ppISN + 1 + 1000, Right: ppISN + 1 + 2000}}, sackOf(t, p))
 }
 
 func sackOf(t *testing.T, p *packet.Packet) []packet.SACKBlock {
@@ -169,7 +169,7 @@ func TestPPv2StreamSplitsAFullSegment(t *testing.T) {
 	second := uint32(ppISN + 1 + 28 + len(full))
 	p := fromTarget(t, packet.TCPSegment{Ack: ppISN + 1, Flags: wire.ACK, Window: 100, TSVal: 9, SACK: [][2]uint32{{ppISN + 1 + 28, second + 100}}})
 	s.toClient(p)
-	assert.Equal(t, []packet.SACKBlock{{ppISN + 1 + uint32(len(full)), second + 100 - 28}}, sackOf(t, p), "the block starts after the first segment")
+	assert.Equal(t, []packet.SACKBlock{{Left: ppISN + 1 + uint32(len(full)), Right: second + 100 - 28}}, sackOf(t, p), "the block starts after the first segment")
 	p = fromTarget(t, packet.TCPSegment{Ack: ppISN + 1, Flags: wire.ACK, Window: 100, TSVal: 9, SACK: [][2]uint32{{ppISN + 1 + 28, second}}})
 	s.toClient(p)
 	assert.Empty(t, sackOf(t, p), "a block of the first segment alone goes")
