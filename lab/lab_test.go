@@ -119,8 +119,8 @@ func TestTwoZonesSpreadTargets(t *testing.T) {
 	assert.Equal(t, "nlb-1c", l.NLB.Nodes()[1].Host().Name())
 }
 
-// Close also stops what the optional parts start: Proxy Protocol splices,
-// pcap writers, flow logs, the NAT gateway, a second zone.
+// Close also stops what the optional parts start: pcap writers, flow logs,
+// the NAT gateway, a second zone.
 func TestCloseLeavesNoGoroutineWithEverything(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	c := lab.Default()

@@ -152,16 +152,17 @@ func (nd *Node) forward(fl *flow, p *packet.Packet, fromClient bool) {
 		if fl.Source != fl.Client {
 			p.SetDst(fl.Client)
 		}
-		if fl.pp != nil {
-			fl.pp.toClient(p)
+	}
+	segs, pp := []*packet.Packet{p}, ppv2Untouched
+	if fl.pp != nil {
+		if fromClient {
+			segs, pp = fl.pp.toTarget(p)
+		} else {
+			pp = fl.pp.toClient(p)
 		}
 	}
-	segs, inserted := []*packet.Packet{p}, false
-	if fromClient && fl.pp != nil {
-		segs, inserted = fl.pp.toTarget(p)
-	}
 	if tracing {
-		nd.lb.net.TraceRewrite(nd.eni, before, segs[0], "load balancer "+nd.lb.Name(), rewriteWords(fl, fromClient, inserted))
+		nd.lb.net.TraceRewrite(nd.eni, before, segs[len(segs)-1], "load balancer "+nd.lb.Name(), rewriteWords(fl, fromClient, pp))
 	}
 	nd.lb.flows.noteFlags(fl, fromClient, flags)
 	for _, q := range segs {
@@ -169,9 +170,9 @@ func (nd *Node) forward(fl *flow, p *packet.Packet, fromClient bool) {
 	}
 }
 
-// rewriteWords says what the node's rewrite of a packet of fl did;
-// inserted says the Proxy Protocol header went in front of its data.
-func rewriteWords(fl *flow, fromClient, inserted bool) string {
+// rewriteWords says what the node's rewrite of a packet of fl did; pp is
+// what the Proxy Protocol stream did to it.
+func rewriteWords(fl *flow, fromClient bool, pp ppv2Effect) string {
 	var words string
 	if fromClient {
 		words = fmt.Sprintf("destination %s -> %s; source kept (client IP preservation)", fl.Frontend, fl.Backend)
@@ -184,13 +185,27 @@ func rewriteWords(fl *flow, fromClient, inserted bool) string {
 			words += fmt.Sprintf("; destination %s -> %s", fl.Source, fl.Client)
 		}
 	}
-	switch {
-	case inserted:
-		words += fmt.Sprintf("; Proxy Protocol v2 header (%d bytes, source %s) inserted before the client's first data", len(fl.pp.header), fl.Client)
-	case fl.pp != nil && fromClient:
-		words += fmt.Sprintf("; sequence numbers +%d (Proxy Protocol v2 header)", len(fl.pp.header))
-	case fl.pp != nil:
-		words += fmt.Sprintf("; acknowledgement numbers -%d (Proxy Protocol v2 header)", len(fl.pp.header))
+	if fl.pp == nil {
+		return words
+	}
+	n := len(fl.pp.header)
+	switch pp {
+	case ppv2Inserted:
+		words += fmt.Sprintf("; Proxy Protocol v2 header (%d bytes, source %s) inserted in front of the client's first data", n, fl.Client)
+	case ppv2Split:
+		words += fmt.Sprintf("; Proxy Protocol v2 header (%d bytes, source %s) sent as a segment of its own before the client's first data, which moves up %d", n, fl.Client, n)
+	case ppv2Shifted:
+		if fromClient {
+			words += fmt.Sprintf("; sequence number +%d (the Proxy Protocol v2 header before it)", n)
+		} else {
+			words += fmt.Sprintf("; acknowledgement number -%d (the Proxy Protocol v2 header)", n)
+		}
+	case ppv2Window:
+		words += fmt.Sprintf("; window less the %d-byte Proxy Protocol v2 header not yet acknowledged", n)
+	default:
+		if fromClient {
+			words += fmt.Sprintf("; the Proxy Protocol v2 header (%d bytes) waits for the client's first data", n)
+		}
 	}
 	return words
 }

@@ -52,6 +52,17 @@ func ppv2Local() []byte {
 	return b
 }
 
+// ppv2Effect is what the stream did to one segment, for traces.
+type ppv2Effect uint8
+
+const (
+	ppv2Untouched ppv2Effect = iota // before the header: nothing to shift
+	ppv2Inserted                    // the header went in front of the data
+	ppv2Split                       // the header went as a segment of its own
+	ppv2Shifted                     // the sequence or acknowledgement number moved
+	ppv2Window                      // the window shrank for the header still unacknowledged
+)
+
 // ppv2Stream is the state of one flow whose stream carries a header: where
 // the client's data starts, what the target announced, whether the header
 // has gone out.
@@ -85,12 +96,11 @@ func seqAfter(a, b uint32) bool { return int32(a-b) > 0 }
 // toTarget translates p, a segment from the client already addressed to
 // the target, and returns what goes on the wire in its place: p itself, p
 // with the header in front of its data, or (when that would exceed the
-// target's MSS) the header as a segment of its own followed by p. inserted
-// says the header went into this send.
-func (s *ppv2Stream) toTarget(p *packet.Packet) (out []*packet.Packet, inserted bool) {
+// target's MSS) the header as a segment of its own followed by p.
+func (s *ppv2Stream) toTarget(p *packet.Packet) (out []*packet.Packet, did ppv2Effect) {
 	t, ok := p.TCP()
 	if !ok {
-		return []*packet.Packet{p}, false
+		return []*packet.Packet{p}, ppv2Untouched
 	}
 	flags, seq := t.Flags(), t.Seq()
 	if flags.IsSYN() {
@@ -101,7 +111,7 @@ func (s *ppv2Stream) toTarget(p *packet.Packet) (out []*packet.Packet, inserted 
 		}
 		_, ws := p.SYNOptions()
 		s.clientW.Store(ws >= 0)
-		return []*packet.Packet{p}, false
+		return []*packet.Packet{p}, ppv2Untouched
 	}
 	base, h := s.base.Load(), uint32(len(s.header))
 	occupies := len(t.Payload()) > 0 || flags&wire.FIN != 0
@@ -115,21 +125,22 @@ func (s *ppv2Stream) toTarget(p *packet.Packet) (out []*packet.Packet, inserted 
 		if uint32(optLen+len(t.Payload()))+h <= s.mss.Load() {
 			q, err := p.Resegment(base, flags, append(append(make([]byte, 0, int(h)+len(t.Payload())), s.header...), t.Payload()...))
 			if err != nil {
-				return []*packet.Packet{p}, false
+				return []*packet.Packet{p}, ppv2Untouched
 			}
 			p.Release()
-			return []*packet.Packet{q}, true
+			return []*packet.Packet{q}, ppv2Inserted
 		}
 		hdr, err := p.Resegment(base, wire.ACK|wire.PSH, s.header)
 		if err != nil {
-			return []*packet.Packet{p}, false
+			return []*packet.Packet{p}, ppv2Untouched
 		}
 		p.SetSeq(seq + h)
-		return []*packet.Packet{hdr, p}, true
+		return []*packet.Packet{hdr, p}, ppv2Split
 	case seqAfter(seq, base) || (seq == base && s.sent.Load()):
 		p.SetSeq(seq + h)
+		return []*packet.Packet{p}, ppv2Shifted
 	}
-	return []*packet.Packet{p}, false
+	return []*packet.Packet{p}, ppv2Untouched
 }
 
 // toClient translates p, a segment from the target already addressed to
@@ -137,10 +148,10 @@ func (s *ppv2Stream) toTarget(p *packet.Packet) (out []*packet.Packet, inserted 
 // header's length, and while the target has not acknowledged the whole
 // header its window shrinks by what remains of it, so that the client
 // never sends more than the target can take.
-func (s *ppv2Stream) toClient(p *packet.Packet) {
+func (s *ppv2Stream) toClient(p *packet.Packet) (did ppv2Effect) {
 	t, ok := p.TCP()
 	if !ok {
-		return
+		return ppv2Untouched
 	}
 	flags := t.Flags()
 	syn := flags&wire.SYN != 0
@@ -154,11 +165,12 @@ func (s *ppv2Stream) toClient(p *packet.Packet) {
 		}
 	}
 	if flags&wire.ACK == 0 {
-		return
+		return ppv2Untouched
 	}
 	ack := t.Ack()
 	if a := s.clientSeq(ack); a != ack {
 		p.SetAck(a)
+		did = ppv2Shifted
 	}
 	if pending := s.unacked(ack); pending > 0 {
 		units := pending
@@ -167,6 +179,7 @@ func (s *ppv2Stream) toClient(p *packet.Packet) {
 		}
 		w := uint32(t.Window())
 		p.SetWindow(uint16(w - min(w, units)))
+		did = ppv2Window
 	}
 	if len(t.Options()) > 0 {
 		headerMissing := seqAfter(s.base.Load()+uint32(len(s.header)), ack)
@@ -174,6 +187,7 @@ func (s *ppv2Stream) toClient(p *packet.Packet) {
 			return s.sackToClient(blocks, headerMissing)
 		})
 	}
+	return did
 }
 
 // sackToClient maps SACK blocks to the client's numbers. While the target

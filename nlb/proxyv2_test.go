@@ -81,9 +81,9 @@ func TestPPv2StreamInsertsTheHeader(t *testing.T) {
 	assert.Equal(t, uint32(ppISN+1), seg(t, ack[0]).Seq(), "an ACK before any data is not moved: the header has not gone out")
 
 	banner := "SSH-2.0-Go\r\n"
-	first, inserted := s.toTarget(fromClient(t, ppISN+1, wire.ACK|wire.PSH, banner))
+	first, did := s.toTarget(fromClient(t, ppISN+1, wire.ACK|wire.PSH, banner))
 	require.Len(t, first, 1)
-	assert.True(t, inserted)
+	assert.Equal(t, ppv2Inserted, did)
 	tcp := seg(t, first[0])
 	assert.Equal(t, uint32(ppISN+1), tcp.Seq())
 	assert.Equal(t, wire.ACK|wire.PSH, tcp.Flags())
@@ -97,13 +97,13 @@ func TestPPv2StreamInsertsTheHeader(t *testing.T) {
 	n, _ := r.Read(rest)
 	assert.Equal(t, banner, string(rest[:n]), "the client's bytes follow the header")
 
-	again, inserted := s.toTarget(fromClient(t, ppISN+1, wire.ACK|wire.PSH, banner))
+	again, did := s.toTarget(fromClient(t, ppISN+1, wire.ACK|wire.PSH, banner))
 	require.Len(t, again, 1)
-	assert.True(t, inserted, "a retransmission carries the header again")
+	assert.Equal(t, ppv2Inserted, did, "a retransmission carries the header again")
 	assert.Equal(t, first[0].Bytes(), again[0].Bytes(), "same bytes, same numbers")
 
-	next, inserted := s.toTarget(fromClient(t, ppISN+1+uint32(len(banner)), wire.ACK, "more"))
-	assert.False(t, inserted)
+	next, did := s.toTarget(fromClient(t, ppISN+1+uint32(len(banner)), wire.ACK, "more"))
+	assert.Equal(t, ppv2Shifted, did)
 	assert.Equal(t, uint32(ppISN+1+len(banner)+28), seg(t, next[0]).Seq())
 
 	fin, _ := s.toTarget(fromClient(t, ppISN+1+uint32(len(banner))+4, wire.ACK|wire.FIN, ""))
@@ -153,9 +153,9 @@ func sackOf(t *testing.T, p *packet.Packet) []packet.SACKBlock {
 func TestPPv2StreamSplitsAFullSegment(t *testing.T) {
 	s := handshake(t)
 	full := string(bytes.Repeat([]byte("x"), 1460-12)) // the MSS less the timestamps option
-	out, inserted := s.toTarget(fromClient(t, ppISN+1, wire.ACK, full))
+	out, did := s.toTarget(fromClient(t, ppISN+1, wire.ACK, full))
 	require.Len(t, out, 2)
-	assert.True(t, inserted)
+	assert.Equal(t, ppv2Split, did)
 	hdr, data := seg(t, out[0]), seg(t, out[1])
 	assert.Equal(t, uint32(ppISN+1), hdr.Seq())
 	assert.Len(t, hdr.Payload(), 28)
@@ -176,8 +176,8 @@ func TestPPv2StreamSplitsAFullSegment(t *testing.T) {
 	tcp := seg(t, p)
 	assert.Equal(t, uint32(ppISN+1), tcp.Ack())
 	assert.Len(t, tcp.Options(), 12+12, "the header keeps its length: the option became no-ops")
-	resent, inserted := s.toTarget(fromClient(t, ppISN+1, wire.ACK, full))
-	assert.True(t, inserted, "the client's retransmission brings the header back")
+	resent, did := s.toTarget(fromClient(t, ppISN+1, wire.ACK, full))
+	assert.Equal(t, ppv2Split, did, "the client's retransmission brings the header back")
 	assert.Len(t, resent, 2)
 }
 
@@ -185,8 +185,8 @@ func TestPPv2StreamSplitsAFullSegment(t *testing.T) {
 // FIN. A new connection on the same tuple starts over.
 func TestPPv2StreamFINAndReuse(t *testing.T) {
 	s := handshake(t)
-	out, inserted := s.toTarget(fromClient(t, ppISN+1, wire.ACK|wire.FIN, ""))
-	assert.True(t, inserted)
+	out, did := s.toTarget(fromClient(t, ppISN+1, wire.ACK|wire.FIN, ""))
+	assert.Equal(t, ppv2Inserted, did)
 	tcp := seg(t, out[0])
 	assert.Len(t, tcp.Payload(), 28)
 	assert.Equal(t, wire.ACK|wire.FIN, tcp.Flags())
