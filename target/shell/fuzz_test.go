@@ -63,8 +63,7 @@ const runDeadline, runGrace = 3 * time.Second, 5 * time.Second
 // fails t if it does not return in time.
 func runBounded(t *testing.T, line, stdin string) (status int, stdout, stderr string) {
 	t.Helper()
-	s := New(fakeSys{}, map[string]string{"USER": "ec2-user", "HOME": "/home/ec2-user", "PWD": "/home/ec2-user",
-		"SSH_CLIENT": "203.0.113.10 40000 22", "EMPTY": ""})
+	s := newShell(t)
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	var out, errs lockedBuffer

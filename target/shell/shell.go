@@ -2,22 +2,56 @@ package shell
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
+
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/interp"
+	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/vlab-sim/vlab/target/vfs"
 )
 
 // System is what the shell's commands know of the host they run on.
 type System interface {
 	Hostname() string
+	// Domain is the internal DNS domain (hostname -f).
+	Domain() string
+	// KernelRelease is the image's kernel (uname -r).
+	KernelRelease() string
 	// Sockets lists the host's TCP sockets.
 	Sockets() []Socket
 	// Interfaces lists the host's network interfaces (without lo).
 	Interfaces() []Interface
 	// Routes lists the host's own routing table, default route first.
 	Routes() []Route
+	// Now is the lab clock's time; Booted when the instance started.
+	Now() time.Time
+	Booted() time.Time
+	// Processes lists what runs on the instance, as ps shows it.
+	Processes() []Process
+	// Start records a process (a command a session runs) until done is
+	// called; cancel ends it (kill).
+	Start(p Process, cancel context.CancelFunc) (pid int, done func())
+	// Kill ends the process pid as signal sig would, as user uid.
+	Kill(pid int, sig int, uid int) error
+}
+
+// Process is one line of ps.
+type Process struct {
+	PID, PPID int
+	User      string
+	TTY       string // "pts/0", or "?" without a terminal
+	Started   time.Time
+	Command   string // the command line
 }
 
 // Socket is a TCP socket as ss shows it.
@@ -43,35 +77,142 @@ type Route struct {
 	Src     netip.Addr
 }
 
-// Command is a built-in command. It returns the exit status.
+// Command is a command of the instance. args[0] is its name; it returns
+// its exit status.
 type Command func(ctx context.Context, io IO, args []string) int
 
-// IO is a command's standard streams and the shell it runs in.
+// IO is a command's standard streams, working directory, variables and
+// filesystem, and the shell it runs in.
 type IO struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Shell          *Shell
+	// Dir is the working directory.
+	Dir string
+	// FS is the instance's filesystem as the command's user sees it.
+	FS  *vfs.View
+	env expand.Environ
 }
 
-// Shell runs command lines. It is not safe for concurrent use: one session,
-// one shell.
-type Shell struct {
-	Sys System
-	Env map[string]string
-	// Exited is set by the exit builtin; Status is then the status to exit
-	// with.
-	Exited bool
-
-	status   int
-	commands map[string]Command
-}
-
-// New returns a shell with the built-in commands and env as its variables.
-func New(sys System, env map[string]string) *Shell {
-	s := &Shell{Sys: sys, Env: map[string]string{}, commands: builtins()}
-	for k, v := range env {
-		s.Env[k] = v
+// Getenv returns a variable's value, "" when unset.
+func (o IO) Getenv(name string) string {
+	if o.env == nil {
+		return ""
 	}
+	return o.env.Get(name).String()
+}
+
+// Environ lists the exported variables as NAME=value, sorted.
+func (o IO) Environ() []string {
+	var out []string
+	if o.env != nil {
+		o.env.Each(func(name string, vr expand.Variable) bool {
+			if vr.Exported && vr.IsSet() {
+				out = append(out, name+"="+vr.String())
+			}
+			return true
+		})
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Path resolves a file name against the working directory.
+func (o IO) Path(name string) string { return vfs.Abs(o.Dir, name) }
+
+// Errorf writes "NAME: message" on stderr, as coreutils reports errors.
+func (o IO) Errorf(name, format string, args ...any) {
+	fmt.Fprintf(o.Stderr, name+": "+format+"\n", args...)
+}
+
+// User is the user a shell runs as.
+type User struct {
+	Name     string
+	UID, GID int
+	Home     string
+}
+
+// Users of every image: ec2-user, as cloud-init makes it, and root.
+var (
+	EC2User = User{Name: "ec2-user", UID: 1000, GID: 1000, Home: "/home/ec2-user"}
+	Root    = User{Name: "root", UID: 0, GID: 0, Home: "/root"}
+)
+
+// Config is a shell's surroundings.
+type Config struct {
+	Sys System
+	FS  *vfs.FS
+	// User is who the shell runs as; Env its initial variables (USER,
+	// HOME and LOGNAME are set from User).
+	User User
+	Env  map[string]string
+	// TTY is the terminal's name ("pts/0"), "" without one.
+	TTY string
+	// PID and PPID are the shell's process and its parent's ($$, $PPID,
+	// ps).
+	PID, PPID int
+	// Arg0 is $0: "-bash" for a login shell (the default), "bash" for
+	// bash -c, as sshd runs a command.
+	Arg0 string
+	// Size reports the terminal's columns and rows (stty size, tput).
+	Size func() (cols, rows int)
+	// History lists the lines typed so far (history).
+	History func() []string
+	// Login runs an interactive login shell as another user in place of
+	// the current one until it exits (sudo -i, sudo su -); nil where the
+	// session cannot.
+	Login func(ctx context.Context, u User) int
+}
+
+// Shell runs command lines in bash's language (mvdan.cc/sh's interpreter),
+// with the instance's commands and filesystem. It is not safe for
+// concurrent use: one session, one shell.
+type Shell struct {
+	Config
+	runner   *interp.Runner
+	commands map[string]Command
+	status   int
+	exited   bool
+	out, err *syncWriter // the current line's streams
+}
+
+// New returns a shell with the instance's built-in commands.
+func New(c Config) *Shell {
+	s := &Shell{Config: c, commands: builtins()}
+	if s.Size == nil {
+		s.Size = func() (int, int) { return 80, 24 }
+	}
+	if s.Arg0 == "" {
+		s.Arg0 = "-bash"
+	}
+	if s.History == nil {
+		s.History = func() []string { return nil }
+	}
+	env := []string{}
+	for k, v := range c.Env {
+		env = append(env, k+"="+v)
+	}
+	uid := strconv.Itoa(c.User.UID)
+	env = append(env, "USER="+c.User.Name, "LOGNAME="+c.User.Name, "HOME="+c.User.Home, "UID="+uid, "EUID="+uid, "PWD="+c.User.Home)
+	s.out, s.err = &syncWriter{}, &syncWriter{}
+	// No interp.Dir: it would look for the directory on the host.
+	r, err := interp.New(
+		interp.Env(expand.ListEnviron(env...)),
+		interp.Params(),
+		interp.StdIO(nil, s.out, s.err),
+		interp.ExecHandlers(func(interp.ExecHandlerFunc) interp.ExecHandlerFunc { return s.exec }),
+		interp.CallHandler(s.call),
+		interp.OpenHandler(s.open),
+		interp.StatHandler(s.stat),
+		interp.ReadDirHandler2(s.readDir),
+		interp.AccessHandler(s.access),
+	)
+	if err != nil {
+		panic(err) // the options above are fixed: a bug here is ours
+	}
+	r.Dir = c.User.Home
+	r.Reset()
+	s.runner = r
 	return s
 }
 
@@ -79,11 +220,20 @@ func New(sys System, env map[string]string) *Shell {
 // lives outside this package, such as tcpdump).
 func (s *Shell) Register(name string, c Command) { s.commands[name] = c }
 
-// Commands lists the command names, sorted.
+// Commands lists the command names, the shell's own included, sorted.
 func (s *Shell) Commands() []string {
-	out := make([]string, 0, len(s.commands))
+	seen := map[string]bool{}
 	for k := range s.commands {
-		out = append(out, k)
+		seen[k] = true
+	}
+	for _, k := range shellBuiltins {
+		seen[k] = true
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		if !strings.HasPrefix(k, "\x00") {
+			out = append(out, k)
+		}
 	}
 	sort.Strings(out)
 	return out
@@ -92,8 +242,15 @@ func (s *Shell) Commands() []string {
 // Status is the exit status of the last command ($?).
 func (s *Shell) Status() int { return s.status }
 
-// Run parses and runs one line and returns the status of its last command.
-// A syntax error is reported on stderr with status 2, as bash does.
+// Exited reports whether the shell ran exit (or logout).
+func (s *Shell) Exited() bool { return s.exited }
+
+// Dir is the shell's working directory.
+func (s *Shell) Dir() string { return s.runner.Dir }
+
+// Run parses and runs one command line (or a whole script) and returns
+// the status of its last command. A syntax error is reported on stderr
+// with status 2, as bash does.
 func (s *Shell) Run(ctx context.Context, line string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
 	defer func() {
 		// Whatever a remote user types ends, at worst, that line.
@@ -103,123 +260,132 @@ func (s *Shell) Run(ctx context.Context, line string, stdin io.Reader, stdout, s
 			status = StatusInternalError
 		}
 	}()
-	items, err := parse(line)
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(line), "")
 	if err != nil {
-		fmt.Fprintf(stderr, "-bash: %v\n", err)
+		fmt.Fprintf(stderr, "-bash: %s\n", syntaxError(err))
 		s.status = 2
 		return 2
 	}
-	run := true
-	for _, it := range items {
-		if run {
-			s.status = s.runPipeline(ctx, it.pipe, stdin, stdout, stderr)
-			if s.Exited {
-				return s.status
-			}
+	if msg := unsupported(f); msg != "" {
+		fmt.Fprintf(stderr, "-bash: %s\n", msg)
+		s.status = 2
+		return 2
+	}
+	s.ownPIDs(f)
+	in, closeIn, err := stdinFile(stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "-bash: %v\n", err)
+		s.status = StatusInternalError
+		return StatusInternalError
+	}
+	defer closeIn()
+	s.out.set(stdout)
+	s.err.set(stderr)
+	defer s.out.set(nil)
+	defer s.err.set(nil)
+	interp.StdIO(in, s.out, s.err)(s.runner)
+	// Statement by statement: running a whole File would also run the
+	// EXIT trap after every line.
+	for _, st := range f.Stmts {
+		err = s.runner.Run(ctx, st)
+		s.status = 0
+		if code, ok := interp.IsExitStatus(err); ok {
+			s.status = int(code)
+		} else if err != nil && ctx.Err() != nil {
+			s.status = 130 // interrupted, as by SIGINT
+		} else if err != nil {
+			fmt.Fprintf(stderr, "-bash: %v\n", err)
+			s.status = 1
 		}
-		switch it.next {
-		case opSeq:
-			run = true
-		case opAnd:
-			run = s.status == 0
-		case opOr:
-			run = s.status != 0
+		if ctx.Err() != nil && s.status == 0 {
+			s.status = 130
+		}
+		if s.runner.Exited() {
+			s.exited = true
+		}
+		if s.exited || ctx.Err() != nil {
+			break
 		}
 	}
 	return s.status
 }
 
-// subshell returns a copy of s for one pipeline stage: the same commands
-// and system, its own variables and status; exit ends only the subshell.
-func (s *Shell) subshell() *Shell {
-	sub := &Shell{Sys: s.Sys, Env: make(map[string]string, len(s.Env)), status: s.status, commands: s.commands}
-	for k, v := range s.Env {
-		sub.Env[k] = v
+// syntaxError words a parse error as bash does.
+func syntaxError(err error) string {
+	var pe syntax.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("syntax error: %s", pe.Text)
 	}
-	return sub
+	return err.Error()
 }
 
-func (s *Shell) runPipeline(ctx context.Context, p pipeline, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(p.cmds) == 1 {
-		return s.runSimpleSafe(ctx, p.cmds[0], stdin, stdout, stderr)
-	}
-	statuses := make([]int, len(p.cmds))
-	var wg sync.WaitGroup
-	in := stdin
-	for i, c := range p.cmds {
-		var out io.Writer = stdout
-		var pw *io.PipeWriter
-		var next io.Reader
-		if i < len(p.cmds)-1 {
-			pr, w := io.Pipe()
-			pw, out, next = w, w, pr
+// unsupported names what the line uses that the simulated instance does
+// not do: process substitution makes named pipes in the host's own
+// temporary directory, which the instance must never touch.
+func unsupported(f *syntax.File) (msg string) {
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if _, ok := n.(*syntax.ProcSubst); ok && msg == "" {
+			msg = "process substitution <(...) is not supported on this simulated instance; use a pipe or a file"
 		}
-		// Each stage runs in a subshell, as bash runs it: its own copy of
-		// the variables, so A=1 | env neither sees nor leaves A=1, and no
-		// two stages share a map.
-		sub := s.subshell()
-		wg.Add(1)
-		go func(i int, c simple, in io.Reader, out io.Writer, pw *io.PipeWriter) {
-			defer wg.Done()
-			statuses[i] = sub.runSimpleSafe(ctx, c, in, out, stderr)
-			if pw != nil {
-				pw.Close()
-			}
-			// A reader that stops early (head) must not block the writer;
-			// the caller's own stdin (stage 0's) is not the pipeline's to
-			// close.
-			if r, ok := in.(*io.PipeReader); ok && i > 0 {
-				r.Close()
-			}
-		}(i, c, in, out, pw)
-		in = next
-	}
-	wg.Wait()
-	return statuses[len(statuses)-1]
+		return msg == ""
+	})
+	return msg
 }
 
-// runSimpleSafe runs one command, turning a panic inside it into an error
-// on stderr and status 70 (EX_SOFTWARE): a command's bug ends that command,
-// never the session or the lab.
-func (s *Shell) runSimpleSafe(ctx context.Context, c simple, stdin io.Reader, stdout, stderr io.Writer) (status int) {
-	defer func() {
-		if r := recover(); r != nil {
-			name := "command"
-			if len(c.words) > 0 && len(c.words[0]) > 0 {
-				name = c.words[0][0].text
-			}
-			fmt.Fprintf(stderr, "-bash: %s: internal error: %v\n", name, r)
-			status = StatusInternalError
-		}
+// stdinFile gives the interpreter the *os.File it needs as standard input
+// (it shares it with pipeline stages): an OS pipe fed from r, closed when
+// the line is done, so that nothing outlives it. The pipe never leaves the
+// process.
+func stdinFile(r io.Reader) (*os.File, func(), error) {
+	if r == nil {
+		return nil, func() {}, nil
+	}
+	if f, ok := r.(*os.File); ok {
+		return f, func() {}, nil
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		io.Copy(pw, r)
+		pw.Close()
 	}()
-	return s.runSimple(ctx, c, stdin, stdout, stderr)
+	return pr, func() {
+		pr.Close() // the copier's next write fails: it ends
+		<-done
+	}, nil
 }
 
 // StatusInternalError is the status of a command that failed inside the
 // simulated shell itself (sysexits.h's EX_SOFTWARE).
 const StatusInternalError = 70
 
-func (s *Shell) runSimple(ctx context.Context, c simple, stdin io.Reader, stdout, stderr io.Writer) int {
-	var args []string
-	for _, w := range c.words {
-		args = append(args, s.expand(w)...)
+// StatusBrokenPipe is the status of a command whose output's reader went
+// away (128 + SIGPIPE), as bash reports it.
+const StatusBrokenPipe = 141
+
+// syncWriter is a writer the interpreter keeps across lines whose target
+// changes per line; writes from background jobs and pipeline stages are
+// serialised.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (w *syncWriter) set(to io.Writer) {
+	w.mu.Lock()
+	w.w = to
+	w.mu.Unlock()
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.w == nil {
+		return len(p), nil // a background job writing after its line ended
 	}
-	// Leading NAME=value words set shell variables.
-	for len(args) > 0 {
-		name, value, ok := assignment(args[0])
-		if !ok {
-			break
-		}
-		s.Env[name] = value
-		args = args[1:]
-	}
-	if len(args) == 0 {
-		return 0
-	}
-	cmd, ok := s.commands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "-bash: %s: command not found\n", args[0])
-		return 127
-	}
-	return cmd(ctx, IO{Stdin: stdin, Stdout: stdout, Stderr: stderr, Shell: s}, args)
+	return w.w.Write(p)
 }

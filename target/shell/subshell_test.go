@@ -43,7 +43,7 @@ func TestPipelineStageIsASubshell(t *testing.T) {
 }
 
 func TestPanickingCommandEndsOnlyItself(t *testing.T) {
-	s := New(fakeSys{}, map[string]string{"USER": "ec2-user"})
+	s := newShell(t)
 	s.Register("boom", func(context.Context, IO, []string) int { panic("kaboom") })
 	var out, errb bytes.Buffer
 	st := s.Run(context.Background(), "boom; echo after $?", nil, &out, &errb)
@@ -63,7 +63,7 @@ func TestPanickingCommandEndsOnlyItself(t *testing.T) {
 // A pipeline closes the pipes it made, never the caller's stdin: the
 // commands after it still read it.
 func TestPipelineLeavesTheCallersStdinOpen(t *testing.T) {
-	s := New(fakeSys{}, nil)
+	s := newShell(t)
 	pr, pw := io.Pipe()
 	go func() { io.WriteString(pw, "still here\n"); pw.Close() }()
 	var out, errb bytes.Buffer

@@ -1,0 +1,232 @@
+package shell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"mvdan.cc/sh/v3/interp"
+	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/vlab-sim/vlab/target/vfs"
+)
+
+// The interpreter's hooks: every command, file and directory it reaches
+// goes through them, so nothing it runs touches the host.
+
+// ours are the shell builtins the instance answers itself: the
+// interpreter's would look at the host (type, command -v look up the
+// host's PATH) or do not exist there (history, kill).
+var ours = map[string]bool{"kill": true, "history": true, "help": true, "type": true, "command": true, "pwd": true, "ulimit": true, "umask": true, "jobs": true}
+
+// ourPrefix marks a builtin name the call hook handed to the exec hook.
+const ourPrefix = "\x00"
+
+func (s *Shell) call(ctx context.Context, args []string) ([]string, error) {
+	if len(args) == 0 {
+		return args, nil
+	}
+	name := args[0]
+	switch {
+	case name == "logout":
+		args = append([]string{"exit"}, args[1:]...)
+	case ours[name]:
+		if _, isFunc := s.runner.Funcs[name]; !isFunc {
+			args = append([]string{ourPrefix + name}, args[1:]...)
+		}
+	}
+	return args, nil
+}
+
+// exec runs one of the instance's commands.
+func (s *Shell) exec(ctx context.Context, args []string) error {
+	hc := interp.HandlerCtx(ctx)
+	name := strings.TrimPrefix(args[0], ourPrefix)
+	args = append([]string{name}, args[1:]...)
+	o := IO{Stdin: hc.Stdin, Stdout: hc.Stdout, Stderr: hc.Stderr, Shell: s, Dir: hc.Dir, FS: s.FS.As(s.User.UID, s.User.GID), env: hc.Env}
+	if f, ok := o.Stdin.(*os.File); ok && f == nil || o.Stdin == nil {
+		o.Stdin = eofReader{}
+	}
+	st := s.Exec(ctx, o, args)
+	if st != 0 {
+		return interp.NewExitStatus(uint8(st))
+	}
+	return nil
+}
+
+// Exec runs the command args names with o, recorded as a process while it
+// runs: what sudo, command and the exec hook share.
+func (s *Shell) Exec(ctx context.Context, o IO, args []string) (status int) {
+	name := args[0]
+	c, ok := s.commands[name]
+	if !ok {
+		if interp.IsBuiltin(name) && !ours[name] {
+			// sudo echo: a builtin of the interpreter's.
+			hc := interp.HandlerCtx(ctx)
+			if err := hc.Builtin(ctx, args); err != nil {
+				if st, ok := interp.IsExitStatus(err); ok {
+					return int(st)
+				}
+				return 1
+			}
+			return 0
+		}
+		if strings.Contains(name, "/") {
+			if _, err := o.FS.Stat(o.Path(name)); err != nil {
+				fmt.Fprintf(o.Stderr, "bash: %s: %s\n", name, vfs.Strerror(err))
+				return 127
+			}
+			fmt.Fprintf(o.Stderr, "bash: %s: Permission denied (this simulated instance runs only its built-in commands)\n", name)
+			return 126
+		}
+		if msg, ok := notHere[name]; ok {
+			fmt.Fprintf(o.Stderr, "bash: %s: %s\n", name, msg)
+			return 127
+		}
+		fmt.Fprintf(o.Stderr, "bash: %s: command not found\n", name)
+		return 127
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	user := o.Getenv("USER")
+	if user == "" {
+		user = s.User.Name
+	}
+	_, done := s.Sys.Start(Process{PPID: s.PID, User: user, TTY: s.tty(), Command: strings.Join(args, " ")}, cancel)
+	defer done()
+	defer func() {
+		// A command's bug ends that command, never the session or the lab.
+		if r := recover(); r != nil {
+			fmt.Fprintf(o.Stderr, "-bash: %s: internal error: %v\n", name, r)
+			status = StatusInternalError
+		}
+	}()
+	st := c(cctx, o, args)
+	if st == 0 && cctx.Err() != nil && ctx.Err() == nil {
+		return 143 // ended by kill (SIGTERM)
+	}
+	return st
+}
+
+func (s *Shell) tty() string {
+	if s.TTY == "" {
+		return "?"
+	}
+	return s.TTY
+}
+
+// notHere answers commands a user of Amazon Linux may type that cannot be
+// real on a simulated instance, in one line.
+var notHere = map[string]string{
+	"awk":       "command not found (awk is not available on this simulated instance: no maintained Go implementation; try grep, cut, sed or tr)",
+	"gawk":      "command not found (awk is not available on this simulated instance; try grep, cut, sed or tr)",
+	"yum":       "command not found (no package manager on this simulated instance: nothing can be installed)",
+	"dnf":       "command not found (no package manager on this simulated instance: nothing can be installed)",
+	"rpm":       "command not found (no package manager on this simulated instance)",
+	"vi":        "command not found (no editor on this simulated instance; write files with cat > FILE or a here-document)",
+	"vim":       "command not found (no editor on this simulated instance; write files with cat > FILE or a here-document)",
+	"nano":      "command not found (no editor on this simulated instance; write files with cat > FILE or a here-document)",
+	"python3":   "command not found (no interpreters on this simulated instance)",
+	"python":    "command not found (no interpreters on this simulated instance)",
+	"perl":      "command not found (no interpreters on this simulated instance)",
+	"bash":      "command not found (you are in the instance's shell already; run a script with source FILE)",
+	"sh":        "command not found (you are in the instance's shell already; run a script with source FILE)",
+	"systemctl": "command not found (no systemd on this simulated instance; ps lists what runs)",
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// open opens files for redirections and source.
+func (s *Shell) open(ctx context.Context, path string, flag int, perm os.FileMode) (io.ReadWriteCloser, error) {
+	hc := interp.HandlerCtx(ctx)
+	switch path {
+	case "/dev/stdin":
+		return nopCloser{r: hc.Stdin}, nil
+	case "/dev/stdout":
+		return nopCloser{w: hc.Stdout}, nil
+	case "/dev/stderr":
+		return nopCloser{w: hc.Stderr}, nil
+	}
+	p := vfs.Abs(hc.Dir, path)
+	f, err := s.FS.As(s.User.UID, s.User.GID).OpenFile(p, flag, perm)
+	if err != nil {
+		// Worded as bash words it: "bash: FILE: No such file or directory".
+		return nil, &fs.PathError{Op: "bash:", Path: path, Err: errors.New(vfs.Strerror(err))}
+	}
+	return f, nil
+}
+
+type nopCloser struct {
+	r io.Reader
+	w io.Writer
+}
+
+func (n nopCloser) Read(p []byte) (int, error) {
+	if n.r == nil {
+		return 0, io.EOF
+	}
+	return n.r.Read(p)
+}
+
+func (n nopCloser) Write(p []byte) (int, error) {
+	if n.w == nil {
+		return 0, syscall.EBADF
+	}
+	return n.w.Write(p)
+}
+
+func (nopCloser) Close() error { return nil }
+
+func (s *Shell) stat(ctx context.Context, name string, _ bool) (fs.FileInfo, error) {
+	hc := interp.HandlerCtx(ctx)
+	return s.FS.As(s.User.UID, s.User.GID).Stat(vfs.Abs(hc.Dir, name))
+}
+
+func (s *Shell) readDir(ctx context.Context, name string) ([]fs.DirEntry, error) {
+	hc := interp.HandlerCtx(ctx)
+	return s.FS.As(s.User.UID, s.User.GID).ReadDir(vfs.Abs(hc.Dir, name))
+}
+
+func (s *Shell) access(ctx context.Context, name string, mode interp.AccessMode) error {
+	hc := interp.HandlerCtx(ctx)
+	return s.FS.As(s.User.UID, s.User.GID).Access(vfs.Abs(hc.Dir, name), int(mode))
+}
+
+// ownPIDs replaces $$ and $PPID, which the interpreter takes from the host
+// process, with the shell's own process numbers, and $0 with the shell's
+// name.
+func (s *Shell) ownPIDs(f *syntax.File) {
+	fix := func(parts []syntax.WordPart) {
+		for i, p := range parts {
+			pe, ok := p.(*syntax.ParamExp)
+			if !ok || pe.Param == nil || pe.Length || pe.Index != nil || pe.Slice != nil || pe.Repl != nil || pe.Exp != nil || pe.Excl {
+				continue
+			}
+			switch pe.Param.Value {
+			case "$":
+				parts[i] = &syntax.Lit{ValuePos: pe.Pos(), ValueEnd: pe.End(), Value: strconv.Itoa(s.PID)}
+			case "PPID":
+				parts[i] = &syntax.Lit{ValuePos: pe.Pos(), ValueEnd: pe.End(), Value: strconv.Itoa(s.PPID)}
+			case "0":
+				parts[i] = &syntax.Lit{ValuePos: pe.Pos(), ValueEnd: pe.End(), Value: s.Arg0}
+			}
+		}
+	}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.Word:
+			fix(n.Parts)
+		case *syntax.DblQuoted:
+			fix(n.Parts)
+		}
+		return true
+	})
+}
