@@ -348,6 +348,7 @@ func (b *builder) instance(vi, i int) error {
 		AuthorizedKeys: append([]ssh.PublicKey{b.l.Config.ClientKey.PublicKey()}, b.l.Config.AuthorizedKeys...),
 		SSHPort:        -1, SecurityGroups: groups,
 		ConnectionTracking: vnet.ConnectionTracking(ti.ConnectionTrackingSpecification),
+		Image:              ti.ImageId,
 	}
 	for _, s := range ti.Services {
 		if s.Type == "ssh" {

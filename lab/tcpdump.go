@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/vlab-sim/vlab/vnet"
 	"github.com/vlab-sim/vlab/vnet/capture"
 )
 
@@ -31,6 +32,7 @@ func (l *Lab) Tcpdump(host string, args ...string) (*Capture, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tcpdump %s: %w", strings.Join(args, " "), err)
 	}
+	cfg.Legacy = l.TcpdumpLegacy(h)
 	s, err := capture.Start(h.PrimaryENI().CaptureSource(), cfg, l.Net.NameOf, l.Net.AddrOf, io.Discard)
 	if err != nil {
 		return nil, fmt.Errorf("tcpdump on %s: %w", host, err)
@@ -68,4 +70,15 @@ func (c *Capture) Stop() []string {
 	c.cancel()
 	<-c.done
 	return c.Lines()
+}
+
+// TcpdumpLegacy reports whether tcpdump on h behaves as tcpdump 4.9 does:
+// h is an instance of Amazon Linux 2. Other hosts run tcpdump 4.99.
+func (l *Lab) TcpdumpLegacy(h *vnet.Host) bool {
+	for _, in := range l.Instances {
+		if in.Host() == h {
+			return in.Image().TcpdumpLegacy
+		}
+	}
+	return false
 }

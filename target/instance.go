@@ -1,6 +1,7 @@
 package target
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/vlab-sim/vlab/target/shell"
+	"github.com/vlab-sim/vlab/target/vfs"
 	"github.com/vlab-sim/vlab/vnet"
 )
 
@@ -51,6 +53,12 @@ type Config struct {
 	// timeouts (EC2's ConnectionTrackingSpecification; zero fields:
 	// AWS's defaults).
 	ConnectionTracking vnet.ConnectionTracking
+	// Image is the AMI the instance runs: al2 or al2023 (DefaultImage when
+	// empty).
+	Image string
+	// DiskLimit caps the bytes of files the instance holds
+	// (vfs.DefaultLimit, 256 MiB, when 0).
+	DiskLimit int64
 }
 
 // Instance is a simulated EC2 instance.
@@ -62,8 +70,15 @@ type Instance struct {
 	user     string
 	hostKey  ssh.Signer
 
-	mu   sync.RWMutex
-	keys map[string]bool // authorized keys, by wire format
+	image  Image
+	fs     *vfs.FS
+	procs  *procs
+	booted time.Time
+	clock  *vnet.Clock
+
+	mu      sync.RWMutex
+	keys    map[string]bool // authorized keys, by wire format
+	keyList []ssh.PublicKey // the same, in the order given
 
 	ssh *sshServer
 }
@@ -93,6 +108,10 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 	if c.SSHPort > 65535 {
 		return nil, fmt.Errorf("instance %s: SSH port %d is out of range", c.Hostname, c.SSHPort)
 	}
+	image, err := ImageByID(c.Image)
+	if err != nil {
+		return nil, fmt.Errorf("instance %s: ImageId: %w", c.Hostname, err)
+	}
 	h, err := n.NewHost(c.Hostname)
 	if err != nil {
 		return nil, fmt.Errorf("instance: %w", err)
@@ -110,9 +129,17 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 		user:     c.User,
 		hostKey:  c.HostKey,
 		keys:     map[string]bool{},
+		image:    image,
+		clock:    n.Clock(),
+		booted:   n.Clock().Now(),
 	}
+	in.procs = newProcs(in.booted)
+	in.fs = vfs.New(c.DiskLimit, in.now)
 	for _, k := range c.AuthorizedKeys {
 		in.Authorize(k)
+	}
+	if err := in.buildRootFS(); err != nil {
+		return nil, fmt.Errorf("instance %s: its filesystem: %w", c.Hostname, err)
 	}
 	if c.SSHPort > 0 {
 		ln, err := h.Listen("tcp", fmt.Sprintf(":%d", c.SSHPort))
@@ -162,8 +189,37 @@ func (in *Instance) HostKey() ssh.PublicKey { return in.hostKey.PublicKey() }
 // Authorize lets key log in as the instance's user.
 func (in *Instance) Authorize(key ssh.PublicKey) {
 	in.mu.Lock()
-	in.keys[string(key.Marshal())] = true
+	if !in.keys[string(key.Marshal())] {
+		in.keys[string(key.Marshal())] = true
+		in.keyList = append(in.keyList, key)
+	}
 	in.mu.Unlock()
+}
+
+// Image returns the image the instance runs.
+func (in *Instance) Image() Image { return in.image }
+
+// FS returns the instance's filesystem.
+func (in *Instance) FS() *vfs.FS { return in.fs }
+
+func (in *Instance) now() time.Time { return in.clock.Now() }
+
+// domain is the instance's internal DNS domain: ec2.internal in us-east-1,
+// REGION.compute.internal elsewhere (VPC User Guide, "DNS attributes").
+func (in *Instance) domain() string {
+	r := in.host.Network().Region()
+	if r == "us-east-1" {
+		return "ec2.internal"
+	}
+	return r + ".compute.internal"
+}
+
+// vpcResolver is the Amazon DNS server's address: the VPC's base plus two
+// (VPC User Guide, "Amazon DNS server").
+func (in *Instance) vpcResolver() netip.Addr {
+	b := in.eni.Subnet().VPC().CIDR().Masked().Addr().As4()
+	b[3] += 2
+	return netip.AddrFrom4(b)
 }
 
 func (in *Instance) authorized(key ssh.PublicKey) bool {
@@ -232,7 +288,16 @@ func (in *Instance) Close() error {
 // system adapts the instance to what the shell's commands see.
 type system struct{ in *Instance }
 
-func (s system) Hostname() string { return s.in.hostname }
+func (s system) Hostname() string           { return s.in.hostname }
+func (s system) Domain() string             { return s.in.domain() }
+func (s system) KernelRelease() string      { return s.in.image.Kernel }
+func (s system) Now() time.Time             { return s.in.now() }
+func (s system) Booted() time.Time          { return s.in.booted }
+func (s system) Processes() []shell.Process { return s.in.procs.list() }
+func (s system) Start(p shell.Process, cancel context.CancelFunc) (int, func()) {
+	return s.in.procs.start(p, cancel, s.in.now())
+}
+func (s system) Kill(pid, sig, uid int) error { return s.in.procs.kill(pid, sig, uid) }
 
 func (s system) Sockets() []shell.Socket {
 	var out []shell.Socket

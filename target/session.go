@@ -7,14 +7,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/term"
 
+	"github.com/vlab-sim/vlab/target/lineedit"
 	"github.com/vlab-sim/vlab/target/shell"
+	"github.com/vlab-sim/vlab/target/vfs"
 )
 
 // session is one SSH session channel: its environment, optional pty, and
@@ -34,7 +36,8 @@ type session struct {
 	pty     bool
 	cols    int
 	rows    int
-	term    *term.Terminal
+	editor  *lineedit.Editor
+	hist    []string
 	started bool
 	done    chan struct{}
 }
@@ -153,8 +156,8 @@ func (s *session) request(r *ssh.Request) {
 		if ssh.Unmarshal(r.Payload, &p) == nil {
 			s.mu.Lock()
 			s.cols, s.rows = int(p.Cols), int(p.Rows)
-			if s.term != nil {
-				s.term.SetSize(s.cols, s.rows)
+			if s.editor != nil {
+				s.editor.SetSize(s.cols, s.rows)
 			}
 			s.mu.Unlock()
 		}
@@ -206,11 +209,37 @@ func (s *session) run(exec bool, command string) {
 		}
 	}()
 	s.mu.Lock()
-	sh := shell.New(system{s.in}, s.env)
-	sh.Register("tcpdump", s.in.tcpdump)
-	sh.Register("curl", s.in.curl)
 	pty := s.pty
 	s.mu.Unlock()
+	// sshd's processes for the session, and the shell it starts: what ps
+	// shows.
+	tty := ""
+	if pty {
+		n, free := s.in.procs.pty()
+		defer free()
+		tty = fmt.Sprintf("pts/%d", n)
+		s.mu.Lock()
+		s.env["SSH_TTY"] = "/dev/" + tty
+		s.mu.Unlock()
+	}
+	now := s.in.now()
+	priv, endPriv := s.in.procs.start(shell.Process{PPID: sshdPID, User: "root", TTY: "?", Command: "sshd: " + s.in.user + " [priv]"}, nil, now)
+	defer endPriv()
+	child := "sshd: " + s.in.user
+	if tty != "" {
+		child += "@" + tty
+	} else {
+		child += "@notty"
+	}
+	sshd, endSSHD := s.in.procs.start(shell.Process{PPID: priv, User: s.in.user, TTY: "?", Command: child}, nil, now)
+	defer endSSHD()
+	shellName := "-bash"
+	if exec {
+		shellName = "bash"
+	}
+	bashPID, endBash := s.in.procs.start(shell.Process{PPID: sshd, User: s.in.user, TTY: orQ(tty), Command: shellName}, s.cancel, now)
+	defer endBash()
+	sh := s.newShell(shell.EC2User.With(s.in.user), tty, bashPID, sshd, shellName)
 	var status int
 	switch {
 	case exec && pty:
@@ -228,93 +257,208 @@ func (s *session) run(exec bool, command string) {
 	s.ch.Close()
 }
 
-// prompt is bash's default prompt on Amazon Linux: [user@host dir]$.
-func (s *session) prompt() string {
-	return fmt.Sprintf("[%s@%s ~]$ ", s.in.user, s.in.hostname)
+func orQ(tty string) string {
+	if tty == "" {
+		return "?"
+	}
+	return tty
+}
+
+// newShell is a shell of the session's, as user u.
+func (s *session) newShell(u shell.User, tty string, pid, ppid int, arg0 string) *shell.Shell {
+	s.mu.Lock()
+	env := make(map[string]string, len(s.env))
+	for k, v := range s.env {
+		env[k] = v
+	}
+	s.mu.Unlock()
+	sh := shell.New(shell.Config{
+		Sys: system{s.in}, FS: s.in.fs, User: u, Env: env, TTY: tty, PID: pid, PPID: ppid, Arg0: arg0,
+		Size: s.size, History: s.history,
+	})
+	sh.Register("tcpdump", s.in.tcpdump)
+	sh.Register("curl", s.in.curl)
+	return sh
+}
+
+// size is the terminal's size; a 0x0 window (ssh -tt from a script) counts
+// as 80x24, as a terminal emulator's default.
+func (s *session) size() (cols, rows int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cols, rows = s.cols, s.rows
+	if cols <= 0 {
+		cols = 80
+	}
+	if rows <= 0 {
+		rows = 24
+	}
+	return cols, rows
+}
+
+func (s *session) history() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.hist...)
+}
+
+// prompt is bash's default prompt on Amazon Linux: [user@host dir]$, with
+// # for root and ~ for the home directory.
+func (s *session) prompt(sh *shell.Shell) string {
+	dir := sh.Dir()
+	switch {
+	case dir == sh.User.Home:
+		dir = "~"
+	case dir != "/":
+		dir = path.Base(dir)
+	}
+	sign := "$"
+	if sh.User.UID == 0 {
+		sign = "#"
+	}
+	return fmt.Sprintf("[%s@%s %s]%s ", sh.User.Name, s.in.hostname, dir, sign)
 }
 
 func (s *session) interactive(sh *shell.Shell) int {
-	// A pump reads the terminal's keys all the time, so that Ctrl-C can
-	// interrupt a running command (tcpdump) as it does in bash; between
-	// commands the keys go to the line editor.
+	// A pump reads the terminal's keys all the time into a queue that never
+	// blocks it, so that Ctrl-C interrupts a running command (tcpdump) even
+	// behind typed-ahead keys, as a tty's interrupt character does (and,
+	// as it does, flushes them); between commands the keys go to the line
+	// editor.
 	var running atomic.Pointer[context.CancelFunc]
-	pr, pw := io.Pipe()
-	defer pr.Close()
+	keys := newKeyQueue()
+	defer keys.close()
 	go func() {
 		buf := make([]byte, 1024)
 		for {
 			n, err := s.ch.Read(buf)
 			if err != nil {
-				pw.CloseWithError(err)
+				keys.end(err)
 				return
 			}
 			data := buf[:n]
 			if c := running.Load(); c != nil && bytes.IndexByte(data, 3) >= 0 {
+				keys.flush()
 				(*c)()
-				data = bytes.ReplaceAll(data, []byte{3}, nil)
+				data = data[bytes.LastIndexByte(data, 3)+1:]
 			}
-			if _, err := pw.Write(data); err != nil {
-				return
-			}
+			keys.push(data)
 		}
 	}()
-	t := term.NewTerminal(interruptReader{struct {
-		io.Reader
-		io.Writer
-	}{pr, s.ch}}, s.prompt())
+	ed := lineedit.New(keys, s.ch)
+	ed.SetCompleter(completer(sh))
 	s.mu.Lock()
-	s.term = t
-	t.SetSize(s.cols, s.rows)
+	s.editor = ed
 	s.mu.Unlock()
+	ed.SetSize(s.size())
+	s.in.greet(ed, s.conn.RemoteAddr())
+	return s.loop(ed, sh, &running)
+}
+
+// loop reads and runs lines of sh until it exits or the terminal ends; a
+// root login shell (sudo -i) runs its own loop inside.
+func (s *session) loop(ed *lineedit.Editor, sh *shell.Shell, running *atomic.Pointer[context.CancelFunc]) int {
+	sh.Login = func(ctx context.Context, u shell.User) int {
+		root := s.newShell(u, sh.TTY, sh.PID+1, sh.PID, "-bash")
+		root.Run(ctx, "cd", nil, io.Discard, io.Discard)
+		st := s.loop(ed, root, running)
+		return st
+	}
 	for {
-		line, err := t.ReadLine()
+		ed.SetPrompt(s.prompt(sh))
+		line, err := ed.ReadLine()
+		if err == lineedit.ErrInterrupt {
+			continue
+		}
 		if err != nil {
 			// Ctrl-D on an empty line.
-			io.WriteString(t, "logout\n")
+			io.WriteString(ed, "logout\n")
 			return sh.Status()
 		}
+		s.mu.Lock()
+		s.hist = ed.History()
+		s.mu.Unlock()
 		ctx, cancel := context.WithCancel(s.ctx)
 		running.Store(&cancel)
-		st := sh.Run(ctx, line, nil, t, t)
+		st := sh.Run(ctx, line, nil, ed, ed)
 		running.Store(nil)
+		if ctx.Err() != nil && s.ctx.Err() == nil {
+			io.WriteString(ed, "^C\n") // bash shows the interrupt
+		}
 		cancel()
-		if sh.Exited {
-			io.WriteString(t, "logout\n")
+		if sh.Exited() {
+			io.WriteString(ed, "logout\n")
 			return st
 		}
+	}
+}
+
+// completer completes command names at the start of a line and paths
+// elsewhere, as bash does.
+func completer(sh *shell.Shell) func(line string, pos int) (int, []string) {
+	return func(line string, pos int) (int, []string) {
+		start := strings.LastIndexAny(line[:pos], " \t;|&<>(") + 1
+		word := line[start:pos]
+		first := strings.TrimSpace(line[:start]) == "" || strings.ContainsAny(line[start-1:start], ";|&(")
+		if first && !strings.Contains(word, "/") {
+			var out []string
+			for _, c := range sh.Commands() {
+				if strings.HasPrefix(c, word) {
+					out = append(out, c)
+				}
+			}
+			return start, out
+		}
+		dir, base := path.Split(word)
+		look := dir
+		if look == "" {
+			look = "."
+		}
+		if strings.HasPrefix(look, "~") {
+			look = sh.User.Home + look[1:]
+		}
+		ents, err := sh.FS.As(sh.User.UID, sh.User.GID).ReadDir(vfs.Abs(sh.Dir(), look))
+		if err != nil {
+			return start, nil
+		}
+		var out []string
+		for _, e := range ents {
+			if !strings.HasPrefix(e.Name(), base) || strings.HasPrefix(e.Name(), ".") && !strings.HasPrefix(base, ".") {
+				continue
+			}
+			c := dir + e.Name()
+			if e.IsDir() {
+				c += "/"
+			}
+			out = append(out, c)
+		}
+		return start, out
 	}
 }
 
 // script runs a shell without a terminal, reading commands from the
 // channel line by line, as `echo cmd | ssh host` does.
 func (s *session) script(sh *shell.Shell) int {
-	sc := bufio.NewScanner(s.ch)
-	for sc.Scan() {
-		sh.Run(s.ctx, sc.Text(), nil, s.ch, s.ch.Stderr())
-		if sh.Exited {
+	r := bufio.NewReader(s.ch)
+	var src strings.Builder
+	for {
+		line, err := r.ReadString('\n')
+		src.WriteString(line)
+		// A command may span lines (a loop, a here-document): bash runs
+		// each command once it is whole.
+		if src.Len() > 0 && (err != nil || !shell.Incomplete(src.String())) {
+			sh.Run(s.ctx, src.String(), nil, s.ch, s.ch.Stderr())
+			src.Reset()
+			if sh.Exited() {
+				break
+			}
+		}
+		if err != nil {
 			break
 		}
 	}
 	return sh.Status()
 }
-
-// interruptReader turns Ctrl-C into "kill the line, then Enter", so that a
-// terminal's Ctrl-C abandons the line and shows a new prompt, as bash does,
-// instead of ending the session (x/term reports Ctrl-C as end of input).
-type interruptReader struct{ rw io.ReadWriter }
-
-func (r interruptReader) Read(p []byte) (int, error) {
-	n, err := r.rw.Read(p)
-	if n > 0 && strings.IndexByte(string(p[:n]), 3) >= 0 {
-		out := strings.ReplaceAll(string(p[:n]), "\x03", "\x05\x15\r")
-		if len(out) <= len(p) {
-			return copy(p, out), err
-		}
-	}
-	return n, err
-}
-
-func (r interruptReader) Write(p []byte) (int, error) { return r.rw.Write(p) }
 
 // crlfWriter converts \n to \r\n, as a pty's output processing does.
 type crlfWriter struct{ w io.Writer }

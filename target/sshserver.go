@@ -47,7 +47,7 @@ func newSSHServer(in *Instance, ln net.Listener, limit MaxStartups, grace time.D
 			}
 			return &ssh.Permissions{}, nil
 		},
-		ServerVersion: "SSH-2.0-OpenSSH_8.7 vlab",
+		ServerVersion: in.image.ServerVersion(),
 	}
 	s.cfg.AddHostKey(in.hostKey)
 	s.wg.Add(1)

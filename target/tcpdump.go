@@ -19,6 +19,7 @@ func (in *Instance) tcpdump(ctx context.Context, o shell.IO, args []string) int 
 		fmt.Fprintln(o.Stderr, err)
 		return 1
 	}
+	cfg.Legacy = in.image.TcpdumpLegacy
 	net := in.host.Network()
 	_, err = capture.Run(ctx, in.eni.CaptureSource(), cfg, net.NameOf, net.AddrOf, o.Stdout, o.Stderr)
 	if err != nil {

@@ -32,6 +32,7 @@ type labFlags struct {
 	targetType     string
 	preserveCIP    string
 	proxyProtocol  bool
+	image          string
 	crossZone      bool
 	attrs          []string
 	file           string
@@ -67,7 +68,7 @@ func (f *labFlags) complete(list func(*topology.Topology) []string) func(*cobra.
 
 // scenarioFlags are the switches of the reference scenario, which a
 // topology file replaces.
-var scenarioFlags = []string{"zones", "targets", "no-sg-nlb-rule", "no-sg-client-rule", "nlb-security-group", "target-type", "preserve-client-ip", "proxy-protocol", "cross-zone", "attr", "nat-gateway"}
+var scenarioFlags = []string{"zones", "targets", "no-sg-nlb-rule", "no-sg-client-rule", "nlb-security-group", "target-type", "preserve-client-ip", "proxy-protocol", "image", "cross-zone", "attr", "nat-gateway"}
 
 func (f *labFlags) register(cmd *cobra.Command) {
 	f.cmd = cmd
@@ -85,6 +86,7 @@ func (f *labFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.targetType, "target-type", "instance", "the target group's target type: instance, or ip (targets registered by address)")
 	fl.StringVar(&f.preserveCIP, "preserve-client-ip", "", "preserve_client_ip.enabled: true or false (AWS's default: true for instance, false for ip targets)")
 	fl.BoolVar(&f.proxyProtocol, "proxy-protocol", false, "proxy_protocol_v2.enabled on the target group; the instances' SSH servers unwrap the header")
+	fl.StringVar(&f.image, "image", "al2", "the instances' AMI: al2 (Amazon Linux 2, the seed's: tcpdump 4.9, OpenSSH 7.4) or al2023 (Amazon Linux 2023: tcpdump 4.99, OpenSSH 8.7)")
 	fl.BoolVar(&f.crossZone, "cross-zone", false, "turn on the NLB's cross-zone load balancing (load_balancing.cross_zone.enabled; off by default for an NLB)")
 	fl.StringArrayVar(&f.attrs, "attr", nil, "set a target-group, listener or load-balancer attribute by its AWS key: --attr deregistration_delay.timeout_seconds=60 (repeatable)")
 	fl.BoolVar(&f.natGateway, "nat-gateway", false, "add a NAT gateway (10.0.0.50, public 198.51.100.30) and a 0.0.0.0/0 route to it in the private route table, so the instance reaches the internet")
@@ -124,6 +126,10 @@ func (f *labFlags) config() (lab.Config, error) {
 	r.NoSGNLBRule, r.NoSGClientRule, r.NLBSecurityGroup = f.noSGNLBRule, f.noSGClientRule, f.nlbSG
 	r.NATGateway = f.natGateway
 	r.TargetType, r.ProxyProtocol = f.targetType, f.proxyProtocol
+	if f.image != "al2" && f.image != "al2023" {
+		return c, &usageError{fmt.Errorf("--image %q: the images are al2 and al2023", f.image)}
+	}
+	r.Image = f.image
 	r.TargetGroupAttributes, r.ListenerAttributes, r.LoadBalancerAttributes = map[string]string{}, map[string]string{}, map[string]string{}
 	if f.crossZone {
 		r.LoadBalancerAttributes[nlb.AttrCrossZone] = "true"

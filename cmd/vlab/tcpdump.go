@@ -132,6 +132,7 @@ func runTcpdump(lf *labFlags, c lab.Config, host, traffic string, cfg capture.Co
 	defer stopWatch()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
 	defer cancel()
+	cfg.Legacy = l.TcpdumpLegacy(h)
 	capt, err := capture.Start(eni.CaptureSource(), cfg, l.Net.NameOf, l.Net.AddrOf, os.Stderr)
 	if err != nil {
 		return tcpdumpErr(err)

@@ -73,6 +73,9 @@ type Config struct {
 	// ProxyProtocol turns on proxy_protocol_v2.enabled, and the instances'
 	// SSH servers unwrap the header.
 	ProxyProtocol bool
+	// Image is the instances' AMI: al2 (the seed's, the default) or
+	// al2023.
+	Image string
 	// NATGateway adds the NAT gateway (natgw: 10.0.0.50 in the 1a public
 	// subnet, public 198.51.100.30) and the private route table's
 	// 0.0.0.0/0 route to it.
@@ -214,6 +217,12 @@ func (c Config) Topology() (*topology.Topology, error) {
 	}
 	tg.TargetGroupAttributes = nonEmpty(attrs)
 
+	// The seed's instance ran Amazon Linux 2: its tcpdump and sshd print
+	// what the seed shows.
+	image := c.Image
+	if image == "" {
+		image = "al2"
+	}
 	next := map[string]netip.Addr{}
 	for i := 0; i < c.Targets; i++ {
 		z := c.Zones[i%len(c.Zones)]
@@ -229,6 +238,7 @@ func (c Config) Topology() (*topology.Topology, error) {
 		vpc.Instances = append(vpc.Instances, topology.Instance{
 			Name: name, Subnet: "vlab-private-" + z, PrivateIpAddress: addr,
 			SecurityGroups: []string{TargetSecurityGroup},
+			ImageId:        image,
 			Services:       []topology.Service{{Type: "ssh", Port: port, ProxyProtocol: c.ProxyProtocol}},
 		})
 		id := name

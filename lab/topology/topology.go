@@ -110,6 +110,7 @@ type Instance struct {
 	Subnet           string     `yaml:"Subnet" required:"true"`
 	PrivateIpAddress netip.Addr `yaml:"PrivateIpAddress" doc:"inside the subnet, not one of the five addresses AWS reserves; the first free one when omitted, as EC2 assigns one"`
 	SecurityGroups   []string   `yaml:"SecurityGroups" doc:"group names; the VPC's default group when omitted"`
+	ImageId          string     `yaml:"ImageId" enum:"al2,al2023" doc:"the AMI: al2 (Amazon Linux 2, the seed's: tcpdump 4.9, OpenSSH 7.4) or al2023 (Amazon Linux 2023: tcpdump 4.99, OpenSSH 8.7); al2023 when omitted"`
 	Services         []Service  `yaml:"Services" doc:"what the instance serves"`
 	// ConnectionTrackingSpecification is EC2's, on the instance's ENI.
 	ConnectionTrackingSpecification ConnectionTracking `yaml:"ConnectionTrackingSpecification" doc:"idle connection-tracking timeouts of the instance's ENI (EC2's ConnectionTrackingSpecification); AWS's defaults when omitted"`

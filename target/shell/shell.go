@@ -138,6 +138,22 @@ var (
 	Root    = User{Name: "root", UID: 0, GID: 0, Home: "/root"}
 )
 
+// With is u under another login name, with that name's home directory: an
+// image whose login user is not ec2-user.
+func (u User) With(name string) User {
+	if name != "" && name != u.Name {
+		u.Name, u.Home = name, "/home/"+name
+	}
+	return u
+}
+
+// Incomplete reports whether src ends inside a command (an open quote, a
+// here-document, a loop without done): a script reader reads on.
+func Incomplete(src string) bool {
+	_, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
+	return syntax.IsIncomplete(err)
+}
+
 // Config is a shell's surroundings.
 type Config struct {
 	Sys System

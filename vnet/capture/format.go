@@ -26,6 +26,11 @@ type Options struct {
 	// Names names addresses without -n: the lab's own host names, never the
 	// host machine's resolver.
 	Names func(netip.Addr) (string, bool)
+	// Legacy is tcpdump 4.9 (Amazon Linux 2): -n still names well-known
+	// ports (10.0.128.108.ssh) and the start announces "capture size";
+	// tcpdump 4.99 (Amazon Linux 2023) prints numbers with -n and
+	// "snapshot length" (tcpdump's CHANGES, 4.99.0).
+	Legacy bool
 }
 
 // Formatter prints packets as tcpdump does. It keeps, like tcpdump, the
@@ -116,7 +121,9 @@ func (f *Formatter) host(a netip.Addr) string {
 	return a.String()
 }
 
-func (f *Formatter) port(p uint16) string { return portName(p, f.o.Numeric >= 2) }
+func (f *Formatter) port(p uint16) string {
+	return portName(p, f.o.Numeric >= 2 || f.o.Numeric == 1 && !f.o.Legacy)
+}
 
 // flagLetters are tcpdump's letters, in its order.
 var flagLetters = []struct {

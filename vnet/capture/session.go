@@ -71,7 +71,11 @@ func Start(src Source, cfg Config, names func(netip.Addr) (string, bool), resolv
 	if cfg.Verbose == 0 {
 		fmt.Fprintln(errOut, "tcpdump: verbose output suppressed, use -v[v]... for full protocol decode")
 	}
-	fmt.Fprintf(errOut, "listening on %s, link-type RAW (Raw IP), snapshot length %d bytes\n", src.Name(), snapLen)
+	if cfg.Legacy {
+		fmt.Fprintf(errOut, "listening on %s, link-type RAW (Raw IP), capture size %d bytes\n", src.Name(), snapLen)
+	} else {
+		fmt.Fprintf(errOut, "listening on %s, link-type RAW (Raw IP), snapshot length %d bytes\n", src.Name(), snapLen)
+	}
 	return s, nil
 }
 
