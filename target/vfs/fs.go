@@ -526,3 +526,19 @@ func (i fileInfo) Mode() fs.FileMode  { return i.mode }
 func (i fileInfo) ModTime() time.Time { return i.mtime }
 func (i fileInfo) IsDir() bool        { return i.mode.IsDir() }
 func (i fileInfo) Sys() any           { return &Owner{UID: i.uid, GID: i.gid, Nlink: i.nlink, Ino: i.ino} }
+
+// Access checks the user's permission bits mode (4 read, 2 write, 1
+// execute) on name, as access(2) does.
+func (v *View) Access(name string, mode int) error {
+	name = clean(name)
+	v.fs.mu.RLock()
+	defer v.fs.mu.RUnlock()
+	n, err := v.walk("access", name)
+	if err != nil {
+		return err
+	}
+	if !v.can(n, fs.FileMode(mode)) {
+		return pathErr("access", name, syscall.EACCES)
+	}
+	return nil
+}

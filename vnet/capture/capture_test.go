@@ -86,7 +86,7 @@ func TestGoldenLines(t *testing.T) {
 		"03:20:59.752727 IP 10.0.128.108.ssh > 203.0.113.10.65367: Flags [F.], seq 22, ack 5, win 945, length 0",
 		"03:20:59.752727 IP 203.0.113.10.65367 > 10.0.128.108.ssh: Flags [R], seq 486427990, win 0, length 0",
 	}
-	f := NewFormatter(Options{Numeric: 1})
+	f := NewFormatter(Options{Numeric: 1, Legacy: true})
 	for i, b := range conversation() {
 		assert.Equal(t, want[i], f.Format(ts, b), "packet %d", i)
 	}
@@ -102,9 +102,18 @@ func TestGoldenLines(t *testing.T) {
 // The seed's line: a capture that starts mid-connection prints absolute
 // numbers for the first packet it sees, as tcpdump does.
 func TestSeedLine(t *testing.T) {
-	f := NewFormatter(Options{Numeric: 1})
+	f := NewFormatter(Options{Numeric: 1, Legacy: true})
 	b := seg("10.0.128.108:22", "203.0.113.10:65367", flagPSH|flagACK, 2090933415, 486427986, 945, nil, string(make([]byte, 116)))
 	assert.Equal(t, "03:20:59.752727 IP 10.0.128.108.ssh > 203.0.113.10.65367: Flags [P.], seq 2090933415:2090933531, ack 486427986, win 945, length 116", f.Format(ts, b))
+}
+
+// tcpdump 4.99 (Amazon Linux 2023) prints port numbers with -n; 4.9
+// (Amazon Linux 2, the seed's) named them.
+func TestNumericPortsByVersion(t *testing.T) {
+	b := seg("10.0.128.108:22", "203.0.113.10:65367", flagPSH|flagACK, 2090933415, 486427986, 945, nil, "x")
+	assert.Contains(t, NewFormatter(Options{Numeric: 1}).Format(ts, b), "IP 10.0.128.108.22 > 203.0.113.10.65367:")
+	assert.Contains(t, NewFormatter(Options{Numeric: 1, Legacy: true}).Format(ts, b), "IP 10.0.128.108.ssh > 203.0.113.10.65367:")
+	assert.Contains(t, NewFormatter(Options{}).Format(ts, b), ".ssh > ", "without -n both name ports")
 }
 
 var lineRE = regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{6} IP (\S+)\.(\w+) > (\S+)\.(\w+): Flags \[([FSRP.UEW]+|none)\](?:, seq (\d+)(?::(\d+))?)?(?:, ack (\d+))?, win (\d+)(?:, options \[[^\]]*\])?, length (\d+)$`)
@@ -140,14 +149,14 @@ func TestLinesReadBack(t *testing.T) {
 
 func TestDumpsAndVerbose(t *testing.T) {
 	b := conversation()[3]
-	out := NewFormatter(Options{Numeric: 1, ASCII: true}).Format(ts, b)
+	out := NewFormatter(Options{Numeric: 1, Legacy: true, ASCII: true}).Format(ts, b)
 	assert.Contains(t, out, "length 21\nE..=")
 	assert.Contains(t, out, "SSH-2.0-OpenSSH_8.7\n", "-A keeps the payload's text and drops the CR")
-	out = NewFormatter(Options{Numeric: 1, Hex: true}).Format(ts, b)
+	out = NewFormatter(Options{Numeric: 1, Legacy: true, Hex: true}).Format(ts, b)
 	assert.Contains(t, out, "\n\t0x0000:  4500 003d 1092 4000 4006")
 	assert.Contains(t, out, "\n\t0x0020:  5018 03b1 1ae0 0000 5353 482d 322e 302d  P.......SSH-2.0-")
 	assert.Contains(t, out, "\n\t0x0030:  4f70 656e 5353 485f 382e 370d 0a         OpenSSH_8.7..")
-	out = NewFormatter(Options{Numeric: 1, Verbose: 1}).Format(ts, b)
+	out = NewFormatter(Options{Numeric: 1, Legacy: true, Verbose: 1}).Format(ts, b)
 	assert.Contains(t, out, "IP (tos 0x0, ttl 64, id 4242, offset 0, flags [DF], proto TCP (6), length 61)\n    10.0.128.108.ssh > ")
 	assert.Contains(t, out, "cksum 0x", "checksum shown")
 	assert.Contains(t, out, "(correct)")
