@@ -30,6 +30,7 @@ func captureSession(t *testing.T, l *lab.Lab, host string, args ...string) (line
 	require.NoError(t, err)
 	cfg, err := capture.ParseArgs(args)
 	require.NoError(t, err)
+	cfg.Legacy = l.TcpdumpLegacy(h) // the reference instance's Amazon Linux 2
 	c, err := capture.Start(h.PrimaryENI().CaptureSource(), cfg, l.Net.NameOf, l.Net.AddrOf, io.Discard)
 	require.NoError(t, err)
 	var out syncBuffer

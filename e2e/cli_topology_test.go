@@ -139,7 +139,7 @@ func TestCLIValidatePlacesFabricErrors(t *testing.T) {
 	require.NoError(t, err)
 	for _, tc := range []struct{ old, new, want string }{
 		{"    VpcId: vlab-vpc\n", "    VpcId: vlab-vpc\n    TargetGroupAttributes:\n      deregistration_delay.timeout_seconds: abc\n",
-			`:100:45: TargetGroups\[0\]\.TargetGroupAttributes\.deregistration_delay\.timeout_seconds: target group ssh-targets: deregistration_delay\.timeout_seconds "abc": must be 0-3600`},
+			`:102:45: TargetGroups\[0\]\.TargetGroupAttributes\.deregistration_delay\.timeout_seconds: target group ssh-targets: deregistration_delay\.timeout_seconds "abc": must be 0-3600`},
 		{"HealthCheckTimeoutSeconds: 10", "HealthCheckTimeoutSeconds: 100",
 			`:\d+:32: TargetGroups\[0\]\.HealthCheckTimeoutSeconds: target group ssh-targets: HealthCheckTimeoutSeconds 100 must not exceed HealthCheckIntervalSeconds 30`},
 	} {
