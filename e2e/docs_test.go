@@ -9,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vlab-sim/vlab/lab"
+	"github.com/vlab-sim/vlab/lab/labtest"
 )
 
 // The project explains itself: no comment, doc or example cites a file
@@ -45,4 +48,29 @@ func TestNothingCitesAFileOutsideTheRepository(t *testing.T) {
 	require.Greater(t, n, 100, "the walk read the repository")
 	_, err = os.Stat("../ARCHITECTURE.md")
 	assert.NoError(t, err, "the design lives in the repository")
+}
+
+// The README lists the instance's commands as help does.
+func TestReadmeListsTheShellsCommands(t *testing.T) {
+	noLeaks(t)
+	l := labtest.New(t, manual(lab.Default()))
+	out, errs, st := sshRun(t, l, "help", nil)
+	require.Equal(t, 0, st, errs)
+	_, list, ok := strings.Cut(out, "Commands:\n")
+	require.True(t, ok, out)
+	helped := strings.Fields(list)
+	require.Greater(t, len(helped), 40)
+
+	b, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	_, section, _ := strings.Cut(string(b), "<!-- commands -->\n")
+	section, _, _ = strings.Cut(section, "<!-- /commands -->")
+	var listed []string
+	for _, f := range strings.Split(section, "`") {
+		if f = strings.TrimSpace(f); f != "" && !strings.ContainsAny(f, ",\n") {
+			listed = append(listed, f)
+		}
+	}
+	want := "`" + strings.Join(helped, "`, `") + "`"
+	assert.Equal(t, helped, listed, "the README's list between the commands markers should read:\n%s", want)
 }

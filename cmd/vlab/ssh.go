@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -153,12 +154,19 @@ func runSSH(lf *labFlags, c lab.Config, command string, timeout time.Duration) e
 }
 
 // logEvents logs drops and target health changes to stderr until the
-// returned function is called.
+// returned function is called (vlab up's log: every event, one a line).
 func logEvents(l *lab.Lab, eol string) (stop func()) {
+	return watchEvents(l, func(key, line string) { fmt.Fprintf(os.Stderr, "vlab: %s%s", line, eol) })
+}
+
+// watchEvents hands each drop and target health change to emit, with a
+// key saying which kind of event it is, until the returned function is
+// called.
+func watchEvents(l *lab.Lab, emit func(key, line string)) (stop func()) {
 	var stopped atomic.Bool
 	stopDrops := l.Net.OnDrop(func(e vnet.DropEvent) {
 		if !stopped.Load() {
-			fmt.Fprintf(os.Stderr, "vlab: %s%s", e, eol)
+			emit(fmt.Sprintf("drop %s %s", e.Where, e.Reason), e.String())
 		}
 	})
 	for _, tg := range l.TargetGroups {
@@ -174,10 +182,47 @@ func logEvents(l *lab.Lab, eol string) (stop func()) {
 			if h.Reason != "" {
 				why = " (" + h.Reason + ")"
 			}
-			fmt.Fprintf(os.Stderr, "vlab: %s target %s:%d%s %s -> %s%s%s", h.At.Format(time.RFC3339), h.TargetID, h.Port, group, h.From, h.To, why, eol)
+			emit(fmt.Sprintf("health %s %d %s", h.TargetID, h.Port, h.To), fmt.Sprintf("%s target %s:%d%s %s -> %s%s", h.At.Format(time.RFC3339), h.TargetID, h.Port, group, h.From, h.To, why))
 		})
 	}
 	return func() { stopped.Store(true); stopDrops() }
+}
+
+// quietInterval is how long an interactive session's log stays quiet
+// about events of a kind it has just shown.
+const quietInterval = 5 * time.Second
+
+// terminalLog shows events in an interactive session: one line per kind of
+// event per quietInterval (a drop storm is one line, then a count), each
+// on a line of its own, after which the instance's line editor redraws
+// its prompt and the line being typed, so that no message lands inside
+// them.
+type terminalLog struct {
+	mu     sync.Mutex
+	last   map[string]time.Time
+	muted  map[string]int
+	redraw func()
+}
+
+func (t *terminalLog) emit(key, line string) {
+	t.mu.Lock()
+	now := time.Now()
+	if at, ok := t.last[key]; ok && now.Sub(at) < quietInterval {
+		t.muted[key]++
+		t.mu.Unlock()
+		return
+	}
+	if n := t.muted[key]; n > 0 {
+		line += fmt.Sprintf(" (and %d more like it in the last %v)", n, now.Sub(t.last[key]).Round(time.Second))
+	}
+	t.last[key], t.muted[key] = now, 0
+	// Clear the line the cursor is on (the prompt), print, and ask the
+	// instance to draw its prompt again.
+	fmt.Fprintf(os.Stderr, "\r\x1b[Kvlab: %s\r\n", line)
+	t.mu.Unlock()
+	if t.redraw != nil {
+		t.redraw()
+	}
 }
 
 // exitStatus turns a session's end into vlab's exit.
@@ -216,9 +261,16 @@ func interactiveShell(l *lab.Lab, s *ssh.Session) error {
 	}
 	defer term.Restore(in, old)
 
-	// Drops and health changes are logged as they happen, on stderr, in
-	// raw-mode line endings.
-	defer logEvents(l, "\r\n")()
+	// Drops and health changes are shown as they happen, on stderr, in
+	// raw-mode line endings, rate-limited, never inside the prompt line:
+	// a window-change request of the same size makes the instance's line
+	// editor redraw the prompt after each message.
+	tl := &terminalLog{last: map[string]time.Time{}, muted: map[string]int{}, redraw: func() {
+		if w, h, err := term.GetSize(out); err == nil {
+			s.WindowChange(h, w)
+		}
+	}}
+	defer watchEvents(l, tl.emit)()
 
 	winch := make(chan os.Signal, 1)
 	signal.Notify(winch, syscall.SIGWINCH)
