@@ -158,6 +158,9 @@ func (s *session) request(r *ssh.Request) {
 			s.cols, s.rows = int(p.Cols), int(p.Rows)
 			if s.editor != nil {
 				s.editor.SetSize(s.cols, s.rows)
+				// vlab ssh asks for a redraw this way after printing an
+				// event of the lab's over the prompt.
+				s.editor.Refresh()
 			}
 			s.mu.Unlock()
 		}

@@ -26,15 +26,15 @@ const maxEmptyReads = 100
 // reads r in chunks, so it may read past the line it returns: those bytes
 // stay in the Editor for the next ReadLine (see Pending), and none is lost.
 //
-// Write, SetPrompt, SetSize, SetCompleter, AddHistory, History and Pending
-// are safe to call from any goroutine, also while ReadLine waits for keys.
-// Only one ReadLine may run at a time.
+// All methods are safe to call from any goroutine, also while ReadLine
+// waits for keys; only one ReadLine may run at a time.
 type Editor struct {
 	r io.Reader
 	w io.Writer
 
 	mu        sync.Mutex
-	prompt    string
+	prompt    string // for the next ReadLine
+	shown     string // the prompt of the ReadLine in progress
 	cols      int
 	rows      int
 	completer func(line string, pos int) (replaceFrom int, candidates []string)
@@ -70,7 +70,7 @@ func New(r io.Reader, w io.Writer) *Editor {
 	return &Editor{r: r, w: w, cols: 80, rows: 24, outNL: true, chunk: make([]byte, 4096)}
 }
 
-// SetPrompt sets the prompt for the next ReadLine. It may have several
+// SetPrompt sets the prompt from the next ReadLine on. It may have several
 // lines; only the last is redrawn as the line is edited.
 func (e *Editor) SetPrompt(p string) {
 	e.mu.Lock()
@@ -93,6 +93,22 @@ func (e *Editor) SetSize(cols, rows int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.cols, e.rows = cols, rows
+}
+
+// Refresh draws the prompt and the line being edited again, on the row
+// the cursor is on, which something outside the editor has left empty at
+// its start (a client that printed a message of its own on the terminal
+// and asked for a redraw). Without a line being edited it does nothing.
+func (e *Editor) Refresh() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.active {
+		return nil
+	}
+	e.out = append(e.out, '\r')
+	e.termPos = 0
+	e.draw(true)
+	return e.flush()
 }
 
 // SetCompleter sets what Tab calls: with the line and the cursor's byte
@@ -243,9 +259,7 @@ func (e *Editor) ReadLine() (string, error) {
 		if e.rerr != nil {
 			return "", e.rerr
 		}
-		e.mu.Unlock()
-		n, err := e.r.Read(e.chunk)
-		e.mu.Lock()
+		n, err := e.readUnlocked()
 		e.in = append(e.in, e.chunk[:n]...)
 		switch {
 		case err != nil:
@@ -260,11 +274,21 @@ func (e *Editor) ReadLine() (string, error) {
 	}
 }
 
+// readUnlocked reads r without holding the lock, so that Write and the
+// rest work while ReadLine waits for keys, and takes the lock back even if
+// the reader panics.
+func (e *Editor) readUnlocked() (int, error) {
+	e.mu.Unlock()
+	defer e.mu.Lock()
+	return e.r.Read(e.chunk)
+}
+
 // start begins a line: a fresh one, at the end of the history.
 func (e *Editor) start() {
 	if !e.outNL {
 		e.out = append(e.out, '\r', '\n')
 	}
+	e.shown = e.prompt
 	e.line, e.pos = nil, 0
 	e.histIdx, e.histSave = len(e.hist.lines), nil
 	e.search = nil

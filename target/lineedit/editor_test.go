@@ -108,7 +108,7 @@ func TestReadLineKeys(t *testing.T) {
 		{"alt-left", "foo bar\x1b[1;3DX\r", []string{"foo Xbar"}},
 		{"shift-left is left", "ab\x1b[1;2DX\r", []string{"aXb"}},
 		{"unknown sequences", "a\x1b[99Zb\x1b[?1;2cc\x1bOPd\x1b[15~e\x1b[5;5~f\r", []string{"abcdef"}},
-		{"unbound alt keys", "a\x1bxb\x1b.c\x1bOd\r", []string{"abd"}},
+		{"unbound alt keys", "a\x1bxb\x1b.c\x1bOd\r", []string{"abc"}},
 		{"alt and a non-ASCII key", "a\x1bé\x1b\xffb\r", []string{"ab"}},
 		{"escape then enter", "ab\x1b\r", []string{"ab"}},
 		{"escape then ctrl-c", "ab\x1b\x03", []string{"<INT>"}},
@@ -151,7 +151,7 @@ func TestReadLineKeys(t *testing.T) {
 func TestKeysSplitAcrossReads(t *testing.T) {
 	in := "é\x1b[Dx\x1bOC\x1b[1;5Dy\x1bb\x1b[200~p\r\nq\x1b[201~\r"
 	e := New(io.MultiReader(iotest.OneByteReader(strings.NewReader(in)), iotest.ErrReader(errEnd)), io.Discard)
-	assert.Equal(t, []string{"yxép", "q"}, readAll(t, e))
+	assert.Equal(t, []string{"pyxé", "q"}, readAll(t, e))
 }
 
 func TestHistoryIgnoreBoth(t *testing.T) {
@@ -186,9 +186,9 @@ func TestReverseSearch(t *testing.T) {
 		{"ctrl-g gives the line back", "abc\x12ec\x07d\r", []string{"abcd"}},
 		{"ctrl-c interrupts", "abc\x12ec\x03ls\r", []string{"<INT>", "ls"}},
 		{"a movement key accepts", "\x12ls\x05 -a\r", []string{"ls -l -a"}},
-		{"the cursor is at the match", "\x12wor\x1b[DX\r", []string{"echo Xworld"}},
+		{"the cursor is at the match", "\x12wor\x0b\r", []string{"echo "}},
 		{"backspace shortens the query", "\x12lsx\x7f\r", []string{"ls -l"}},
-		{"backspace to nothing", "x\x12ls\x7f\x7f\x7fy\x05\r", []string{"xy"}},
+		{"backspace to nothing", "x\x12ls\x7f\x7f\x7f\x05y\r", []string{"xy"}},
 		{"failed keeps the line", "ab\x12zz\r", []string{"ab"}},
 		{"down goes on from the match", "\x12hello\x1b[B\r", []string{"ls -l"}},
 		{"down back to the new line", "new\x12hello\x1b[B\x1b[B\x1b[B\x1b[B\r", []string{"new"}},
@@ -196,7 +196,7 @@ func TestReverseSearch(t *testing.T) {
 		{"ctrl-r ctrl-r with no last search", "\x12\x12\r", []string{""}},
 		{"a paste goes into the query", "\x12\x1b[200~cat\x1b[201~\r", []string{"cat notes"}},
 		{"ctrl-d accepts, then deletes", "\x12echo\x04\r", []string{"cho world"}},
-		{"tab accepts, then completes", "\x12ca\x05\t\r", []string{"cat notes"}},
+		{"tab accepts", "\x12ca\t\r", []string{"cat notes"}},
 		{"ignored keys stay in the search", "\x12l\x1b[99Zs\r", []string{"ls -l"}},
 	}
 	for _, tt := range tests {
@@ -237,7 +237,7 @@ func TestReverseSearchOutput(t *testing.T) {
 	e.AddHistory("echo hi")
 	_, err = e.ReadLine()
 	require.ErrorIs(t, err, errEnd)
-	assert.True(t, strings.HasSuffix(out.String(), "\r(failed reverse-i-search)`ex': echo hi\x1b[J\r\x1b[26C"), "%q", out.String())
+	assert.True(t, strings.HasSuffix(out.String(), "\r(failed reverse-i-search)`ex': echo hi\x1b[J\r\x1b[31C"), "%q", out.String())
 }
 
 func TestInterruptOutput(t *testing.T) {
@@ -247,7 +247,7 @@ func TestInterruptOutput(t *testing.T) {
 	_, err := e.ReadLine()
 	require.ErrorIs(t, err, ErrInterrupt)
 	// ^C after the whole line, then a new row, as bash shows it.
-	assert.Equal(t, "$ \x1b[Jabc\x1b[D"[:0]+"$ \x1b[Jabc\r\x1b[4C\x1b[C^C\r\n", out.String())
+	assert.Equal(t, "$ \x1b[Jabc\r\x1b[4C\x1b[C^C\r\n", out.String())
 }
 
 func TestCompletion(t *testing.T) {
@@ -261,7 +261,8 @@ func TestCompletion(t *testing.T) {
 		{"a directory takes no space", "dir/s\t\r", "dir/sub/"},
 		{"common prefix", "exp\t\r", "exp"},
 		{"common prefix first", "e\t\r", "e"},
-		{"progress", "echo ex\t\r", "echo ex"},
+		{"progress", "d\t\r", "dir/"},
+		{"progress, then a list", "d\t\t\r", "dir/"},
 		{"second tab lists, line kept", "ex\t\t\r", "ex"},
 		{"in the middle of a line", "ca foo\x01\x06\x06\t\r", "cat  foo"},
 		{"no candidate", "zz\t\r", "zz"},
@@ -344,6 +345,30 @@ func TestZeroSizeDoesNotWrapEachCharacter(t *testing.T) {
 	e.SetSize(-3, 40)
 	assert.Equal(t, 80, e.cols)
 	assert.Equal(t, 40, e.rows)
+}
+
+func TestPromptWidth(t *testing.T) {
+	for p, want := range map[string]int{
+		"$ ":                             2,
+		"\x1b[1;32muser@host\x1b[0m:~$ ": 13,
+		"é> ":                            3,
+		"\a$ ":                           2,
+		"\x1b":                           0,
+	} {
+		assert.Equal(t, want, promptWidth(p), "%q", p)
+	}
+}
+
+func TestSetPromptDuringReadLine(t *testing.T) {
+	s := newScreen(20, 5)
+	var e *Editor
+	r := &stepReader{steps: []string{"a", "\x0c\r"}, check: func() { e.SetPrompt("# ") }}
+	e = New(r, s)
+	e.SetPrompt("$ ")
+	line, err := e.ReadLine()
+	require.NoError(t, err)
+	assert.Equal(t, "a", line)
+	assert.Equal(t, []string{"$ a"}, s.text(), "the prompt of a line stays")
 }
 
 func TestMultiLinePrompt(t *testing.T) {
@@ -464,7 +489,7 @@ func TestReaderError(t *testing.T) {
 	_, err = e.ReadLine()
 	assert.ErrorIs(t, err, errEnd, "the error stays")
 
-	e = New(iotest.DataErr(strings.NewReader("a\rb\r")), io.Discard)
+	e = New(iotest.DataErrReader(strings.NewReader("a\rb\r")), io.Discard)
 	assert.Equal(t, []string{"a", "b"}, func() []string {
 		var got []string
 		for {
@@ -550,18 +575,21 @@ func (n *notifyScreen) waitFor(t *testing.T, sub string) {
 func TestWriteDuringReadLine(t *testing.T) {
 	for _, tt := range []struct {
 		name, typed, msg string
-		want             []string
+		cols             int
+		want             []string // the screen after the message
+		line             string
 	}{
-		{"message", "ech", "broadcast: going down\n", []string{"broadcast: going down", "$ ech"}},
-		{"message without a newline", "ech", "hi", []string{"hi", "$ ech"}},
-		{"during a search", "\x12ec", "hi\n", []string{"hi", "(reverse-i-search)`ec': echo"}},
-		{"a wrapped line", "0123456789abcdefghij", "hi\n", []string{"hi", "$ 01234567", "89abcdefgh", "ij"}},
+		{"message", "ech", "broadcast: going down\n", 40, []string{"broadcast: going down", "$ ech"}, "ech"},
+		{"message without a newline", "ech", "hi", 40, []string{"hi", "$ ech"}, "ech"},
+		{"during a search", "\x12ec", "hi\n", 40, []string{"hi", "(reverse-i-search)`ec': echo"}, "echo"},
+		{"a wrapped line", "0123456789abcdef\x01", "hi\n", 10, []string{"hi", "$ 01234567", "89abcdef"}, "0123456789abcdef"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pr, pw := io.Pipe()
-			ns := &notifyScreen{s: newScreen(10, 20), signal: make(chan struct{}, 1)}
+			defer pw.Close()
+			ns := &notifyScreen{s: newScreen(tt.cols, 20), signal: make(chan struct{}, 1)}
 			e := New(pr, ns)
-			e.SetSize(10, 20)
+			e.SetSize(tt.cols, 20)
 			e.SetPrompt("$ ")
 			e.AddHistory("echo")
 			type result struct {
@@ -586,8 +614,7 @@ func TestWriteDuringReadLine(t *testing.T) {
 			require.NoError(t, err)
 			res := <-done
 			require.NoError(t, res.err)
-			assert.Equal(t, strings.TrimPrefix(strings.Join(tt.want[1:], ""), "$ "), strings.TrimPrefix(res.line, ""))
-			pw.Close()
+			assert.Equal(t, tt.line, res.line)
 		})
 	}
 }
@@ -600,7 +627,7 @@ func TestConcurrentUse(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for range 100 {
-			if _, err := e.ReadLine(); errors.Is(err, io.ErrClosedPipe) {
+			if _, err := e.ReadLine(); errors.Is(err, io.EOF) {
 				return
 			}
 		}
@@ -652,13 +679,29 @@ func TestConcurrentReadLine(t *testing.T) {
 	assert.ErrorIs(t, <-done, io.EOF)
 }
 
+// chunkReader reads r at most size bytes at a time, calling check before
+// each read, and ends with errEnd.
+type chunkReader struct {
+	r     *bytes.Reader
+	size  int
+	check func()
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	c.check()
+	if c.r.Len() == 0 {
+		return 0, errEnd
+	}
+	return c.r.Read(p[:min(len(p), c.size)])
+}
+
 // FuzzEditor feeds arbitrary keys, in reads of a few bytes, at any width:
 // ReadLine must not panic, must get to the end of the input, and after each
 // read the screen must show the line being edited.
 func FuzzEditor(f *testing.F) {
 	for _, seed := range []string{
 		"hello\r", "a\r\nb\n", "ab\x1b[Dc\x1bOH\x1b[3~\r", "\x1b[200~one\ntwo\x1b[201~\r",
-		"\x1b[" + strings.Repeat("9", 40) + "~x\r", "\x12ec\x12\x12\x07\x03", "ex\t\t\r",
+		"\x1b[" + strings.Repeat("9", 40) + "~x\r", "\x12ec\x12\x12\x07\x03", "ex\t\t\r", "d\t\t\t",
 		"abc\x01\x0b\x19\x19\x17\x15\x1bb\x1bf\x1bd\x1b\x7f\r", "\x1b\x1b[A\x1bO\x1b[1;5C\x04\x04",
 		"é\xff\xc3\u0085\x1b\xe2\x82\r", "\x0c\x1b[B\x1b[A\x10\x0e", "\x1b[200~\x1b[20", "\x12\x1b[200~a\tb\x1b[201~\r",
 	} {
@@ -672,21 +715,15 @@ func FuzzEditor(f *testing.F) {
 		}
 		s := newScreen(width, 60)
 		var e *Editor
-		br := bytes.NewReader(data)
-		size := 1 + int(chunk)%16
-		r := &stepReader{check: func() { checkScreen(t, e, s) }}
-		for len(data) > 0 {
-			n := min(size, len(data))
-			r.steps = append(r.steps, string(data[:n]))
-			data = data[n:]
-		}
+		r := &chunkReader{r: bytes.NewReader(data), size: 1 + int(chunk)%16, check: func() { checkScreen(t, e, s) }}
 		e = New(r, s)
 		e.SetSize(int(cols), 0)
 		e.SetPrompt("$ ")
 		e.SetCompleter(wordCompleter("echo", "exit", "export", "dir/", "dir/sub/"))
 		e.AddHistory("echo hello")
 		e.AddHistory("ls -l")
-		for range br.Len() + 2 {
+		// Each ReadLine but the last consumes at least a byte.
+		for range len(data) + 2 {
 			if _, err := e.ReadLine(); errors.Is(err, errEnd) {
 				return
 			}

@@ -143,7 +143,7 @@ func (e *Editor) view() (prompt string, text []rune, cursor int) {
 		prompt = s.prompt()
 		return prompt, s.line, promptWidth(prompt) + textWidth(s.line[:s.pos])
 	}
-	_, prompt = splitPrompt(e.prompt)
+	_, prompt = splitPrompt(e.shown)
 	return prompt, e.line, promptWidth(prompt) + textWidth(e.line[:e.pos])
 }
 
@@ -161,7 +161,7 @@ func (e *Editor) redraw() { e.draw(false) }
 func (e *Editor) draw(full bool) {
 	prompt, text, cursor := e.view()
 	if full {
-		head, _ := splitPrompt(e.prompt)
+		head, _ := splitPrompt(e.shown)
 		e.out = appendCRLF(e.out, head)
 		e.termPos = 0
 	} else {
