@@ -54,7 +54,7 @@ func TestNothingCitesAFileOutsideTheRepository(t *testing.T) {
 func TestReadmeListsTheShellsCommands(t *testing.T) {
 	noLeaks(t)
 	l := labtest.New(t, manual(lab.Default()))
-	out, errs, st := sshRun(t, l, "help", nil)
+	out, errs, st := onInstance(t, l, "help", nil)
 	require.Equal(t, 0, st, errs)
 	_, list, ok := strings.Cut(out, "Commands:\n")
 	require.True(t, ok, out)

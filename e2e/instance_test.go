@@ -23,9 +23,9 @@ import (
 	"github.com/vlab-sim/vlab/lab/labtest"
 )
 
-// sshRun runs command on the lab's instance with stdin and returns its
+// onInstance runs command on the lab's instance with stdin and returns its
 // output, its errors and its status.
-func sshRun(t *testing.T, l *lab.Lab, command string, stdin io.Reader) (string, string, int) {
+func onInstance(t *testing.T, l *lab.Lab, command string, stdin io.Reader) (string, string, int) {
 	t.Helper()
 	cl, err := l.SSH(ctxT(t))
 	require.NoError(t, err)
@@ -58,7 +58,7 @@ func TestImagesShowThemselves(t *testing.T) {
 		c := manual(lab.Default())
 		scenario(c).Image = tc.image
 		l := labtest.New(t, c)
-		out, errs, st := sshRun(t, l, "cat /etc/os-release; uname -r; sudo tcpdump -n -c 4 port 22 2>&1", nil)
+		out, errs, st := onInstance(t, l, "cat /etc/os-release; uname -r; sudo tcpdump -n -c 4 port 22 2>&1", nil)
 		require.Equal(t, 0, st, errs)
 		assert.Contains(t, out, tc.release, tc.image)
 		assert.Contains(t, out, tc.kernel, tc.image)
@@ -81,18 +81,18 @@ func TestBinaryRoundTripOverSSH(t *testing.T) {
 	_, err := rand.Read(data)
 	require.NoError(t, err)
 	sum := sha256.Sum256(data)
-	out, errs, st := sshRun(t, l, "cat > blob && sha256sum blob && ls -l blob", bytes.NewReader(data))
+	out, errs, st := onInstance(t, l, "cat > blob && sha256sum blob && ls -l blob", bytes.NewReader(data))
 	require.Equal(t, 0, st, errs)
 	assert.True(t, strings.HasPrefix(out, hex.EncodeToString(sum[:])+"  blob\n"), out)
 	assert.Contains(t, out, fmt.Sprintf(" %d ", len(data)), "ls -l shows its size")
-	back, errs, st := sshRun(t, l, "cat blob", nil)
+	back, errs, st := onInstance(t, l, "cat blob", nil)
 	require.Equal(t, 0, st, errs)
 	assert.True(t, back == string(data), "cat gives the file back byte for byte")
 
 	long := strings.Repeat("x", 100<<10) + "\n"
 	crlf := "one\r\ntwo\r\n\r\nthree"
 	for _, in := range []string{long, crlf} {
-		got, errs, st := sshRun(t, l, "cat | cat", strings.NewReader(in))
+		got, errs, st := onInstance(t, l, "cat | cat", strings.NewReader(in))
 		require.Equal(t, 0, st, errs)
 		assert.True(t, got == in, "cat changed %d bytes of input into %d", len(in), len(got))
 	}
@@ -108,10 +108,10 @@ func TestCommandsReadTheSessionsStdin(t *testing.T) {
 	if raceEnabled {
 		n = 5_000_000
 	}
-	out, errs, st := sshRun(t, l, "wc -c", io.LimitReader(zeros{}, int64(n)))
+	out, errs, st := onInstance(t, l, "wc -c", io.LimitReader(zeros{}, int64(n)))
 	require.Equal(t, 0, st, errs)
 	assert.Equal(t, fmt.Sprintf("%d\n", n), out)
-	out, _, st = sshRun(t, l, "grep -c b", strings.NewReader("a\nb\nbb\n"))
+	out, _, st = onInstance(t, l, "grep -c b", strings.NewReader("a\nb\nbb\n"))
 	assert.Equal(t, 0, st)
 	assert.Equal(t, "2\n", out)
 }
@@ -125,19 +125,19 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 func TestFilesOutliveTheirSession(t *testing.T) {
 	noLeaks(t)
 	l := labtest.New(t, manual(lab.Default()))
-	_, errs, st := sshRun(t, l, "mkdir -p notes && for i in 1 2 3; do echo line $i >> notes/todo; done", nil)
+	_, errs, st := onInstance(t, l, "mkdir -p notes && for i in 1 2 3; do echo line $i >> notes/todo; done", nil)
 	require.Equal(t, 0, st, errs)
-	out, errs, st := sshRun(t, l, "cd notes; wc -l < todo; echo $(pwd) ~; ls -la ~ | grep -c notes", nil)
+	out, errs, st := onInstance(t, l, "cd notes; wc -l < todo; echo $(pwd) ~; ls -la ~ | grep -c notes", nil)
 	require.Equal(t, 0, st, errs)
 	assert.Equal(t, "3\n/home/ec2-user/notes /home/ec2-user\n1\n", out)
-	_, errs, st = sshRun(t, l, "echo x > /etc/motd", nil)
+	_, errs, st = onInstance(t, l, "echo x > /etc/motd", nil)
 	assert.Equal(t, 1, st)
 	assert.Equal(t, "bash: /etc/motd: Permission denied\n", errs)
 }
 
 // vlabTerminal starts vlab ssh under a real pseudo-terminal of the given
 // size and returns a function that waits for text on the screen.
-func vlabTerminal(t *testing.T, rows, cols uint16) (*os.File, *exec.Cmd, func(string)) {
+func vlabTerminal(t *testing.T, rows, cols uint16) (*os.File, *syncBuffer, func(string)) {
 	t.Helper()
 	cmd := exec.Command(vlabBin, "ssh", "--ephemeral")
 	cmd.Env = append(os.Environ(), "TERM=xterm")
@@ -150,7 +150,7 @@ func vlabTerminal(t *testing.T, rows, cols uint16) (*os.File, *exec.Cmd, func(st
 	})
 	var buf syncBuffer
 	go io.Copy(&buf, f)
-	return f, cmd, func(s string) {
+	return f, &buf, func(s string) {
 		t.Helper()
 		require.Eventually(t, func() bool { return strings.Contains(buf.String(), s) }, 20*time.Second, 5*time.Millisecond, "waiting for %q in %q", s, buf.String())
 	}
@@ -160,15 +160,16 @@ func vlabTerminal(t *testing.T, rows, cols uint16) (*os.File, *exec.Cmd, func(st
 // it, and, as a tty's interrupt does, discards them.
 func TestCtrlCWithTypeAhead(t *testing.T) {
 	noLeaks(t)
-	f, _, waitFor := vlabTerminal(t, 24, 100)
+	f, screen, waitFor := vlabTerminal(t, 24, 100)
 	waitFor("[ec2-user@ip-10-0-128-108 ~]$ ")
 	io.WriteString(f, "sleep 100\r")
 	waitFor("sleep 100\r\n")
-	io.WriteString(f, "echo typed-ahead\r")
+	io.WriteString(f, "echo typed-\"ahead\"\r")
 	io.WriteString(f, "\x03")
 	waitFor("^C")
 	io.WriteString(f, "echo status=$?\r")
 	waitFor("status=130")
+	assert.NotContains(t, screen.String(), "typed-ahead", "the interrupt discarded the typed-ahead line")
 	io.WriteString(f, "exit\r")
 }
 
@@ -204,4 +205,38 @@ func TestInstanceThroughOpenSSH(t *testing.T) {
 	out := ssh(nil, "grep -c hello greeting; cat /etc/os-release | grep ^VERSION_ID; echo $(( $(seq 10 | sort -n | tail -1) * 2 ))")
 	assert.Equal(t, "1\nVERSION_ID=\"2023\"\n20\n", out)
 	u.stop(t)
+}
+
+// The interactive shell's line editor and login shell: Tab completes a
+// command and a path, Ctrl-R finds a line in the history, sudo -i opens
+// root's shell and exit leaves it.
+func TestInteractiveEditing(t *testing.T) {
+	noLeaks(t)
+	l := labtest.New(t, manual(lab.Default()))
+	s, in, out := ptyShell(t, l, 120)
+	waitFor := func(sub string, n int) {
+		t.Helper()
+		require.Eventually(t, func() bool { return strings.Count(out.String(), sub) >= n }, 10*time.Second, time.Millisecond, "want %q in %q", sub, out.String())
+	}
+	waitFor("Amazon Linux 2 AMI", 1) // the image's banner
+	waitFor("[ec2-user@ip-10-0-128-108 ~]$ ", 1)
+	io.WriteString(in, "echo made > /tmp/unique-name\r")
+	waitFor("]$ ", 2)
+	io.WriteString(in, "hostn\t -f\r") // completes hostname
+	waitFor("ip-10-0-128-108.ap-northeast-1.compute.internal\r\n", 1)
+	io.WriteString(in, "cat /tmp/uniq\t\r") // completes the path
+	waitFor("made\r\n", 1)
+	io.WriteString(in, "\x12unique\r") // Ctrl-R: the cat again
+	waitFor("made\r\n", 2)
+	io.WriteString(in, "sudo -i\r")
+	waitFor("[root@ip-10-0-128-108 ~]# ", 1)
+	io.WriteString(in, "whoami; pwd\r")
+	waitFor("root\r\n/root\r\n", 1)
+	io.WriteString(in, "exit\r")
+	waitFor("[ec2-user@ip-10-0-128-108 ~]$ ", 5)
+	io.WriteString(in, "exit 7\r")
+	err := s.Wait()
+	var ee interface{ ExitStatus() int }
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 7, ee.ExitStatus())
 }

@@ -33,6 +33,9 @@ func builtins() map[string]Command {
 		"clear":    cmdClear,
 		"stty":     cmdStty,
 		"tput":     cmdTput,
+		"ps":       cmdPS,
+		"kill":     cmdKill,
+		"uptime":   cmdUptime,
 	}
 	for k, v := range coreutils() {
 		m[k] = v
