@@ -731,3 +731,34 @@ func FuzzEditor(f *testing.F) {
 		require.Fail(t, "ReadLine never reached the end of the input")
 	})
 }
+
+// A client that printed a message of its own over the prompt (clearing the
+// row, ending with a newline) asks for the prompt and the line again.
+func TestRefreshAfterAClientsMessage(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ns := &notifyScreen{s: newScreen(40, 20), signal: make(chan struct{}, 1)}
+	e := New(pr, ns)
+	e.SetSize(40, 20)
+	e.SetPrompt("$ ")
+	require.NoError(t, e.Refresh(), "no line: nothing to draw")
+	done := make(chan string)
+	go func() {
+		line, _ := e.ReadLine()
+		done <- line
+	}()
+	_, err := io.WriteString(pw, "ech")
+	require.NoError(t, err)
+	ns.waitFor(t, "$ ech")
+	// What vlab ssh writes on the terminal, outside the session.
+	ns.mu.Lock()
+	ns.s.Write([]byte("\r\x1b[Kvlab: a drop\r\n"))
+	ns.mu.Unlock()
+	require.NoError(t, e.Refresh())
+	ns.mu.Lock()
+	assert.Equal(t, []string{"vlab: a drop", "$ ech"}, ns.s.text())
+	ns.mu.Unlock()
+	_, err = io.WriteString(pw, "o\r")
+	require.NoError(t, err)
+	assert.Equal(t, "echo", <-done)
+}
