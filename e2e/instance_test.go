@@ -195,7 +195,7 @@ func TestInstanceThroughOpenSSH(t *testing.T) {
 	ssh := func(stdin io.Reader, args ...string) string {
 		cmd := exec.CommandContext(ctx, sshPath, append([]string{"-p", u.port, "-i", u.keyFile,
 			"-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-			"-o", "IdentitiesOnly=yes", "ec2-user@127.0.0.1"}, args...)...)
+			"-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR", "ec2-user@127.0.0.1"}, args...)...)
 		cmd.Stdin = stdin
 		b, err := cmd.CombinedOutput()
 		require.NoError(t, err, "%s", b)

@@ -196,32 +196,63 @@ const quietInterval = 5 * time.Second
 // event per quietInterval (a drop storm is one line, then a count), each
 // on a line of its own, after which the instance's line editor redraws
 // its prompt and the line being typed, so that no message lands inside
-// them.
+// them. Events come from the fabric's own goroutines, which must not wait
+// for the session: a worker of its own prints them.
 type terminalLog struct {
 	mu     sync.Mutex
 	last   map[string]time.Time
 	muted  map[string]int
 	redraw func()
+	out    io.Writer
+	lines  chan string
+	done   chan struct{}
+}
+
+func newTerminalLog(out io.Writer, redraw func()) *terminalLog {
+	t := &terminalLog{last: map[string]time.Time{}, muted: map[string]int{}, redraw: redraw, out: out, lines: make(chan string, 64), done: make(chan struct{})}
+	go t.run(t.lines)
+	return t
 }
 
 func (t *terminalLog) emit(key, line string) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	now := time.Now()
 	if at, ok := t.last[key]; ok && now.Sub(at) < quietInterval {
 		t.muted[key]++
-		t.mu.Unlock()
 		return
 	}
 	if n := t.muted[key]; n > 0 {
 		line += fmt.Sprintf(" (and %d more like it in the last %v)", n, now.Sub(t.last[key]).Round(time.Second))
 	}
 	t.last[key], t.muted[key] = now, 0
-	// Clear the line the cursor is on (the prompt), print, and ask the
-	// instance to draw its prompt again.
-	fmt.Fprintf(os.Stderr, "\r\x1b[Kvlab: %s\r\n", line)
+	select {
+	case t.lines <- line:
+	default: // the terminal is behind: this line is dropped
+	}
+}
+
+func (t *terminalLog) run(lines <-chan string) {
+	defer close(t.done)
+	for line := range lines {
+		// Clear the line the cursor is on (the prompt), print, and ask
+		// the instance to draw its prompt again.
+		fmt.Fprintf(t.out, "\r\x1b[Kvlab: %s\r\n", line)
+		if t.redraw != nil {
+			t.redraw()
+		}
+	}
+}
+
+// close stops the worker once the lines queued are printed.
+func (t *terminalLog) close() {
+	t.mu.Lock()
+	close(t.lines)
+	t.lines = nil
 	t.mu.Unlock()
-	if t.redraw != nil {
-		t.redraw()
+	select {
+	case <-t.done:
+	case <-time.After(time.Second): // a redraw stuck on a dead connection
 	}
 }
 
@@ -265,11 +296,12 @@ func interactiveShell(l *lab.Lab, s *ssh.Session) error {
 	// raw-mode line endings, rate-limited, never inside the prompt line:
 	// a window-change request of the same size makes the instance's line
 	// editor redraw the prompt after each message.
-	tl := &terminalLog{last: map[string]time.Time{}, muted: map[string]int{}, redraw: func() {
+	tl := newTerminalLog(os.Stderr, func() {
 		if w, h, err := term.GetSize(out); err == nil {
 			s.WindowChange(h, w)
 		}
-	}}
+	})
+	defer tl.close()
 	defer watchEvents(l, tl.emit)()
 
 	winch := make(chan os.Signal, 1)

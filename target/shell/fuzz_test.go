@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,6 +87,12 @@ type lockedBuffer struct {
 func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	// A reader that stops after a MiB, as a terminal's user would: yes
+	// with nothing reading must end, not fill the host's memory.
+	if room := 1<<20 - b.b.Len(); len(p) > room {
+		b.b.Write(p[:max(room, 0)])
+		return max(room, 0), syscall.EPIPE
+	}
 	return b.b.Write(p)
 }
 

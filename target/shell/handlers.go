@@ -108,7 +108,7 @@ func (s *Shell) Exec(ctx context.Context, o IO, args []string) (status int) {
 		}
 	}()
 	st := c(cctx, o, args)
-	if st == 0 && cctx.Err() != nil && ctx.Err() == nil {
+	if cctx.Err() != nil && ctx.Err() == nil {
 		return 143 // ended by kill (SIGTERM)
 	}
 	return st
@@ -156,6 +156,9 @@ func (s *Shell) open(ctx context.Context, path string, flag int, perm os.FileMod
 		return nopCloser{w: hc.Stderr}, nil
 	}
 	p := vfs.Abs(hc.Dir, path)
+	if flag&os.O_CREATE != 0 {
+		perm = 0o664 // 0666 less Amazon Linux's umask 0002 (the interpreter asks for 0644)
+	}
 	f, err := s.FS.As(s.User.UID, s.User.GID).OpenFile(p, flag, perm)
 	if err != nil {
 		// Worded as bash words it: "bash: FILE: No such file or directory".

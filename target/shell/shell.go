@@ -282,10 +282,10 @@ func (s *Shell) Run(ctx context.Context, line string, stdin io.Reader, stdout, s
 		s.status = 2
 		return 2
 	}
-	if msg := unsupported(f); msg != "" {
+	if msg, st := unsupported(f, line); msg != "" {
 		fmt.Fprintf(stderr, "-bash: %s\n", msg)
-		s.status = 2
-		return 2
+		s.status = st
+		return st
 	}
 	s.ownPIDs(f)
 	in, closeIn, err := stdinFile(stdin)
@@ -323,7 +323,33 @@ func (s *Shell) Run(ctx context.Context, line string, stdin io.Reader, stdout, s
 			break
 		}
 	}
+	if background(f) {
+		// The line ends when its background jobs do (cmd &): their
+		// output goes to this line's streams, which the caller closes
+		// after it. $? stays the line's.
+		s.runner.Run(ctx, parseStmt("wait"))
+		s.runner.Run(ctx, parseStmt(fmt.Sprintf("(exit %d)", s.status)))
+	}
 	return s.status
+}
+
+// background reports whether f starts a job in the background.
+func background(f *syntax.File) (bg bool) {
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if st, ok := n.(*syntax.Stmt); ok && st.Background {
+			bg = true
+		}
+		return !bg
+	})
+	return bg
+}
+
+func parseStmt(src string) *syntax.Stmt {
+	f, err := syntax.NewParser().Parse(strings.NewReader(src), "")
+	if err != nil {
+		panic(err) // our own fixed sources
+	}
+	return f.Stmts[0]
 }
 
 // syntaxError words a parse error as bash does.
@@ -336,16 +362,24 @@ func syntaxError(err error) string {
 }
 
 // unsupported names what the line uses that the simulated instance does
-// not do: process substitution makes named pipes in the host's own
-// temporary directory, which the instance must never touch.
-func unsupported(f *syntax.File) (msg string) {
+// not do, with the status to return: process substitution makes named
+// pipes in the host's own temporary directory, which the instance must
+// never touch. An assignment to no name (+=x), which bash runs as a
+// command of that name, would stop the interpreter.
+func unsupported(f *syntax.File, src string) (msg string, status int) {
 	syntax.Walk(f, func(n syntax.Node) bool {
-		if _, ok := n.(*syntax.ProcSubst); ok && msg == "" {
-			msg = "process substitution <(...) is not supported on this simulated instance; use a pipe or a file"
+		switch n := n.(type) {
+		case *syntax.ProcSubst:
+			msg, status = "process substitution <(...) is not supported on this simulated instance; use a pipe or a file", 2
+		case *syntax.Assign:
+			if n.Name == nil || n.Name.Value == "" {
+				word := src[min(int(n.Pos().Offset()), len(src)):min(int(n.End().Offset()), len(src))]
+				msg, status = word+": command not found", 127
+			}
 		}
 		return msg == ""
 	})
-	return msg
+	return msg, status
 }
 
 // stdinFile gives the interpreter the *os.File it needs as standard input

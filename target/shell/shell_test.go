@@ -75,6 +75,7 @@ func TestShellErrors(t *testing.T) {
 		{`cat < /nope`, "bash: /nope: No such file or directory\n", 1},
 		{`cd /nope`, "", 1},
 		{`./run.sh`, "bash: ./run.sh: No such file or directory\n", 127},
+		{`+=[`, "-bash: +=[: command not found\n", 127},
 		{`awk '{print $1}'`, "bash: awk: command not found (awk is not available on this simulated instance: no maintained Go implementation; try grep, cut, sed or tr)\n", 127},
 	}
 	for _, c := range cases {
@@ -93,6 +94,13 @@ func TestShellKeepsStateBetweenLines(t *testing.T) {
 	runIn(t, s, "cd /tmp; X=5; g() { echo g$1; }", "")
 	out, _, _ := runIn(t, s, "pwd; echo $X; g 1", "")
 	assert.Equal(t, "/tmp\n5\ng1\n", out)
+	runIn(t, s, "false", "")
+	out, _, _ = runIn(t, s, "echo $?", "")
+	assert.Equal(t, "1\n", out, "$? is the last line's status")
+	out, _, _ = runIn(t, s, "echo a & false", "")
+	assert.Equal(t, "a\n", out, "a background job's output belongs to its line")
+	out, _, _ = runIn(t, s, "echo $?", "")
+	assert.Equal(t, "1\n", out)
 	_, _, st := runIn(t, s, "exit 4", "")
 	assert.Equal(t, 4, st)
 	assert.True(t, s.Exited())
