@@ -62,12 +62,22 @@ func cmdPS(_ context.Context, o IO, args []string) int {
 			if !all && (p.TTY != o.Shell.tty() || p.User != o.Getenv("USER") && o.Getenv("USER") != "root") {
 				continue
 			}
-			name, _, _ := strings.Cut(p.Command, " ")
-			fmt.Fprintf(tw, "%7d\t%s\t%s\t%s\n", p.PID, p.TTY, "00:00:00", strings.TrimPrefix(name, "-"))
+			fmt.Fprintf(tw, "%7d\t%s\t%s\t%s\n", p.PID, p.TTY, "00:00:00", comm(p.Command))
 		}
 	}
 	tw.Flush()
 	return 0
+}
+
+// comm is a process's name as ps shows it without -f: the program's base
+// name (sshd for "sshd: ec2-user@pts/0", bash for "-bash").
+func comm(cmd string) string {
+	name, _, _ := strings.Cut(cmd, " ")
+	name = strings.TrimSuffix(strings.TrimPrefix(name, "-"), ":")
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
 }
 
 func stat(p Process) string {

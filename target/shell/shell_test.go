@@ -120,3 +120,19 @@ func TestSSShowsPeers(t *testing.T) {
 	out, _, _ = run(t, "ip route")
 	assert.Equal(t, "default via 10.0.128.1 dev eth0 \n10.0.128.0/20 dev eth0 proto kernel scope link src 10.0.128.108 \n", out)
 }
+
+// ps lists the session's processes by their program's name; kill ends
+// one, as its owner.
+func TestPSAndKill(t *testing.T) {
+	s := newShell(t)
+	sys := s.Sys.(*fakeSys)
+	_, done := sys.Start(Process{PPID: 3000, User: "ec2-user", TTY: "?", Command: "sshd: ec2-user@notty"}, nil)
+	defer done()
+	out, _, st := runIn(t, s, "ps", "")
+	assert.Equal(t, 0, st)
+	assert.Regexp(t, `(?m)^\s+\d+ \?\s+00:00:00 sshd$`, out)
+	assert.Regexp(t, `(?m)^\s+\d+ \?\s+00:00:00 ps$`, out)
+	_, errs, st := runIn(t, s, "kill 99999", "")
+	assert.Equal(t, 1, st)
+	assert.Equal(t, "-bash: kill: (99999) - No such process\n", errs)
+}
