@@ -279,8 +279,9 @@ func (s *session) newShell(u shell.User, tty string, pid, ppid int, arg0 string)
 		Sys: system{s.in}, FS: s.in.fs, User: u, Env: env, TTY: tty, PID: pid, PPID: ppid, Arg0: arg0,
 		Size: s.size, History: s.history,
 	})
-	sh.Register("tcpdump", s.in.tcpdump)
-	sh.Register("curl", s.in.curl)
+	for name, c := range s.in.commands() {
+		sh.Register(name, c)
+	}
 	return sh
 }
 
