@@ -37,6 +37,8 @@ type Image struct {
 	Rsyslog bool
 	// IMDSv2Only: the AMI requires IMDSv2 tokens (Amazon Linux 2023).
 	IMDSv2Only bool
+	// AMI is the image's id in the lab (instance metadata's ami-id).
+	AMI string
 }
 
 // The images. Their texts are those of a fresh instance of each AMI.
@@ -69,6 +71,7 @@ SUPPORT_END="2026-06-30"
 https://aws.amazon.com/amazon-linux-2/
 `,
 		Rsyslog: true,
+		AMI:     "ami-0d52744d6551d851e",
 	}
 	// AL2023 is Amazon Linux 2023, what AWS launches today.
 	AL2023 = Image{
@@ -107,6 +110,7 @@ SUPPORT_END="2029-06-30"
        _/m/'
 `,
 		IMDSv2Only: true,
+		AMI:        "ami-0ab02459752898a60",
 	}
 )
 

@@ -59,6 +59,9 @@ type Config struct {
 	// DiskLimit caps the bytes of files the instance holds
 	// (vfs.DefaultLimit, 256 MiB, when 0).
 	DiskLimit int64
+	// MetadataOptions are the instance metadata service's (EC2's
+	// MetadataOptions; zero values take the image's).
+	MetadataOptions MetadataOptions
 }
 
 // Instance is a simulated EC2 instance.
@@ -80,7 +83,8 @@ type Instance struct {
 	keys    map[string]bool // authorized keys, by wire format
 	keyList []ssh.PublicKey // the same, in the order given
 
-	ssh *sshServer
+	ssh  *sshServer
+	imds *imds
 }
 
 // ResourceName returns EC2's IP-based hostname for addr: ip-10-0-128-108.
@@ -112,6 +116,9 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("instance %s: ImageId: %w", c.Hostname, err)
 	}
+	if err := c.MetadataOptions.Check(); err != nil {
+		return nil, fmt.Errorf("instance %s: %w", c.Hostname, err)
+	}
 	h, err := n.NewHost(c.Hostname)
 	if err != nil {
 		return nil, fmt.Errorf("instance: %w", err)
@@ -141,6 +148,7 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 	if err := in.buildRootFS(); err != nil {
 		return nil, fmt.Errorf("instance %s: its filesystem: %w", c.Hostname, err)
 	}
+
 	if c.SSHPort > 0 {
 		ln, err := h.Listen("tcp", fmt.Sprintf(":%d", c.SSHPort))
 		if err != nil {
@@ -161,6 +169,10 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 			grace = DefaultLoginGraceTime
 		}
 		in.ssh = newSSHServer(in, ln, limit, grace)
+	}
+	if err := in.startIMDS(c.MetadataOptions); err != nil {
+		in.Close()
+		return nil, fmt.Errorf("instance %s: its metadata service: %w", c.Hostname, err)
 	}
 	return in, nil
 }
@@ -281,6 +293,9 @@ func (in *Instance) ServeSSH(c net.Conn) error {
 func (in *Instance) Close() error {
 	if in.ssh != nil {
 		in.ssh.close()
+	}
+	if in.imds != nil {
+		in.imds.close()
 	}
 	return nil
 }

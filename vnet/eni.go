@@ -25,6 +25,7 @@ type ENI struct {
 	public      netip.Addr
 	iface       *netstack.Interface
 	intercept   atomic.Pointer[Interceptor]
+	linkLocal   linkLocal
 
 	// unfiltered ENIs (internet hosts, load balancer nodes without
 	// security groups) skip security groups and connection tracking.

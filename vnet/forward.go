@@ -25,6 +25,9 @@ func (n *Network) send(from *ENI, p *packet.Packet) { n.leave(from, p, nil) }
 func (n *Network) leave(from *ENI, p *packet.Packet, via *ENI) {
 	// The host's capture sees what it sent, whatever happens next.
 	from.tap(Out, p)
+	if via == nil && from.toLinkLocal(p) {
+		return // the instance metadata service, below the VPC
+	}
 	by := "sent by "
 	if via != nil {
 		by = "forwarded by "

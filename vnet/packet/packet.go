@@ -203,3 +203,12 @@ func (p *Packet) ChecksumsValid() bool {
 	}
 	return true
 }
+
+// SetTTL rewrites the IPv4 time-to-live, updating the header checksum.
+func (p *Packet) SetTTL(ttl uint8) {
+	ip := p.ip()
+	old := uint16(ip[8])<<8 | uint16(ip[9])
+	ip.SetTTL(ttl)
+	nw := uint16(ip[8])<<8 | uint16(ip[9])
+	ip.SetChecksum(^update16(^ip.Checksum(), old, nw))
+}

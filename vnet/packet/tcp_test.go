@@ -109,3 +109,11 @@ func udpBytes(t *testing.T) []byte {
 	b := []byte{0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 2, 0, 8, 0, 0}
 	return b
 }
+
+func TestSetTTLKeepsTheChecksum(t *testing.T) {
+	p := segment(t, TCPSegment{Seq: 1, Flags: wire.ACK, WScale: -1})
+	defer p.Release()
+	p.SetTTL(2)
+	assert.Equal(t, uint8(2), p.TTL())
+	assert.True(t, p.ChecksumsValid())
+}
