@@ -146,3 +146,31 @@ func TestInstanceMetadataV1OnAL2(t *testing.T) {
 	_, err := l.Client.Dial(ctx, "tcp", "169.254.169.254:80")
 	assert.Error(t, err, "the client's own interface has no metadata service")
 }
+
+// A topology's MetadataOptions allow IMDSv1 on an image that requires
+// tokens, and set the hop limit; a value out of EC2's range is refused,
+// naming the field.
+func TestMetadataOptionsFromATopology(t *testing.T) {
+	noLeaks(t)
+	top, err := lab.Default().Spec()
+	require.NoError(t, err)
+	inst := &top.Vpcs[0].Instances[0]
+	inst.ImageId = "al2023"
+	inst.MetadataOptions.HttpTokens = "optional"
+	inst.MetadataOptions.HttpPutResponseHopLimit = 5
+	l := labtest.New(t, lab.Config{Topology: top, ManualClock: true})
+	var ttl atomic.Int32
+	defer l.Target.ENI().Tap(func(_ time.Time, d vnet.Direction, b []byte) {
+		if ip, ok := wire.ParseIPv4(b); ok && d == vnet.In && ip.Src() == target.IMDSAddr {
+			ttl.Store(int32(ip.TTL()))
+		}
+	})()
+	code, body, _ := metadata(t, l.Target, "GET", "/latest/meta-data/local-ipv4", "")
+	assert.Equal(t, http.StatusOK, code, "IMDSv1 allowed")
+	assert.Equal(t, "10.0.128.108", body)
+	assert.Equal(t, int32(5), ttl.Load())
+
+	inst.MetadataOptions.HttpPutResponseHopLimit = 65
+	_, err = lab.New(lab.Config{Topology: top, ManualClock: true})
+	assert.ErrorContains(t, err, "MetadataOptions.HttpPutResponseHopLimit")
+}

@@ -349,6 +349,7 @@ func (b *builder) instance(vi, i int) error {
 		SSHPort:        -1, SecurityGroups: groups,
 		ConnectionTracking: vnet.ConnectionTracking(ti.ConnectionTrackingSpecification),
 		Image:              ti.ImageId,
+		MetadataOptions:    target.MetadataOptions(ti.MetadataOptions),
 	}
 	for _, s := range ti.Services {
 		if s.Type == "ssh" {

@@ -112,8 +112,17 @@ type Instance struct {
 	SecurityGroups   []string   `yaml:"SecurityGroups" doc:"group names; the VPC's default group when omitted"`
 	ImageId          string     `yaml:"ImageId" enum:"al2,al2023" doc:"the AMI: al2 (Amazon Linux 2, the seed's: tcpdump 4.9, OpenSSH 7.4) or al2023 (Amazon Linux 2023: tcpdump 4.99, OpenSSH 8.7); al2023 when omitted"`
 	Services         []Service  `yaml:"Services" doc:"what the instance serves"`
+	// MetadataOptions is EC2's, for the instance metadata service.
+	MetadataOptions MetadataOptions `yaml:"MetadataOptions" doc:"the instance metadata service's options (EC2's MetadataOptions); the image's when omitted"`
 	// ConnectionTrackingSpecification is EC2's, on the instance's ENI.
 	ConnectionTrackingSpecification ConnectionTracking `yaml:"ConnectionTrackingSpecification" doc:"idle connection-tracking timeouts of the instance's ENI (EC2's ConnectionTrackingSpecification); AWS's defaults when omitted"`
+}
+
+// MetadataOptions is EC2's: whether IMDSv1 is allowed and the token
+// response's hop limit.
+type MetadataOptions struct {
+	HttpTokens              string `yaml:"HttpTokens" enum:"required,optional" doc:"required: IMDSv2 tokens only; optional: IMDSv1 too; required on al2023, optional on al2 when omitted"`
+	HttpPutResponseHopLimit int    `yaml:"HttpPutResponseHopLimit" min:"1" max:"64" doc:"the token response's hop limit (in the lab: the IP TTL of the service's answers); 2 on al2023, 1 on al2 when omitted"`
 }
 
 // ConnectionTracking is EC2's ConnectionTrackingSpecification: how long
