@@ -37,6 +37,12 @@ type Image struct {
 	Rsyslog bool
 	// IMDSv2Only: the AMI requires IMDSv2 tokens (Amazon Linux 2023).
 	IMDSv2Only bool
+	// JournalSpan: journalctl (systemd 219, Amazon Linux 2) opens with
+	// "-- Logs begin at …, end at … --"; systemd 252 does not.
+	JournalSpan bool
+	// OpenSSH74Logs: sshd 7.4's wording of disconnects and refusals
+	// ("Connection closed by ADDR port P [preauth]"); 8.7 names the user.
+	OpenSSH74Logs bool
 	// AMI is the image's id in the lab (instance metadata's ami-id).
 	AMI string
 }
@@ -70,8 +76,10 @@ SUPPORT_END="2026-06-30"
 
 https://aws.amazon.com/amazon-linux-2/
 `,
-		Rsyslog: true,
-		AMI:     "ami-0d52744d6551d851e",
+		Rsyslog:       true,
+		AMI:           "ami-0d52744d6551d851e",
+		JournalSpan:   true,
+		OpenSSH74Logs: true,
 	}
 	// AL2023 is Amazon Linux 2023, what AWS launches today.
 	AL2023 = Image{

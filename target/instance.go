@@ -83,8 +83,10 @@ type Instance struct {
 	keys    map[string]bool // authorized keys, by wire format
 	keyList []ssh.PublicKey // the same, in the order given
 
-	ssh  *sshServer
-	imds *imds
+	ssh     *sshServer
+	imds    *imds
+	journal *journal
+	logins  logins // guarded by procs.mu
 }
 
 // ResourceName returns EC2's IP-based hostname for addr: ip-10-0-128-108.
@@ -141,11 +143,15 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 		booted:   n.Clock().Now(),
 	}
 	in.procs = newProcs(in.booted)
+	in.journal = newJournal()
 	in.fs = vfs.New(c.DiskLimit, in.now)
 	for _, k := range c.AuthorizedKeys {
 		in.Authorize(k)
 	}
 	if err := in.buildRootFS(); err != nil {
+		return nil, fmt.Errorf("instance %s: its filesystem: %w", c.Hostname, err)
+	}
+	if err := in.addSecureLog(); err != nil {
 		return nil, fmt.Errorf("instance %s: its filesystem: %w", c.Hostname, err)
 	}
 
@@ -169,6 +175,8 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 			grace = DefaultLoginGraceTime
 		}
 		in.ssh = newSSHServer(in, ln, limit, grace)
+		in.sshdLog(sshdPID, "Server listening on 0.0.0.0 port %d.", c.SSHPort)
+		in.sshdLog(sshdPID, "Server listening on :: port %d.", c.SSHPort)
 	}
 	if err := in.startIMDS(c.MetadataOptions); err != nil {
 		in.Close()

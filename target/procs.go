@@ -82,6 +82,28 @@ func (t *procs) start(p shell.Process, cancel context.CancelFunc, now time.Time)
 	}
 }
 
+// reserve takes a process number for a process recorded later (sshd's
+// per-connection process logs before it has a name).
+func (t *procs) reserve() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.next++
+	return t.next
+}
+
+// startAs records p under a number reserve gave.
+func (t *procs) startAs(pid int, p shell.Process, now time.Time) func() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p.PID, p.Started = pid, now
+	t.byPID[pid] = &proc{Process: p}
+	return func() {
+		t.mu.Lock()
+		delete(t.byPID, pid)
+		t.mu.Unlock()
+	}
+}
+
 func (t *procs) list() []shell.Process {
 	t.mu.Lock()
 	defer t.mu.Unlock()

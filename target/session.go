@@ -36,17 +36,18 @@ type session struct {
 	pty     bool
 	cols    int
 	rows    int
+	priv    int // sshd's process for the connection
 	editor  *lineedit.Editor
 	hist    []string
 	started bool
 	done    chan struct{}
 }
 
-func newSession(ctx context.Context, in *Instance, conn *ssh.ServerConn, ch ssh.Channel) *session {
+func newSession(ctx context.Context, in *Instance, conn *ssh.ServerConn, ch ssh.Channel, priv int) *session {
 	home := "/home/" + in.user
 	sctx, cancel := context.WithCancel(ctx)
 	s := &session{
-		ctx: sctx, cancel: cancel, connCtx: ctx, in: in, conn: conn, ch: newLockedChannel(ch), cols: 80, rows: 24, done: make(chan struct{}),
+		ctx: sctx, cancel: cancel, connCtx: ctx, in: in, conn: conn, ch: newLockedChannel(ch), cols: 80, rows: 24, done: make(chan struct{}), priv: priv,
 		env: map[string]string{
 			"USER": in.user, "LOGNAME": in.user, "HOME": home, "PWD": home,
 			"SHELL": "/bin/bash", "HOSTNAME": in.hostname,
@@ -226,8 +227,7 @@ func (s *session) run(exec bool, command string) {
 		s.mu.Unlock()
 	}
 	now := s.in.now()
-	priv, endPriv := s.in.procs.start(shell.Process{PPID: sshdPID, User: "root", TTY: "?", Command: "sshd: " + s.in.user + " [priv]"}, nil, now)
-	defer endPriv()
+	priv := s.priv
 	child := "sshd: " + s.in.user
 	if tty != "" {
 		child += "@" + tty
@@ -242,6 +242,11 @@ func (s *session) run(exec bool, command string) {
 	}
 	bashPID, endBash := s.in.procs.start(shell.Process{PPID: sshd, User: s.in.user, TTY: orQ(tty), Command: shellName}, s.cancel, now)
 	defer endBash()
+	if tty != "" {
+		// utmp and wtmp: who, w and last list sessions with a terminal.
+		from, _ := splitAddr(s.conn.RemoteAddr())
+		defer s.in.loginStart(s.in.user, tty, from, bashPID)()
+	}
 	sh := s.newShell(shell.EC2User.With(s.in.user), tty, bashPID, sshd, shellName)
 	var status int
 	switch {
@@ -280,6 +285,9 @@ func (s *session) newShell(u shell.User, tty string, pid, ppid int, arg0 string)
 		Size: s.size, History: s.history,
 	})
 	for name, c := range s.in.commands() {
+		sh.Register(name, c)
+	}
+	for name, c := range s.in.loginCommands() {
 		sh.Register(name, c)
 	}
 	return sh

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/vlab-sim/vlab/internal/splice"
+	"github.com/vlab-sim/vlab/target/shell"
 )
 
 // sshServer is the instance's sshd: public-key authentication for one user,
@@ -45,7 +48,7 @@ func newSSHServer(in *Instance, ln net.Listener, limit MaxStartups, grace time.D
 			if !in.authorized(key) {
 				return nil, fmt.Errorf("key %s is not authorized for %s", ssh.FingerprintSHA256(key), in.user)
 			}
-			return &ssh.Permissions{}, nil
+			return &ssh.Permissions{Extensions: map[string]string{"key": keyKind(key) + " " + ssh.FingerprintSHA256(key)}}, nil
 		},
 		ServerVersion: in.image.ServerVersion(),
 	}
@@ -105,13 +108,52 @@ func (s *sshServer) handle(c net.Conn) {
 		return
 	}
 	c.SetDeadline(time.Now().Add(s.loginGrace))
-	sc, chans, reqs, err := ssh.NewServerConn(c, s.cfg)
+	// sshd's process for the connection logs as one pid from the first
+	// line to the last.
+	pid := s.in.procs.reserve()
+	addr, port := splitAddr(c.RemoteAddr())
+	var attempt authAttempt
+	cfg := *s.cfg
+	cfg.AuthLogCallback = func(meta ssh.ConnMetadata, method string, err error) {
+		if meta.User() != s.in.user && attempt.invalid == "" {
+			attempt.invalid = meta.User()
+			s.in.sshdLog(pid, "Invalid user %s from %s port %s", meta.User(), addr, port)
+		}
+		if err != nil && method != "none" {
+			attempt.user = meta.User()
+		}
+	}
+	rc := &readCounter{Conn: c}
+	sc, chans, reqs, err := ssh.NewServerConn(rc, &cfg)
 	s.startups.done()
 	if err != nil {
+		switch {
+		case rc.n.Load() == 0 && s.in.image.OpenSSH74Logs:
+			// A client that sent nothing, as an NLB's TCP health check.
+			s.in.sshdLog(pid, "Did not receive identification string from %s port %s", addr, port)
+		case rc.n.Load() == 0:
+			s.in.sshdLog(pid, "Connection closed by %s port %s", addr, port)
+		default:
+			s.in.sshdLog(pid, "%s", attempt.closed(s.in.image, addr, port))
+		}
 		return
 	}
 	c.SetDeadline(time.Time{})
 	defer sc.Close()
+	user := sc.User()
+	s.in.sshdLog(pid, "Accepted publickey for %s from %s port %s ssh2: %s", user, addr, port, sc.Permissions.Extensions["key"])
+	if s.in.image.OpenSSH74Logs {
+		s.in.sshdLog(pid, "pam_unix(sshd:session): session opened for user %s by (uid=0)", user)
+	} else {
+		s.in.sshdLog(pid, "pam_unix(sshd:session): session opened for user %s(uid=%d) by (uid=0)", user, shell.EC2User.UID)
+	}
+	endPriv := s.in.procs.startAs(pid, shell.Process{PPID: sshdPID, User: "root", TTY: "?", Command: "sshd: " + user + " [priv]"}, s.in.now())
+	defer endPriv()
+	defer func() {
+		for _, line := range disconnected(s.in.image, sc.Wait(), user, addr, port) {
+			s.in.sshdLog(pid, "%s", line)
+		}
+	}()
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
 	go func() {
@@ -140,7 +182,7 @@ func (s *sshServer) handle(c net.Conn) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				newSession(ctx, s.in, sc, ch).serve(creqs)
+				newSession(ctx, s.in, sc, ch, pid).serve(creqs)
 			}()
 		case "direct-tcpip":
 			wg.Add(1)
@@ -194,4 +236,73 @@ func (s *sshServer) directTCPIP(ctx context.Context, nc ssh.NewChannel) {
 	}
 	go ssh.DiscardRequests(reqs)
 	splice.Splice(ctx, ch, conn)
+}
+
+// keyKind is how sshd names a key's type in its log: ED25519, RSA, ECDSA.
+func keyKind(k ssh.PublicKey) string {
+	switch t := k.Type(); {
+	case t == ssh.KeyAlgoED25519:
+		return "ED25519"
+	case t == ssh.KeyAlgoRSA:
+		return "RSA"
+	case strings.HasPrefix(t, "ecdsa-"):
+		return "ECDSA"
+	default:
+		return strings.ToUpper(t)
+	}
+}
+
+// authAttempt is what a connection that never logged in tried.
+type authAttempt struct {
+	user    string // the user a key was offered for, refused
+	invalid string // a user the instance does not have
+}
+
+// closed is sshd's line for a connection that ended before logging in, in
+// the image's OpenSSH's words.
+func (a authAttempt) closed(im Image, addr, port string) string {
+	switch {
+	case im.OpenSSH74Logs || a.user == "":
+		return fmt.Sprintf("Connection closed by %s port %s [preauth]", addr, port)
+	case a.invalid != "":
+		return fmt.Sprintf("Connection closed by invalid user %s %s port %s [preauth]", a.invalid, addr, port)
+	default:
+		return fmt.Sprintf("Connection closed by authenticating user %s %s port %s [preauth]", a.user, addr, port)
+	}
+}
+
+// disconnected is sshd's lines for the end of a logged-in connection.
+func disconnected(im Image, err error, user, addr, port string) []string {
+	var lines []string
+	if msg, ok := strings.CutPrefix(errString(err), "ssh: disconnect, reason "); ok {
+		code, text, _ := strings.Cut(msg, ": ")
+		lines = append(lines, fmt.Sprintf("Received disconnect from %s port %s:%s: %s", addr, port, code, text))
+		if im.OpenSSH74Logs {
+			lines = append(lines, fmt.Sprintf("Disconnected from %s port %s", addr, port))
+		} else {
+			lines = append(lines, fmt.Sprintf("Disconnected from user %s %s port %s", user, addr, port))
+		}
+	} else {
+		lines = append(lines, fmt.Sprintf("Connection closed by %s port %s", addr, port))
+	}
+	return append(lines, "pam_unix(sshd:session): session closed for user "+user)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// readCounter counts what a connection's client sent.
+type readCounter struct {
+	net.Conn
+	n atomic.Int64
+}
+
+func (r *readCounter) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	r.n.Add(int64(n))
+	return n, err
 }
