@@ -21,6 +21,7 @@ import (
 
 	"github.com/vlab-sim/vlab/lab"
 	"github.com/vlab-sim/vlab/lab/labtest"
+	"github.com/vlab-sim/vlab/target"
 )
 
 // onInstance runs command on the lab's instance with stdin and returns its
@@ -239,4 +240,26 @@ func TestInteractiveEditing(t *testing.T) {
 	var ee interface{ ExitStatus() int }
 	require.ErrorAs(t, err, &ee)
 	assert.Equal(t, 7, ee.ExitStatus())
+}
+
+// A command from Go: refused under a name the instance has or a shell
+// could not type; once registered, a process of the instance that ps
+// lists while it runs.
+func TestRegisteredCommand(t *testing.T) {
+	noLeaks(t)
+	l := labtest.New(t, manual(lab.Default()))
+	noop := func(context.Context, target.Stdio, []string) int { return 0 }
+	assert.ErrorContains(t, l.Target.Command("ls", noop), `command "ls": the instance already has one by that name`)
+	assert.ErrorContains(t, l.Target.Command("cd", noop), "already has one")
+	assert.ErrorContains(t, l.Target.Command("my app", noop), "want a plain word")
+	require.NoError(t, l.Target.Command("report", func(ctx context.Context, stdio target.Stdio, args []string) int {
+		fmt.Fprintf(stdio.Stdout, "args %q user %s\n", args[1:], stdio.Getenv("USER"))
+		io.Copy(stdio.Stdout, stdio.Stdin)
+		return 3
+	}))
+	assert.ErrorContains(t, l.Target.Command("report", noop), "already registered")
+	out, errs, st := onInstance(t, l, "echo piped | report a 'b c'; echo status $?; ps -ef | grep -c '[r]eport'", nil)
+	require.Empty(t, errs)
+	assert.Equal(t, 1, st, "grep -c found nothing")
+	assert.Equal(t, "args [\"a\" \"b c\"] user ec2-user\npiped\nstatus 3\n0\n", out, "ps no longer lists it once it ended")
 }

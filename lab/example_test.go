@@ -12,6 +12,7 @@ import (
 	"github.com/vlab-sim/vlab/lab"
 	"github.com/vlab-sim/vlab/lab/reference"
 	"github.com/vlab-sim/vlab/lab/topology"
+	"github.com/vlab-sim/vlab/target"
 	"github.com/vlab-sim/vlab/vnet/flowlog"
 )
 
@@ -152,4 +153,57 @@ func Example_captureAndFlowLogs() {
 	// Output:
 	// 203.0.113.10 > 10.0.128.108.22: Flags [S],
 	// ACCEPT 22
+}
+
+// A Go service under test runs as a command of the instance: started over
+// SSH like a process, listening on the instance's own stack, reached by
+// the client through the NLB, listed by ps and stopped with kill.
+func Example_command() {
+	l, _ := lab.New(lab.Default())
+	defer l.Close()
+	listening := make(chan struct{})
+	l.Target.Command("myapp", func(ctx context.Context, stdio target.Stdio, args []string) int {
+		ln, err := stdio.Listen("tcp", ":8080")
+		if err != nil {
+			fmt.Fprintln(stdio.Stderr, err)
+			return 1
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host, _, _ := net.SplitHostPort(r.RemoteAddr)
+			fmt.Fprintf(w, "hello %s, from %s's %s", host, stdio.Getenv("USER"), strings.Join(args, " "))
+		})}
+		go func() { <-ctx.Done(); srv.Close() }()
+		close(listening)
+		srv.Serve(ln)
+		return 0
+	})
+	ctx := context.Background()
+	status := make(chan int)
+	go func() {
+		res, _ := l.Run(ctx, "myapp --port 8080")
+		status <- res.ExitStatus
+	}()
+	<-listening
+	addr, err := l.Expose(ctx, "ec2", 8080)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	client := &http.Client{Transport: &http.Transport{DialContext: l.Client.Dial, DisableKeepAlives: true}}
+	resp, err := client.Get("http://" + addr.String() + "/")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Println(string(b))
+
+	res, _ := l.Run(ctx, "kill $(ps -ef | grep 'myapp --port' | grep -v grep | tr -s ' ' | cut -d' ' -f2) && echo killed")
+	fmt.Print(res.Stdout)
+	fmt.Println("myapp's status:", <-status)
+	// Output:
+	// hello 203.0.113.10, from ec2-user's myapp --port 8080
+	// killed
+	// myapp's status: 143
 }

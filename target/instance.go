@@ -79,9 +79,10 @@ type Instance struct {
 	booted time.Time
 	clock  *vnet.Clock
 
-	mu      sync.RWMutex
-	keys    map[string]bool // authorized keys, by wire format
-	keyList []ssh.PublicKey // the same, in the order given
+	mu       sync.RWMutex
+	keys     map[string]bool // authorized keys, by wire format
+	keyList  []ssh.PublicKey // the same, in the order given
+	programs map[string]Program
 
 	ssh     *sshServer
 	imds    *imds

@@ -290,6 +290,9 @@ func (s *session) newShell(u shell.User, tty string, pid, ppid int, arg0 string)
 	for name, c := range s.in.loginCommands() {
 		sh.Register(name, c)
 	}
+	for name, c := range s.in.programCommands() {
+		sh.Register(name, c)
+	}
 	return sh
 }
 

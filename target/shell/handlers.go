@@ -98,8 +98,9 @@ func (s *Shell) Exec(ctx context.Context, o IO, args []string) (status int) {
 	if user == "" {
 		user = s.User.Name
 	}
-	_, done := s.Sys.Start(Process{PPID: s.PID, User: user, TTY: s.tty(), Command: strings.Join(args, " ")}, cancel)
+	pid, done := s.Sys.Start(Process{PPID: s.PID, User: user, TTY: s.tty(), Command: strings.Join(args, " ")}, cancel)
 	defer done()
+	o.PID = pid
 	defer func() {
 		// A command's bug ends that command, never the session or the lab.
 		if r := recover(); r != nil {

@@ -90,7 +90,9 @@ type IO struct {
 	// Dir is the working directory.
 	Dir string
 	// FS is the instance's filesystem as the command's user sees it.
-	FS  *vfs.View
+	FS *vfs.View
+	// PID is the process the command runs as (ps, kill).
+	PID int
 	env expand.Environ
 }
 
@@ -405,7 +407,14 @@ func stdinFile(r io.Reader) (*os.File, func(), error) {
 	}()
 	return pr, func() {
 		pr.Close() // the copier's next write fails: it ends
-		<-done
+		// A copier still waiting on r is not waited for: a command's exit
+		// does not wait for its stdin's writer (sshd ends `sleep 9 | ssh
+		// host true` at once, and scp -O's client closes its side only
+		// after the session ends); it ends when r does.
+		select {
+		case <-done:
+		default:
+		}
 	}, nil
 }
 
