@@ -205,6 +205,12 @@ func TestInstanceThroughOpenSSH(t *testing.T) {
 	ssh(strings.NewReader("hello from the host\n"), "cat > greeting; echo $(wc -c < greeting) bytes")
 	out := ssh(nil, "grep -c hello greeting; cat /etc/os-release | grep ^VERSION_ID; echo $(( $(seq 10 | sort -n | tail -1) * 2 ))")
 	assert.Equal(t, "1\nVERSION_ID=\"2023\"\n20\n", out)
+	// OpenSSH says goodbye: sshd's log has the disconnect of the sessions
+	// before, from the client PC the host's ssh stands in for.
+	out = ssh(nil, "journalctl -u sshd")
+	assert.Regexp(t, `sshd\[\d+\]: Accepted publickey for ec2-user from 203\.0\.113\.10 port \d+ ssh2: ED25519 SHA256:`, out)
+	assert.Regexp(t, `sshd\[\d+\]: Received disconnect from 203\.0\.113\.10 port \d+:11: disconnected by user`, out)
+	assert.Regexp(t, `sshd\[\d+\]: Disconnected from user ec2-user 203\.0\.113\.10 port \d+`, out)
 	u.stop(t)
 }
 

@@ -276,6 +276,9 @@ func disconnected(im Image, err error, user, addr, port string) []string {
 	var lines []string
 	if msg, ok := strings.CutPrefix(errString(err), "ssh: disconnect, reason "); ok {
 		code, text, _ := strings.Cut(msg, ": ")
+		if u, err := strconv.Unquote(text); err == nil {
+			text = u // x/crypto/ssh quotes the peer's message
+		}
 		lines = append(lines, fmt.Sprintf("Received disconnect from %s port %s:%s: %s", addr, port, code, text))
 		if im.OpenSSH74Logs {
 			lines = append(lines, fmt.Sprintf("Disconnected from %s port %s", addr, port))
