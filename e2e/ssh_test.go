@@ -49,7 +49,7 @@ func TestRefusedFeaturesSayWhy(t *testing.T) {
 	defer cl.Close()
 	s, err := cl.NewSession()
 	require.NoError(t, err)
-	assert.ErrorContains(t, s.RequestSubsystem("sftp"), "subsystem request failed")
+	assert.ErrorContains(t, s.RequestSubsystem("nosuch"), "subsystem request failed")
 	ok, err := s.SendRequest("auth-agent-req@openssh.com", true, nil)
 	require.NoError(t, err)
 	assert.False(t, ok, "agent forwarding is refused")

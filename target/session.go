@@ -183,10 +183,7 @@ func (s *session) request(r *ssh.Request) {
 		reply(true)
 		go s.run(r.Type == "exec", cmd.Command)
 	case "subsystem":
-		var sub struct{ Name string }
-		ssh.Unmarshal(r.Payload, &sub)
-		fmt.Fprintf(s.ch.Stderr(), "vlab: subsystem %q is not available on this simulated instance (no sftp; use ssh -- COMMAND)\r\n", sub.Name)
-		reply(false)
+		s.subsystem(r)
 	case "auth-agent-req@openssh.com":
 		fmt.Fprint(s.ch.Stderr(), "vlab: agent forwarding is refused on this simulated instance\r\n")
 		reply(false)

@@ -22,6 +22,7 @@ var strerror = map[syscall.Errno]string{
 	syscall.EROFS:        "Read-only file system",
 	syscall.EBUSY:        "Device or resource busy",
 	syscall.ENAMETOOLONG: "File name too long",
+	syscall.ESPIPE:       "Illegal seek",
 }
 
 // Strerror returns err's C-library text ("No such file or directory"), or

@@ -109,11 +109,36 @@ func (f *File) Name() string { return f.name }
 func (f *File) Read(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.n.dev != nil && !f.closed && f.read {
+		return f.n.dev.Read(p)
+	}
+	n, err := f.readAt(p, f.off)
+	f.off += int64(n)
+	if n > 0 && err == io.EOF {
+		err = nil // a short read, not yet the end
+	}
+	return n, err
+}
+
+// ReadAt reads len(p) bytes from offset off, leaving the file's offset
+// alone, as pread(2) does: what an SFTP server's concurrent reads need. Less
+// than len(p) comes with io.EOF.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if off < 0 {
+		return 0, pathErr("read", f.name, syscall.EINVAL)
+	}
+	if f.n.dev != nil && !f.closed && f.read {
+		return 0, pathErr("read", f.name, syscall.ESPIPE)
+	}
+	return f.readAt(p, off)
+}
+
+// readAt copies the file's data from off; f.mu is held.
+func (f *File) readAt(p []byte, off int64) (int, error) {
 	if f.closed || !f.read {
 		return 0, pathErr("read", f.name, syscall.EBADF)
-	}
-	if f.n.dev != nil {
-		return f.n.dev.Read(p)
 	}
 	if f.n.mode.IsDir() {
 		return 0, pathErr("read", f.name, syscall.EISDIR)
@@ -124,11 +149,13 @@ func (f *File) Read(p []byte) (int, error) {
 		defer f.v.fs.mu.RUnlock()
 		data = f.n.data
 	}
-	if f.off >= int64(len(data)) {
+	if off >= int64(len(data)) {
 		return 0, io.EOF
 	}
-	n := copy(p, data[f.off:])
-	f.off += int64(n)
+	n := copy(p, data[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
 	return n, nil
 }
 
@@ -144,30 +171,57 @@ func (f *File) Write(p []byte) (int, error) {
 	if f.n.dev != nil {
 		return f.n.dev.Write(p)
 	}
-	fsys := f.v.fs
-	fsys.mu.Lock()
-	defer fsys.mu.Unlock()
-	n := f.n
+	f.v.fs.mu.Lock()
+	defer f.v.fs.mu.Unlock()
 	if f.app {
-		f.off = int64(len(n.data))
+		f.off = int64(len(f.n.data))
 	}
-	end := f.off + int64(len(p))
-	grow := end - int64(len(n.data))
+	n, err := f.writeAt(p, f.off)
+	f.off += int64(n)
+	return n, err
+}
+
+// WriteAt writes p at offset off, leaving the file's offset alone, as
+// pwrite(2) does; past the end it leaves a hole of zeros. The cap applies
+// as for Write. A file opened with O_APPEND refuses it, as os.File does.
+func (f *File) WriteAt(p []byte, off int64) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.closed || !f.wr:
+		return 0, pathErr("write", f.name, syscall.EBADF)
+	case off < 0 || f.app:
+		return 0, pathErr("write", f.name, syscall.EINVAL)
+	case f.n.dev != nil:
+		return 0, pathErr("write", f.name, syscall.ESPIPE)
+	}
+	f.v.fs.mu.Lock()
+	defer f.v.fs.mu.Unlock()
+	return f.writeAt(p, off)
+}
+
+// writeAt writes p at off within the cap; f.mu and the filesystem's lock
+// are held.
+func (f *File) writeAt(p []byte, off int64) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	fsys, n := f.v.fs, f.n
+	size := int64(len(n.data))
+	end := off + int64(len(p))
 	var err error
-	if grow > 0 && fsys.used+grow > fsys.limit {
-		room := fsys.limit - fsys.used
-		if room < 0 {
-			room = 0
-		}
-		keep := int64(len(n.data)) + room - f.off
-		if keep < 0 {
-			keep = 0
+	if grow := end - size; grow > 0 && fsys.used+grow > fsys.limit {
+		room := max(fsys.limit-fsys.used, 0)
+		keep := size + room - off
+		if keep <= 0 {
+			// Not even the hole before off fits.
+			return 0, pathErr("write", f.name, syscall.ENOSPC)
 		}
 		p = p[:min(int64(len(p)), keep)]
-		end, grow = f.off+int64(len(p)), f.off+int64(len(p))-int64(len(n.data))
+		end = off + int64(len(p))
 		err = pathErr("write", f.name, syscall.ENOSPC)
 	}
-	if grow > 0 {
+	if end > size {
 		if int64(cap(n.data)) >= end {
 			n.data = n.data[:end]
 		} else {
@@ -175,10 +229,12 @@ func (f *File) Write(p []byte) (int, error) {
 			copy(nd, n.data)
 			n.data = nd
 		}
-		fsys.used += grow
+		if off > size {
+			clear(n.data[size:off]) // a hole reads as zeros
+		}
+		fsys.used += end - size
 	}
-	copy(n.data[f.off:], p)
-	f.off = end
+	copy(n.data[off:], p)
 	n.mtime = fsys.now()
 	return len(p), err
 }
