@@ -441,7 +441,7 @@ func TestCLITargetsAndNAT(t *testing.T) {
 	// the TCP peer is still the client.
 	out, errs, code = vlab(t, cfg, "ssh", "--proxy-protocol", "--", "ss -tn; echo $SSH_CLIENT")
 	require.Equal(t, 0, code, errs)
-	assert.Regexp(t, `ESTAB\s+0\s+0\s+10\.0\.128\.108:22\s+203\.0\.113\.10:(\d+)\s[\s\S]*\n203\.0\.113\.10 \d+ 22\n$`, out)
+	assert.Regexp(t, `ESTAB\s+\d+\s+\d+\s+10\.0\.128\.108:22\s+203\.0\.113\.10:(\d+)\s[\s\S]*\n203\.0\.113\.10 \d+ 22\n$`, out)
 	out, errs, code = vlab(t, cfg, "ssh", "--nat-gateway", "--", "curl -s http://192.0.2.80/")
 	require.Equal(t, 0, code, errs)
 	assert.Regexp(t, `^mirror: hello 198\.51\.100\.30:\d+\n$`, out)

@@ -9,5 +9,9 @@ func (in *Instance) commands() map[string]shell.Command {
 	return map[string]shell.Command{
 		"tcpdump": in.tcpdump,
 		"curl":    in.curl,
+		"ping":    in.ping,
+		"nc":      in.nc,
+		"ncat":    in.nc,
+		"scp":     in.scp,
 	}
 }

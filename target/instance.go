@@ -88,6 +88,7 @@ type Instance struct {
 	imds    *imds
 	journal *journal
 	logins  logins // guarded by procs.mu
+	owners  owners // the processes that hold its sockets (ss -p)
 }
 
 // ResourceName returns EC2's IP-based hostname for addr: ip-10-0-128-108.
@@ -323,13 +324,7 @@ func (s system) Start(p shell.Process, cancel context.CancelFunc) (int, func()) 
 }
 func (s system) Kill(pid, sig, uid int) error { return s.in.procs.kill(pid, sig, uid) }
 
-func (s system) Sockets() []shell.Socket {
-	var out []shell.Socket
-	for _, so := range s.in.host.Sockets() {
-		out = append(out, shell.Socket{State: so.State, Local: so.Local, Peer: so.Peer})
-	}
-	return out
-}
+func (s system) Sockets() []shell.Socket { return s.in.sockets() }
 
 func (s system) Interfaces() []shell.Interface {
 	var out []shell.Interface

@@ -36,9 +36,14 @@ func (s Stdio) Listen(network, address string) (net.Listener, error) {
 	return s.in.listenAs(s.PID, network, address)
 }
 
-// DialContext opens a connection from the instance's stack.
+// DialContext opens a connection from the instance's stack, as the
+// command's process: ss -tnp names it.
 func (s Stdio) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
-	return s.in.host.DialContext(ctx, network, address)
+	c, err := s.in.host.DialContext(ctx, network, address)
+	if err != nil || network[0] != 't' {
+		return c, err
+	}
+	return s.in.ownConn(s.PID, c), nil
 }
 
 // Host is the instance's network host.
@@ -93,5 +98,9 @@ func (in *Instance) programCommands() map[string]shell.Command {
 
 // listenAs listens on the instance's stack for process pid.
 func (in *Instance) listenAs(pid int, network, address string) (net.Listener, error) {
-	return in.host.Listen(network, address)
+	ln, err := in.host.Listen(network, address)
+	if err != nil {
+		return nil, err
+	}
+	return in.ownListener(pid, ln), nil
 }

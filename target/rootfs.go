@@ -126,8 +126,12 @@ func (in *Instance) procNetTCP() []byte {
 		if so.Local.Port() != 22 {
 			uid = shell.EC2User.UID
 		}
-		fmt.Fprintf(&b, "%4d: %s %s %02X 00000000:00000000 00:00000000 00000000 %5d        0 %d 1 0000000000000000 20 4 30 10 -1\n",
-			i, hexAddr(so.Local), hexAddr(so.Peer), tcpStates[so.State], uid, 20000+i)
+		tx, rx := so.SendQ, so.RecvQ
+		if so.State == "LISTEN" {
+			tx = 0 // a listener's rx_queue is its accept queue; it sends nothing
+		}
+		fmt.Fprintf(&b, "%4d: %s %s %02X %08X:%08X 00:00000000 00000000 %5d        0 %d 1 0000000000000000 20 4 30 10 -1\n",
+			i, hexAddr(so.Local), hexAddr(so.Peer), tcpStates[so.State], tx, rx, uid, 20000+i)
 	}
 	return []byte(b.String())
 }

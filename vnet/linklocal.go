@@ -21,7 +21,9 @@ type LinkLocalService interface {
 }
 
 // linkLocal holds an interface's service, if any.
-type linkLocal struct{ s atomic.Pointer[LinkLocalService] }
+type linkLocal struct {
+	s atomic.Pointer[LinkLocalService]
+}
 
 // SetLinkLocal gives the interface a link-local service (nil removes it).
 func (e *ENI) SetLinkLocal(s LinkLocalService) {

@@ -114,8 +114,11 @@ func (g *NATGateway) PrivateAddr() netip.Addr { return g.eni.addr.Addr() }
 // (destination the gateway's own address).
 func (g *NATGateway) intercept(p *packet.Packet) bool {
 	f := p.Flow()
+	if f.Proto == packet.ICMP {
+		return g.interceptEcho(p)
+	}
 	if f.Proto != packet.TCP && f.Proto != packet.UDP {
-		g.vpc.net.DropWithDetail(g.eni.id, DropNoTranslation, p, fmt.Sprintf("NAT gateway %s translates TCP and UDP only", g.id))
+		g.vpc.net.DropWithDetail(g.eni.id, DropNoTranslation, p, fmt.Sprintf("NAT gateway %s translates TCP, UDP and ICMP echo only", g.id))
 		return true
 	}
 	self := g.eni.addr.Addr()
@@ -155,6 +158,62 @@ func (g *NATGateway) intercept(p *packet.Packet) bool {
 	p.SetDst(inside)
 	if g.vpc.net.Tracing() {
 		g.vpc.net.TraceRewrite(g.eni, f, p, "NAT gateway "+g.id, fmt.Sprintf("destination %s -> %s", f.Dst, inside))
+	}
+	g.eni.Forward(p)
+	return true
+}
+
+// interceptEcho translates an ICMP echo, its identifier playing the part
+// of a port (VPC User Guide, "NAT gateways": they support ICMP). Its
+// connections are keyed as a port's would be: out by the inside address and
+// identifier and the remote address, back by the remote address and the
+// gateway's identifier.
+func (g *NATGateway) interceptEcho(p *packet.Packet) bool {
+	n := g.vpc.net
+	typ, ident, _, ok := p.ICMPEcho()
+	if !ok {
+		n.DropWithDetail(g.eni.id, DropNoTranslation, p, fmt.Sprintf("NAT gateway %s translates TCP, UDP and ICMP echo only", g.id))
+		return true
+	}
+	self := g.eni.addr.Addr()
+	if p.Dst() != self {
+		if typ != packet.ICMPEchoRequest {
+			n.DropWithDetail(g.eni.id, DropNoTranslation, p, fmt.Sprintf("NAT gateway %s translates ICMP echo requests from inside, not replies", g.id))
+			return true
+		}
+		k := wire.Flow{Proto: packet.ICMP, Src: netip.AddrPortFrom(p.Src(), ident), Dst: netip.AddrPortFrom(p.Dst(), 0)}
+		id, _, err := g.translate(k, true)
+		if err != nil {
+			n.DropWithDetail(g.eni.id, DropNoTranslation, p, err.Error())
+			return true
+		}
+		before := p.Flow()
+		p.SetSrcAddr(self)
+		p.SetICMPIdent(id)
+		if n.Tracing() {
+			n.TraceRewrite(g.eni, before, p, "NAT gateway "+g.id, fmt.Sprintf("source %s id %d -> %s id %d", k.Src.Addr(), ident, self, id))
+		}
+		g.eni.Forward(p)
+		return true
+	}
+	b := wire.Flow{Proto: packet.ICMP, Src: netip.AddrPortFrom(p.Src(), 0), Dst: netip.AddrPortFrom(self, ident)}
+	g.mu.Lock()
+	c, ok := g.back[b]
+	var inside netip.AddrPort
+	if ok {
+		c.touched = g.epoch
+		inside = c.key.Src
+	}
+	g.mu.Unlock()
+	if !ok || typ != packet.ICMPEchoReply {
+		n.DropWithDetail(g.eni.id, DropNoTranslation, p, fmt.Sprintf("NAT gateway %s has no echo with id %d to %s: it lets only replies in", g.id, ident, p.Src()))
+		return true
+	}
+	before := p.Flow()
+	p.SetDstAddr(inside.Addr())
+	p.SetICMPIdent(inside.Port())
+	if n.Tracing() {
+		n.TraceRewrite(g.eni, before, p, "NAT gateway "+g.id, fmt.Sprintf("destination %s id %d -> %s id %d", self, ident, inside.Addr(), inside.Port()))
 	}
 	g.eni.Forward(p)
 	return true

@@ -20,6 +20,7 @@ func builtins() map[string]Command {
 		"printenv": cmdPrintenv,
 		"sudo":     cmdSudo,
 		"ss":       cmdSS,
+		"netstat":  cmdNetstat,
 		"ip":       cmdIP,
 		"help":     cmdHelp,
 		"history":  cmdHistory,

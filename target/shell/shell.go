@@ -59,6 +59,27 @@ type Socket struct {
 	State string // ESTAB, LISTEN…
 	Local netip.AddrPort
 	Peer  netip.AddrPort
+	// RecvQ and SendQ are ss's Recv-Q and Send-Q: a connection's unread
+	// and unacknowledged bytes, a listener's waiting connections and
+	// backlog.
+	RecvQ, SendQ int
+	// Users are the processes that hold the socket, highest number first
+	// (ss -p).
+	Users []SocketUser
+}
+
+// SocketUser is a process that holds a socket: users:(("sshd",pid=1843,fd=3)).
+type SocketUser struct {
+	Name    string // the program, as ps names it
+	PID, FD int
+	User    string // the process's user: ss -p shows only one's own unless root
+}
+
+// ShellWatcher is a System that is told of each shell made on it (the
+// instance learns from a session's shell which sshd processes hold the
+// session's connection).
+type ShellWatcher interface {
+	ShellStarted(c Config)
 }
 
 // Interface is a network interface as ip addr shows it.
@@ -231,6 +252,9 @@ func New(c Config) *Shell {
 	r.Dir = c.User.Home
 	r.Reset()
 	s.runner = r
+	if w, ok := c.Sys.(ShellWatcher); ok {
+		w.ShellStarted(c)
+	}
 	return s
 }
 
@@ -386,8 +410,7 @@ func unsupported(f *syntax.File, src string) (msg string, status int) {
 
 // stdinFile gives the interpreter the *os.File it needs as standard input
 // (it shares it with pipeline stages): an OS pipe fed from r, closed when
-// the line is done, so that nothing outlives it. The pipe never leaves the
-// process.
+// the line is done. The pipe never leaves the process.
 func stdinFile(r io.Reader) (*os.File, func(), error) {
 	if r == nil {
 		return nil, func() {}, nil
@@ -399,22 +422,17 @@ func stdinFile(r io.Reader) (*os.File, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
 		io.Copy(pw, r)
 		pw.Close()
 	}()
 	return pr, func() {
-		pr.Close() // the copier's next write fails: it ends
-		// A copier still waiting on r is not waited for: a command's exit
-		// does not wait for its stdin's writer (sshd ends `sleep 9 | ssh
-		// host true` at once, and scp -O's client closes its side only
-		// after the session ends); it ends when r does.
-		select {
-		case <-done:
-		default:
-		}
+		// The copier's next write fails: it ends. One still waiting on r
+		// ends when r does; the line does not wait for it, as a command's
+		// exit does not wait for its stdin's writer: sshd ends `sleep 9 |
+		// ssh host true` at once, and scp -O's client closes its side only
+		// once the session has ended.
+		pr.Close()
 	}, nil
 }
 

@@ -18,6 +18,11 @@ type Socket struct {
 	State string // ESTAB, SYN-SENT, LISTEN… (ss's names)
 	Local netip.AddrPort
 	Peer  netip.AddrPort
+	// RecvQ and SendQ are ss's Recv-Q and Send-Q: for a connection, the
+	// bytes received and not yet read and the bytes written and not yet
+	// acknowledged; for a listener, the connections waiting to be
+	// accepted and the backlog (see queues).
+	RecvQ, SendQ int
 }
 
 var ssStates = map[tcp.EndpointState]string{
@@ -58,10 +63,13 @@ func (s *Stack) TCPSockets() []Socket {
 		if !ok {
 			continue
 		}
+		rq, sq := queues(ep, name == "LISTEN")
 		out = append(out, Socket{
 			State: name,
 			Local: addrPort(info.ID.LocalAddress, info.ID.LocalPort),
 			Peer:  addrPort(info.ID.RemoteAddress, info.ID.RemotePort),
+			RecvQ: rq,
+			SendQ: sq,
 		})
 	}
 	sort.Slice(out, func(i, j int) bool {

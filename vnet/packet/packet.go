@@ -184,8 +184,8 @@ func (p *Packet) SetSrcAddr(a netip.Addr) { p.SetSrc(netip.AddrPortFrom(a, p.Src
 // SetDstAddr rewrites only the destination address, keeping the port.
 func (p *Packet) SetDstAddr(a netip.Addr) { p.SetDst(netip.AddrPortFrom(a, p.DstPort())) }
 
-// ChecksumsValid reports whether the IPv4 header checksum and the TCP or UDP
-// checksum are correct; tests use it to prove rewrites keep them so.
+// ChecksumsValid reports whether the IPv4 header checksum and the TCP, UDP
+// or ICMP checksum are correct; tests use it to prove rewrites keep them so.
 func (p *Packet) ChecksumsValid() bool {
 	ip := p.ip()
 	if !ip.IsChecksumValid() {
@@ -200,6 +200,8 @@ func (p *Packet) ChecksumsValid() bool {
 	case UDP:
 		u := header.UDP(pl)
 		return u.IsChecksumValid(src, dst, payloadSum(u.Payload()))
+	case ICMP:
+		return payloadSum(pl) == 0xffff
 	}
 	return true
 }
