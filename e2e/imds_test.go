@@ -174,3 +174,17 @@ func TestMetadataOptionsFromATopology(t *testing.T) {
 	_, err = lab.New(lab.Config{Topology: top, ManualClock: true})
 	assert.ErrorContains(t, err, "MetadataOptions.HttpPutResponseHopLimit")
 }
+
+// IMDSv2 as a user types it on the instance: curl -X PUT for a token,
+// then the instance's own local-ipv4 with it; without a token, 401.
+func TestInstanceMetadataWithCurl(t *testing.T) {
+	noLeaks(t)
+	c := manual(lab.Default())
+	scenario(c).Image = "al2023"
+	l := labtest.New(t, c)
+	out, errs, st := onInstance(t, l, `TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 21600"); `+
+		`curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/local-ipv4; echo; `+
+		`curl -s -o /dev/null -w '%{http_code}\n' http://169.254.169.254/latest/meta-data/local-ipv4`, nil)
+	require.Equal(t, 0, st, errs)
+	assert.Equal(t, "10.0.128.108\n401\n", out)
+}

@@ -211,6 +211,9 @@ func TestInstanceThroughOpenSSH(t *testing.T) {
 	assert.Regexp(t, `sshd\[\d+\]: Accepted publickey for ec2-user from 203\.0\.113\.10 port \d+ ssh2: ED25519 SHA256:`, out)
 	assert.Regexp(t, `sshd\[\d+\]: Received disconnect from 203\.0\.113\.10 port \d+:11: disconnected by user`, out)
 	assert.Regexp(t, `sshd\[\d+\]: Disconnected from user ec2-user 203\.0\.113\.10 port \d+`, out)
+	// Instance metadata and the network tools, as the user types them.
+	out = ssh(nil, `T=$(curl -s -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60"); curl -s -H "X-aws-ec2-metadata-token: $T" http://169.254.169.254/latest/meta-data/placement/availability-zone; echo; ss -tnp | grep -c 'users:(("sshd"'; ip link | grep -c 'mtu 1500'`)
+	assert.Equal(t, "ap-northeast-1a\n1\n1\n", out)
 	u.stop(t)
 }
 
