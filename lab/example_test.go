@@ -199,11 +199,12 @@ func Example_command() {
 	resp.Body.Close()
 	fmt.Println(string(b))
 
-	res, _ := l.Run(ctx, "kill $(ps -ef | grep 'myapp --port' | grep -v grep | tr -s ' ' | cut -d' ' -f2) && echo killed")
+	res, _ := l.Run(ctx, "ss -tlnp | grep -o 'users:((\"myapp\"'; kill $(ps -ef | grep 'myapp --port' | grep -v grep | tr -s ' ' | cut -d' ' -f2) && echo killed")
 	fmt.Print(res.Stdout)
 	fmt.Println("myapp's status:", <-status)
 	// Output:
 	// hello 203.0.113.10, from ec2-user's myapp --port 8080
+	// users:(("myapp"
 	// killed
 	// myapp's status: 143
 }
