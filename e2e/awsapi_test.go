@@ -1,0 +1,174 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var apiRE = regexp.MustCompile(`^api: (http://127\.0\.0\.1:\d+) region (\S+)$`)
+
+// startUpAPI starts `vlab up --api` and returns its ready line's fields and
+// the API endpoint its second line names.
+func startUpAPI(t *testing.T, args ...string) (*upProc, string) {
+	t.Helper()
+	cfg := t.TempDir()
+	cmd := exec.Command(vlabBin, append([]string{"up", "--ephemeral", "--listen", "127.0.0.1:0", "--api", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+cfg, "HOME="+cfg)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	errb := &syncBuffer{}
+	cmd.Stderr = errb
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string, 2)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for i := 0; i < 2 && sc.Scan(); i++ {
+			lines <- sc.Text()
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	var got []string
+	for len(got) < 2 {
+		select {
+		case line := <-lines:
+			got = append(got, line)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("vlab up printed %q; stderr: %s", got, errb.String())
+		}
+	}
+	m := readyRE.FindStringSubmatch(got[0])
+	require.NotNil(t, m, "ready line: %q", got[0])
+	a := apiRE.FindStringSubmatch(got[1])
+	require.NotNil(t, a, "api line: %q", got[1])
+	assert.Equal(t, "ap-northeast-1", a[2])
+	return &upProc{cmd: cmd, port: m[1], keyFile: m[2], hostKey: m[3], stderr: errb}, a[1]
+}
+
+// awsCLI runs the AWS CLI v2 against endpoint; Debian's awscli is
+// /usr/bin/aws (an older aws may come first on PATH).
+func awsCLI(t *testing.T, endpoint string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/usr/bin/aws", append([]string{"--endpoint-url", endpoint, "--output", "json"}, args...)...)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDVLABTEST", "AWS_SECRET_ACCESS_KEY=vlab", "AWS_DEFAULT_REGION=ap-northeast-1",
+		"AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "HOME="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func needAWSCLI(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/usr/bin/aws"); err != nil {
+		if os.Getenv("VLAB_REQUIRE_AWSCLI") != "" {
+			t.Fatalf("/usr/bin/aws is required by this run (VLAB_REQUIRE_AWSCLI is set) and is missing")
+		}
+		t.Skip("/usr/bin/aws (Debian's awscli) is not installed")
+	}
+}
+
+// The issue's session: the AWS CLI revokes the rule that admits the NLB
+// node's health checks; the target turns unhealthy on the lab clock, an
+// SSH session opened before keeps working (a tracked connection), and a
+// new one still opens (the NLB fails open).
+func TestAWSCLIRevokeRule(t *testing.T) {
+	noLeaks(t)
+	needAWSCLI(t)
+	sshPath := needTool(t, "ssh", "VLAB_REQUIRE_OPENSSH")
+	u, endpoint := startUpAPI(t, "--time-scale", "20")
+	defer u.stop(t)
+
+	out, err := awsCLI(t, endpoint, "elbv2", "describe-target-groups", "--names", "ssh-targets")
+	require.NoError(t, err, out)
+	var tgs struct {
+		TargetGroups []struct{ TargetGroupArn string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &tgs), out)
+	require.Len(t, tgs.TargetGroups, 1)
+	tg := tgs.TargetGroups[0].TargetGroupArn
+	health := func() (state, reason string) {
+		out, err := awsCLI(t, endpoint, "elbv2", "describe-target-health", "--target-group-arn", tg)
+		require.NoError(t, err, out)
+		var h struct {
+			TargetHealthDescriptions []struct {
+				TargetHealth struct{ State, Reason string }
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &h), out)
+		require.Len(t, h.TargetHealthDescriptions, 1)
+		return h.TargetHealthDescriptions[0].TargetHealth.State, h.TargetHealthDescriptions[0].TargetHealth.Reason
+	}
+	state, _ := health()
+	require.Equal(t, "healthy", state)
+
+	out, err = awsCLI(t, endpoint, "ec2", "describe-security-groups", "--filters", "Name=group-name,Values=ssh-target")
+	require.NoError(t, err, out)
+	var sgs struct{ SecurityGroups []struct{ GroupId string } }
+	require.NoError(t, json.Unmarshal([]byte(out), &sgs), out)
+	require.Len(t, sgs.SecurityGroups, 1)
+	sg := sgs.SecurityGroups[0].GroupId
+
+	// A session opened before the change: it answers each line it reads.
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	sshArgs := func(command string) []string {
+		return []string{"-p", u.port, "-i", u.keyFile, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+			"-o", "UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "ec2-user@127.0.0.1", command}
+	}
+	sess := exec.CommandContext(ctx, sshPath, sshArgs(`while read l; do echo "got $l"; done`)...)
+	in, err := sess.StdinPipe()
+	require.NoError(t, err)
+	var sessOut syncBuffer
+	sess.Stdout, sess.Stderr = &sessOut, &sessOut
+	require.NoError(t, sess.Start())
+	io.WriteString(in, "before\n")
+	require.Eventually(t, func() bool { return strings.Contains(sessOut.String(), "got before") }, 30*time.Second, 10*time.Millisecond, "%s", sessOut.String())
+
+	out, err = awsCLI(t, endpoint, "ec2", "revoke-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "22", "--cidr", "10.0.10.25/32")
+	require.NoError(t, err, out)
+	assert.Contains(t, out, `"Return": true`)
+	out, err = awsCLI(t, endpoint, "ec2", "revoke-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "22", "--cidr", "10.0.10.25/32")
+	require.Error(t, err)
+	assert.Contains(t, out, "An error occurred (InvalidPermission.NotFound) when calling the RevokeSecurityGroupIngress operation")
+
+	// Two intervals (30 s each) and a timeout of lab time at 20x.
+	require.Eventually(t, func() bool {
+		state, reason := health()
+		return state == "unhealthy" && reason == "Target.FailedHealthChecks"
+	}, 30*time.Second, 200*time.Millisecond)
+
+	io.WriteString(in, "after\n")
+	require.Eventually(t, func() bool { return strings.Contains(sessOut.String(), "got after") }, 30*time.Second, 10*time.Millisecond,
+		"the session opened before keeps working: %s", sessOut.String())
+	in.Close()
+	require.NoError(t, sess.Wait(), sessOut.String())
+
+	b, err := exec.CommandContext(ctx, sshPath, sshArgs("echo $SSH_CLIENT")...).CombinedOutput()
+	require.NoError(t, err, "a new session opens (the NLB fails open): %s", b)
+	assert.Contains(t, string(b), "203.0.113.10 ")
+
+	assert.Contains(t, u.stderr.String(), "vlab: api: RevokeSecurityGroupIngress "+sg+" (ssh-target) inbound peer: 10.0.10.25/32, TCP, from port: 22, to port: 22, ALLOW: ok")
+
+	out, err = awsCLI(t, endpoint, "--region", "us-east-1", "ec2", "describe-vpcs")
+	require.Error(t, err)
+	assert.Contains(t, out, "SignatureDoesNotMatch")
+}
+
+func TestUpAPIRefusesNonLoopback(t *testing.T) {
+	noLeaks(t)
+	_, errs, code := vlab(t, t.TempDir(), "up", "--ephemeral", "--listen", "127.0.0.1:0", "--api", "0.0.0.0:4566")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, `--api "0.0.0.0:4566": 0.0.0.0 is not a loopback address`)
+}
