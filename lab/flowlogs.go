@@ -50,6 +50,7 @@ func (b *builder) flowLogs() error {
 			return at(p, err)
 		}
 		b.l.FlowLogs = append(b.l.FlowLogs, log)
+		b.l.addFlowLogInfo(log, b.resourceIDs(f.ResourceIds), f.LogDestination)
 	}
 	return nil
 }

@@ -74,6 +74,8 @@ type Lab struct {
 	listenerPort  uint16 // the selected load balancer's first listener's
 	closeOnce     sync.Once
 	closers       []func()
+
+	flowLogInfos []FlowLogInfo // parallel to FlowLogs
 }
 
 // New builds the lab c describes and returns it ready: every target
@@ -132,6 +134,11 @@ func New(c Config) (l *Lab, err error) {
 			return nil, err
 		}
 		l.FlowLogs = append(l.FlowLogs, log)
+		var vpcs []string
+		for _, v := range l.Net.VPCs() {
+			vpcs = append(vpcs, v.ID())
+		}
+		l.addFlowLogInfo(log, vpcs, "")
 	}
 	if err := b.flowLogs(); err != nil {
 		return nil, err

@@ -224,6 +224,7 @@ type Listener struct {
 	Port        uint16
 	TargetGroup *TargetGroup
 	idle        atomic.Int64 // tcp.idle_timeout.seconds
+	id          string       // kept when ModifyListener changes the port
 }
 
 // AddListener adds a TCP listener that forwards to a target group.
@@ -253,7 +254,7 @@ func (lb *LoadBalancer) AddListener(c ListenerConfig) (*Listener, error) {
 	if _, ok := lb.listeners[c.Port]; ok {
 		return nil, fmt.Errorf("load balancer %s: a listener on port %d already exists", lb.name, c.Port)
 	}
-	l := &Listener{Protocol: c.Protocol, Port: c.Port, TargetGroup: c.TargetGroup}
+	l := &Listener{Protocol: c.Protocol, Port: c.Port, TargetGroup: c.TargetGroup, id: listenerID(lb, c.Port)}
 	l.idle.Store(defaultIdleTimeout())
 	for k, v := range c.Attributes {
 		if err := l.SetAttribute(k, v); err != nil {
@@ -296,8 +297,11 @@ func (lb *LoadBalancer) Resets() uint64 { return lb.resets.Load() }
 // has about 64,000 ports per target address and port.
 func (lb *LoadBalancer) PortAllocationErrors() uint64 { return lb.portErrors.Load() }
 
-// SecurityGroups returns the groups the load balancer was created with.
+// SecurityGroups returns the load balancer's groups (SetSecurityGroups
+// may have replaced those it was created with).
 func (lb *LoadBalancer) SecurityGroups() []*vnet.SecurityGroup {
+	lb.mu.RLock()
+	defer lb.mu.RUnlock()
 	return append([]*vnet.SecurityGroup(nil), lb.cfg.SecurityGroups...)
 }
 

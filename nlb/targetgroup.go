@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/vlab-sim/vlab/vnet"
 	"github.com/vlab-sim/vlab/vnet/limits"
@@ -212,6 +213,7 @@ func (tg *TargetGroup) attach(lb *LoadBalancer, port uint16) {
 	tg.lbs = append(tg.lbs, lb)
 	if first {
 		tg.port = port
+		tg.resumeLocked()
 	}
 	members := append([]*member(nil), tg.members...)
 	tg.mu.Unlock()
@@ -312,6 +314,11 @@ func (tg *TargetGroup) Register(t Target) error {
 	tg.members = append(append([]*member(nil), tg.members...), m)
 	tg.ids = append(append([]uint64(nil), tg.ids...), h.Sum64())
 	inUse := len(tg.lbs) > 0
+	if !inUse {
+		// No listener forwards to the group: unused until one does (ELB
+		// API Reference, "TargetHealth": Target.NotInUse).
+		tg.setLocked(m, StateUnused, ReasonNotInUse)
+	}
 	tg.mu.Unlock()
 	if inUse {
 		tg.startChecks(m)
@@ -336,7 +343,7 @@ func (tg *TargetGroup) Deregister(id string, port uint16) error {
 			m = o
 		}
 	}
-	if m == nil || m.state() == StateDraining || m.state() == StateUnused {
+	if m == nil || m.state() == StateDraining || m.state() == StateUnused && !m.invalidState() {
 		tg.mu.Unlock()
 		return fmt.Errorf("target group %s: target %s port %d is not registered", tg.cfg.Name, id, port)
 	}
@@ -383,7 +390,11 @@ func (tg *TargetGroup) Targets() []Target {
 }
 
 // startChecks runs m's first health check now and one every interval.
-func (tg *TargetGroup) startChecks(m *member) {
+func (tg *TargetGroup) startChecks(m *member) { tg.startChecksIn(m, 0) }
+
+// startChecksIn runs m's first health check after first, then one every
+// interval.
+func (tg *TargetGroup) startChecksIn(m *member, first time.Duration) {
 	// A target in an Availability Zone no load balancer of the group has
 	// enabled is unused: not checked, sent nothing, cross-zone or not
 	// (ELB API Reference, "TargetHealth": Target.NotInUse).
@@ -399,16 +410,19 @@ func (tg *TargetGroup) startChecks(m *member) {
 	var tick func()
 	tick = func() {
 		tg.mu.Lock()
-		if tg.closed || m.state() == StateDraining || m.state() == StateUnused {
+		if tg.closed || m.state() == StateDraining || m.state() == StateUnused && !m.invalidState() {
 			tg.mu.Unlock()
 			return
 		}
 		m.round = tg.net.Clock().AfterFunc(tg.cfg.HealthCheck.interval(), tick)
+		stopped := tg.followPowerLocked(m)
 		tg.mu.Unlock()
-		tg.checker.round(m)
+		if !stopped {
+			tg.checker.round(m)
+		}
 	}
 	tg.mu.Lock()
-	m.round = tg.net.Clock().AfterFunc(0, tick)
+	m.round = tg.net.Clock().AfterFunc(first, tick)
 	tg.mu.Unlock()
 }
 

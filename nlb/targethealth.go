@@ -28,6 +28,9 @@ const (
 	ReasonDeregistrationInProgress = "Target.DeregistrationInProgress"
 	ReasonNotInUse                 = "Target.NotInUse"
 	ReasonNotRegistered            = "Target.NotRegistered"
+	// ReasonInvalidState: the target is a stopped (or stopping,
+	// terminated) instance.
+	ReasonInvalidState = "Target.InvalidState"
 )
 
 // descriptions are the texts AWS puts beside each reason.
@@ -38,6 +41,7 @@ var descriptions = map[string]string{
 	ReasonDeregistrationInProgress: "Target deregistration is in progress",
 	ReasonNotInUse:                 "Target group is not configured to receive traffic from the load balancer",
 	ReasonNotRegistered:            "Target is not registered to the target group",
+	ReasonInvalidState:             "Target is in the stopped state",
 }
 
 var stateCodes = []string{StateInitial, StateHealthy, StateUnhealthy, StateUnused, StateDraining, StateUnhealthyDraining}
@@ -57,6 +61,9 @@ type member struct {
 	passes, fails int
 	round         *vnet.Timer
 	checked       bool
+	restarted     bool   // started again after a stop: healthy after the threshold
+	cycles        uint64 // its host's power cycles when last checked
+	seenCycles    bool
 }
 
 func (m *member) state() string { return stateCodes[m.st.Load()] }
@@ -142,7 +149,10 @@ func (tg *TargetGroup) record(m *member, failure string) {
 	}
 	switch m.state() {
 	case StateInitial:
-		if failure == "" {
+		// A target started again after a stop passes HealthyThresholdCount
+		// checks first; a new registration, one.
+		if failure == "" && (!m.restarted || m.passes >= hc.HealthyThresholdCount) {
+			m.restarted = false
 			tg.setLocked(m, StateHealthy, "")
 		} else if m.fails >= hc.UnhealthyThresholdCount {
 			tg.setLocked(m, StateUnhealthy, ReasonFailedHealthChecks)
@@ -231,6 +241,15 @@ func (tg *TargetGroup) healthLocked(m *member) TargetHealth {
 	}
 	if len(tg.lbs) == 0 && th.State != StateUnused {
 		th.State, th.Reason = StateUnused, ReasonNotInUse
+	}
+	if th.State != StateUnused && th.State != StateDraining {
+		// At once, not at the next round: the instance stopped, or
+		// stopped and started again since the last round.
+		if m.stopped() {
+			th.State, th.Reason = StateUnused, ReasonInvalidState
+		} else if m.cycled() {
+			th.State, th.Reason = StateInitial, ReasonRegistrationInProgress
+		}
 	}
 	th.Description = descriptions[th.Reason]
 	if c := m.cause.Load(); c != nil && th.Reason == *m.reason.Load() && (th.Reason == ReasonFailedHealthChecks || th.Reason == ReasonNotInUse) {

@@ -309,7 +309,7 @@ func (m *imds) identity(region string) string {
 		"instanceId":              in.id,
 		"instanceType":            "t3.micro",
 		"kernelId":                nil,
-		"pendingTime":             in.booted.UTC().Format("2006-01-02T15:04:05Z"),
+		"pendingTime":             in.bootTime().UTC().Format("2006-01-02T15:04:05Z"),
 		"privateIp":               in.eni.PrivateAddr().String(),
 		"ramdiskId":               nil,
 		"region":                  region,

@@ -89,6 +89,8 @@ type Instance struct {
 	journal *journal
 	logins  logins // guarded by procs.mu
 	owners  owners // the processes that hold its sockets (ss -p)
+
+	life lifecycle // its state (lifecycle.go); guards ssh and booted after New
 }
 
 // ResourceName returns EC2's IP-based hostname for addr: ip-10-0-128-108.
@@ -143,6 +145,7 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 		image:    image,
 		clock:    n.Clock(),
 		booted:   n.Clock().Now(),
+		life:     lifecycle{state: Running},
 	}
 	in.procs = newProcs(in.booted)
 	in.journal = newJournal()
@@ -158,7 +161,9 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 	}
 
 	if c.SSHPort > 0 {
-		ln, err := h.Listen("tcp", fmt.Sprintf(":%d", c.SSHPort))
+		// SO_REUSEADDR, as sshd's: it binds again at the next boot while
+		// this one's connections are in TIME-WAIT.
+		ln, err := h.ListenReuseAddr(fmt.Sprintf(":%d", c.SSHPort))
 		if err != nil {
 			return nil, fmt.Errorf("instance %s: ssh listen: %w", c.Hostname, err)
 		}
@@ -177,6 +182,7 @@ func New(n *vnet.Network, c Config) (*Instance, error) {
 			grace = DefaultLoginGraceTime
 		}
 		in.ssh = newSSHServer(in, ln, limit, grace)
+		in.life.sshd = sshdConfig{port: c.SSHPort, proxy: c.ProxyProtocol, limit: limit, grace: grace}
 		in.sshdLog(sshdPID, "Server listening on 0.0.0.0 port %d.", c.SSHPort)
 		in.sshdLog(sshdPID, "Server listening on :: port %d.", c.SSHPort)
 	}
@@ -291,18 +297,19 @@ func (c ppConn) LocalAddr() net.Addr { return c.local }
 // ServeSSH serves one SSH connection that arrived by other means than the
 // instance's own listener (an in-memory pipe, say) and returns when it ends.
 func (in *Instance) ServeSSH(c net.Conn) error {
-	if in.ssh == nil {
+	srv := in.sshd()
+	if srv == nil {
 		return fmt.Errorf("instance %s: no SSH server", in.hostname)
 	}
-	in.ssh.serveConn(c)
+	srv.serveConn(c)
 	return nil
 }
 
 // Close stops the SSH server and its sessions. The host's stack is closed
 // with the network.
 func (in *Instance) Close() error {
-	if in.ssh != nil {
-		in.ssh.close()
+	if srv := in.closeLife(); srv != nil {
+		srv.close()
 	}
 	if in.imds != nil {
 		in.imds.close()
@@ -317,7 +324,7 @@ func (s system) Hostname() string           { return s.in.hostname }
 func (s system) Domain() string             { return s.in.domain() }
 func (s system) KernelRelease() string      { return s.in.image.Kernel }
 func (s system) Now() time.Time             { return s.in.now() }
-func (s system) Booted() time.Time          { return s.in.booted }
+func (s system) Booted() time.Time          { return s.in.bootTime() }
 func (s system) Processes() []shell.Process { return s.in.procs.list() }
 func (s system) Start(p shell.Process, cancel context.CancelFunc) (int, func()) {
 	return s.in.procs.start(p, cancel, s.in.now())

@@ -71,7 +71,7 @@ func (in *Instance) who(_ context.Context, o shell.IO, args []string) int {
 func (in *Instance) w(ctx context.Context, o shell.IO, args []string) int {
 	now := in.now()
 	users := in.current()
-	up := now.Sub(in.booted)
+	up := now.Sub(in.bootTime())
 	fmt.Fprintf(o.Stdout, " %s up %s,  %d user%s,  load average: 0.00, 0.00, 0.00\n", now.Format("15:04:05"), upTime(up), len(users), map[bool]string{true: "", false: "s"}[len(users) == 1])
 	tw := tabwriter.NewWriter(o.Stdout, 0, 0, 1, ' ', 0)
 	fmt.Fprintln(tw, "USER\tTTY\tFROM\tLOGIN@\tIDLE\tJCPU\tPCPU\tWHAT")
@@ -116,7 +116,7 @@ func (in *Instance) last(_ context.Context, o shell.IO, args []string) int {
 		}
 		fmt.Fprintf(o.Stdout, "%-8s %-12s %-16s %s%s\n", l.User, l.TTY, l.From, l.At.Format("Mon Jan _2 15:04"), span)
 	}
-	fmt.Fprintf(o.Stdout, "\nwtmp begins %s\n", in.booted.Format("Mon Jan _2 15:04:05 2006"))
+	fmt.Fprintf(o.Stdout, "\nwtmp begins %s\n", in.bootTime().Format("Mon Jan _2 15:04:05 2006"))
 	return 0
 }
 

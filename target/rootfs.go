@@ -67,7 +67,7 @@ func (in *Instance) buildRootFS() error {
 			return fmt.Appendf(nil, "Linux version %s (mockbuild@ip-10-0-33-127) (gcc (GCC) 11.4.1) #1 SMP PREEMPT_DYNAMIC\n", in.image.Kernel)
 		},
 		"/proc/uptime": func() []byte {
-			up := in.now().Sub(in.booted).Seconds()
+			up := in.now().Sub(in.bootTime()).Seconds()
 			return fmt.Appendf(nil, "%.2f %.2f\n", up, 2*up*0.98)
 		},
 		"/proc/loadavg": func() []byte {

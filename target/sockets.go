@@ -209,10 +209,11 @@ func (s system) ShellStarted(c shell.Config) {
 
 // sshPort is the port the SSH server listens on, 0 without one.
 func (in *Instance) sshPort() uint16 {
-	if in.ssh == nil {
+	srv := in.sshd()
+	if srv == nil {
 		return 0
 	}
-	if a, ok := in.ssh.ln.Addr().(*net.TCPAddr); ok {
+	if a, ok := srv.ln.Addr().(*net.TCPAddr); ok {
 		return uint16(a.Port)
 	}
 	return 0

@@ -41,7 +41,8 @@ const (
 	DropMartian DropReason = "martian"
 	// DropMalformed: a frame that is not a whole IPv4 packet.
 	DropMalformed DropReason = "malformed"
-	// DropDetached: the destination interface's host is closed.
+	// DropDetached: the destination interface's host is closed or
+	// powered off (Host.SetDown).
 	DropDetached DropReason = "detached"
 	// DropSourceCheck: a host wrote a packet whose source is not its
 	// interface's address, and the interface's source/destination check

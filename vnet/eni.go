@@ -98,7 +98,15 @@ func (e *ENI) Deliver(p *packet.Packet) {
 // methods that would bypass the path's rules.
 type eniSink struct{ e *ENI }
 
-func (s eniSink) Send(p *packet.Packet) { s.e.net.send(s.e, p) }
+func (s eniSink) Send(p *packet.Packet) {
+	if s.e.host.down.Load() {
+		// A stopped host writes nothing: the last packets of a stack
+		// powered off mid-connection (a FIN, a RST) never leave it.
+		s.e.net.DropWithDetail(s.e.id, DropDetached, p, fmt.Sprintf("%s of %s: its host is stopped", s.e.id, s.e.host.name))
+		return
+	}
+	s.e.net.send(s.e, p)
+}
 
 func (s eniSink) Malformed() { s.e.net.recordDrop(DropEvent{Where: s.e.id, Reason: DropMalformed}) }
 

@@ -251,6 +251,10 @@ func (n *Network) arrive(to *ENI, p *packet.Packet, via *ENI) {
 		n.DropWithDetail(to.id, DropMartian, p, fmt.Sprintf("%s of %s received a packet with its own address %s as source (a martian: the hairpin of client IP preservation)", to.id, to.host.name, p.Src()))
 		return
 	}
+	if to.host.down.Load() {
+		n.DropWithDetail(to.id, DropDetached, p, fmt.Sprintf("%s of %s: its host is stopped and its stack answers nothing", to.id, to.host.name))
+		return
+	}
 	if !n.admitIn(to, p, via) {
 		return
 	}

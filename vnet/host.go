@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vlab-sim/vlab/vnet/netstack"
 	"github.com/vlab-sim/vlab/vnet/packet"
@@ -32,6 +33,9 @@ type Host struct {
 	mu     sync.Mutex
 	enis   []*ENI
 	closed bool
+
+	down   atomic.Bool   // powered off: see SetDown
+	cycles atomic.Uint64 // times powered off
 }
 
 // NewHost creates a host named name with no interface yet.

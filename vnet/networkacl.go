@@ -106,19 +106,9 @@ func (a *NetworkACL) Rules(egress bool) []ACLRule {
 // AddRule adds a rule to the inbound (egress false) or outbound rules.
 func (a *NetworkACL) AddRule(egress bool, r ACLRule) error {
 	dir := map[bool]string{false: "inbound", true: "outbound"}[egress]
-	if err := limits.Get("RuleNumber").Check(r.Number); err != nil {
-		return fmt.Errorf("network ACL %s: %s rule number %d: %w", a.id, dir, r.Number, err)
-	}
-	p, err := ParseProtocol(r.Protocol)
+	r, err := a.checkRule(dir, r)
 	if err != nil {
-		return fmt.Errorf("network ACL %s: %s rule %d: %w", a.id, dir, r.Number, err)
-	}
-	r.proto, r.Protocol = p, protoName(p)
-	if err := r.Ports.validate(); err != nil {
-		return fmt.Errorf("network ACL %s: %s rule %d: %w", a.id, dir, r.Number, err)
-	}
-	if !r.CIDR.IsValid() || !r.CIDR.Addr().Is4() || r.CIDR.Masked() != r.CIDR {
-		return fmt.Errorf("network ACL %s: %s rule %d: CidrBlock %s is not an IPv4 network", a.id, dir, r.Number, r.CIDR)
+		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -135,6 +125,50 @@ func (a *NetworkACL) AddRule(egress bool, r ACLRule) error {
 	sort.Slice(nr, func(i, j int) bool { return nr[i].Number < nr[j].Number })
 	*rules = nr
 	return nil
+}
+
+// checkRule validates r and fills its parsed protocol.
+func (a *NetworkACL) checkRule(dir string, r ACLRule) (ACLRule, error) {
+	if err := limits.Get("RuleNumber").Check(r.Number); err != nil {
+		return r, fmt.Errorf("network ACL %s: %s rule number %d: %w", a.id, dir, r.Number, err)
+	}
+	p, err := ParseProtocol(r.Protocol)
+	if err != nil {
+		return r, fmt.Errorf("network ACL %s: %s rule %d: %w", a.id, dir, r.Number, err)
+	}
+	r.proto, r.Protocol = p, protoName(p)
+	if err := r.Ports.validate(); err != nil {
+		return r, fmt.Errorf("network ACL %s: %s rule %d: %w", a.id, dir, r.Number, err)
+	}
+	if !r.CIDR.IsValid() || !r.CIDR.Addr().Is4() || r.CIDR.Masked() != r.CIDR {
+		return r, fmt.Errorf("network ACL %s: %s rule %d: CidrBlock %s is not an IPv4 network", a.id, dir, r.Number, r.CIDR)
+	}
+	return r, nil
+}
+
+// ReplaceRule replaces the rule with r's number at once: no packet sees
+// the ACL without it (EC2 API Reference, "ReplaceNetworkAclEntry").
+func (a *NetworkACL) ReplaceRule(egress bool, r ACLRule) error {
+	dir := map[bool]string{false: "inbound", true: "outbound"}[egress]
+	r, err := a.checkRule(dir, r)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rules := &a.inbound
+	if egress {
+		rules = &a.outbound
+	}
+	for i, o := range *rules {
+		if o.Number == r.Number {
+			nr := append([]ACLRule(nil), *rules...)
+			nr[i] = r
+			*rules = nr
+			return nil
+		}
+	}
+	return fmt.Errorf("network ACL %s: no %s rule %d", a.id, dir, r.Number)
 }
 
 // RemoveRule removes the rule with the given number.

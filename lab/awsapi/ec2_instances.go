@@ -58,7 +58,7 @@ func describeInstances(c *call) (any, *apiError) {
 		e := inst.ENI()
 		s := e.Subnet()
 		have := tagValues(inst.Host().Name(), map[string][]string{"instance-id": {inst.ID()}, "vpc-id": {s.VPC().ID()}, "subnet-id": {s.ID()},
-			"instance-state-name": {"running"}, "private-ip-address": {inst.Addr().String()}, "availability-zone": {s.Zone()}, "network-interface.network-interface-id": {e.ID()}})
+			"instance-state-name": {inst.State().Name}, "private-ip-address": {inst.Addr().String()}, "availability-zone": {s.Zone()}, "network-interface.network-interface-id": {e.ID()}})
 		for _, g := range e.SecurityGroups() {
 			have["instance.group-id"] = append(have["instance.group-id"], g.ID())
 			have["instance.group-name"] = append(have["instance.group-name"], g.Name())
@@ -68,8 +68,11 @@ func describeInstances(c *call) (any, *apiError) {
 		}
 		d := ec2Instance{InstanceID: inst.ID(), PrivateDNSName: c.privateDNSName(e), SubnetID: s.ID(), VpcID: s.VPC().ID(), PrivateIPAddress: inst.Addr().String(),
 			GroupSet: groupIdentifiers(e.SecurityGroups()), TagSet: nameTags(inst.Host().Name())}
-		// EC2 API Reference, "InstanceState": 16 is running.
-		d.InstanceState.Code, d.InstanceState.Name = 16, "running"
+		// EC2 API Reference, "InstanceState": the codes are target.State's.
+		st := inst.State()
+		d.InstanceState.Code, d.InstanceState.Name = st.Code, st.Name
+		// The lab's instances are all one type, a burstable t3.micro.
+		d.ImageID, d.InstanceType = inst.Image().AMI, "t3.micro"
 		d.Placement.AvailabilityZone = s.Zone()
 		for _, ie := range inst.Host().ENIs() {
 			d.NetworkInterfaces = append(d.NetworkInterfaces, c.networkInterface(ie))

@@ -20,6 +20,10 @@ var ec2Actions = map[string]func(*call) (any, *apiError){
 	"DescribeInternetGateways":        describeInternetGateways,
 	"DescribeNatGateways":             describeNatGateways,
 	"DescribeNetworkAcls":             describeNetworkAcls,
+	"CreateNetworkAclEntry":           createNetworkAclEntry,
+	"ReplaceNetworkAclEntry":          replaceNetworkAclEntry,
+	"DeleteNetworkAclEntry":           deleteNetworkAclEntry,
+	"DescribeFlowLogs":                describeFlowLogs,
 	"DescribeSecurityGroups":          describeSecurityGroups,
 	"DescribeSecurityGroupRules":      describeSecurityGroupRules,
 	"AuthorizeSecurityGroupIngress":   authorizeIngress,
@@ -29,6 +33,10 @@ var ec2Actions = map[string]func(*call) (any, *apiError){
 	"DescribeInstances":               describeInstances,
 	"DescribeNetworkInterfaces":       describeNetworkInterfaces,
 	"ModifyNetworkInterfaceAttribute": modifyNetworkInterfaceAttribute,
+	"StopInstances":                   stopInstances,
+	"StartInstances":                  startInstances,
+	"RebootInstances":                 rebootInstances,
+	"TerminateInstances":              terminateInstances,
 }
 
 // derivedID is an id for what the lab names no id of its own (route table

@@ -233,6 +233,8 @@ type ec2Reservation struct {
 
 type ec2Instance struct {
 	InstanceID    string `xml:"instanceId"`
+	ImageID       string `xml:"imageId"`
+	InstanceType  string `xml:"instanceType"`
 	InstanceState struct {
 		Code int    `xml:"code"`
 		Name string `xml:"name"`

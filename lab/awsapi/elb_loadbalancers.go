@@ -3,7 +3,6 @@ package awsapi
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strings"
 
 	"github.com/vlab-sim/vlab/nlb"
@@ -25,6 +24,13 @@ var elbActions = map[string]func(*call) (any, *apiError){
 	"DescribeTargetHealth":           describeTargetHealth,
 	"RegisterTargets":                registerTargets,
 	"DeregisterTargets":              deregisterTargets,
+	"ModifyTargetGroup":              modifyTargetGroup,
+	"CreateTargetGroup":              createTargetGroup,
+	"DeleteTargetGroup":              deleteTargetGroup,
+	"CreateListener":                 createListener,
+	"DeleteListener":                 deleteListener,
+	"ModifyListener":                 modifyListener,
+	"SetSecurityGroups":              setSecurityGroups,
 }
 
 // loadBalancer finds a load balancer by ARN (ELB API Reference:
@@ -38,13 +44,11 @@ func (c *call) loadBalancer(arn string) (*nlb.LoadBalancer, *apiError) {
 	return nil, badRequest("LoadBalancerNotFound", "Load balancer '%s' not found", arn)
 }
 
-// listenerARN is a listener's ARN: its load balancer's, with a
-// 16-hex-digit id derived from the port (the lab gives listeners no id of
-// their own, so it stays the same across runs of a seed).
-func listenerARN(lb *nlb.LoadBalancer, port uint16) string {
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%s/%d", lb.ARN(), port)
-	return strings.Replace(lb.ARN(), ":loadbalancer/", ":listener/", 1) + fmt.Sprintf("/%016x", h.Sum64())
+// listenerARN is a listener's ARN: its load balancer's, with the
+// listener's 16-hex-digit id (derived from its first port, so it stays the
+// same across runs of a seed and when ModifyListener moves it).
+func listenerARN(lb *nlb.LoadBalancer, li *nlb.Listener) string {
+	return strings.Replace(lb.ARN(), ":loadbalancer/", ":listener/", 1) + "/" + li.ID()
 }
 
 func describeLoadBalancers(c *call) (any, *apiError) {
@@ -162,25 +166,14 @@ func modifyLoadBalancerAttributes(c *call) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	attrs, aerr := c.attributeParams()
-	if aerr != nil {
-		return nil, aerr
-	}
-	for _, a := range attrs {
-		err := lb.SetAttribute(a.Key, a.Value)
-		c.logChange(fmt.Sprintf("%s %s=%s", lb.Name(), a.Key, a.Value), err)
-		if err != nil {
-			return nil, attributeError(err)
-		}
-	}
-	return attributesOf(lb.Attributes()), nil
+	return c.modifyAttributes(lb, lb.Name())
 }
 
 // listener finds a listener by ARN (ELB API Reference: ListenerNotFound).
 func (c *call) listener(arn string) (*nlb.LoadBalancer, *nlb.Listener, *apiError) {
 	for _, lb := range c.s.l.LoadBalancers {
 		for _, li := range lb.Listeners() {
-			if listenerARN(lb, li.Port) == arn {
+			if listenerARN(lb, li) == arn {
 				return lb, li, nil
 			}
 		}
@@ -227,10 +220,7 @@ func describeListeners(c *call) (any, *apiError) {
 	}
 	out.Listeners = []elbListener{}
 	for _, p := range ls[start:end] {
-		tg := p.li.TargetGroup.ARN()
-		a := elbAction{Type: "forward", TargetGroupArn: tg}
-		a.ForwardConfig.TargetGroups = []elbTargetGroupTuple{{tg, 1}}
-		out.Listeners = append(out.Listeners, elbListener{ListenerArn: listenerARN(p.lb, p.li.Port), LoadBalancerArn: p.lb.ARN(), Port: int(p.li.Port), Protocol: p.li.Protocol, DefaultActions: []elbAction{a}})
+		out.Listeners = append(out.Listeners, listenerOf(p.lb, p.li))
 	}
 	out.NextMarker = next
 	return out, nil
@@ -249,18 +239,31 @@ func modifyListenerAttributes(c *call) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	return c.modifyAttributes(li, fmt.Sprintf("%s listener %d", lb.Name(), li.Port))
+}
+
+// attributed is what has ELB attributes: a load balancer, a listener, a
+// target group.
+type attributed interface {
+	Attributes() map[string]string
+	SetAttribute(key, value string) error
+}
+
+// modifyAttributes sets the call's attributes on x, named name in the log,
+// in order, stopping at the first refused, and answers with them all.
+func (c *call) modifyAttributes(x attributed, name string) (any, *apiError) {
 	attrs, aerr := c.attributeParams()
 	if aerr != nil {
 		return nil, aerr
 	}
 	for _, a := range attrs {
-		err := li.SetAttribute(a.Key, a.Value)
-		c.logChange(fmt.Sprintf("%s listener %d %s=%s", lb.Name(), li.Port, a.Key, a.Value), err)
+		err := x.SetAttribute(a.Key, a.Value)
+		c.logChange(fmt.Sprintf("%s %s=%s", name, a.Key, a.Value), err)
 		if err != nil {
 			return nil, attributeError(err)
 		}
 	}
-	return attributesOf(li.Attributes()), nil
+	return attributesOf(x.Attributes()), nil
 }
 
 // describeTags answers every load balancer, target group and listener of

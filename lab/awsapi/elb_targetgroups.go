@@ -112,18 +112,7 @@ func modifyTargetGroupAttributes(c *call) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	attrs, aerr := c.attributeParams()
-	if aerr != nil {
-		return nil, aerr
-	}
-	for _, a := range attrs {
-		err := tg.SetAttribute(a.Key, a.Value)
-		c.logChange(fmt.Sprintf("%s %s=%s", tg.Name(), a.Key, a.Value), err)
-		if err != nil {
-			return nil, attributeError(err)
-		}
-	}
-	return attributesOf(tg.Attributes()), nil
+	return c.modifyAttributes(tg, tg.Name())
 }
 
 // targetParams reads Targets.member.N.Id/Port as the group's targets: an

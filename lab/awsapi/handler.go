@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/vlab-sim/vlab/lab"
 )
@@ -27,6 +28,9 @@ func NewHandler(l *lab.Lab, o Options) http.Handler { return &server{l: l, o: o}
 type server struct {
 	l *lab.Lab
 	o Options
+	// mu serializes the operations: those that add or remove a part
+	// (CreateTargetGroup…) change the lab's lists others read.
+	mu sync.Mutex
 }
 
 // maxBody bounds a request's form: the largest AWS Query request is far
@@ -80,7 +84,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, errorf(http.StatusBadRequest, "InvalidAction", "The action %s is not valid for this web service.", c.action))
 		return
 	}
+	s.mu.Lock()
 	v, aerr := h(c)
+	s.mu.Unlock()
 	if aerr != nil {
 		c.fail(w, aerr)
 		return

@@ -216,6 +216,9 @@ func (l *Log) flushLocked(end time.Time) {
 // Fields returns the log's record format.
 func (l *Log) Fields() []string { return l.cfg.Fields }
 
+// Interval returns the maximum aggregation interval.
+func (l *Log) Interval() time.Duration { return l.cfg.Interval }
+
 // Records returns the records of every window closed so far.
 func (l *Log) Records() []Record {
 	l.mu.Lock()
