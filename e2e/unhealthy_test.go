@@ -162,3 +162,23 @@ func expectReset(t *testing.T, cl *ssh.Client, why string) {
 		t.Fatalf("no reset: %s", why)
 	}
 }
+
+// A target registered again while it drains goes back in service: its
+// health checks start over and the deregistration delay's end leaves it
+// registered (as AWS re-registers a draining target).
+func TestRegisterADrainingTarget(t *testing.T) {
+	noLeaks(t)
+	l := labtest.New(t, manual(lab.Default()))
+	target := nlb.Target{ID: l.Target.ID(), ENI: l.Target.ENI()}
+	require.NoError(t, l.TargetGroup.Deregister(l.Target.ID(), 0))
+	require.Equal(t, nlb.StateDraining, l.TargetGroup.Health()[0].State)
+	require.NoError(t, l.TargetGroup.Register(target))
+	assert.Equal(t, nlb.StateInitial, l.TargetGroup.Health()[0].State)
+	assert.Equal(t, "Elb.RegistrationInProgress", l.TargetGroup.Health()[0].Reason)
+	l.Clock().Advance(300 * time.Second) // past the deregistration delay
+	require.Len(t, l.TargetGroup.Health(), 1, "still registered")
+	assert.Equal(t, nlb.StateHealthy, l.TargetGroup.Health()[0].State)
+	res, err := l.Run(ctxT(t), "true")
+	require.NoError(t, err, "sessions reach it")
+	assert.Equal(t, 0, res.ExitStatus)
+}

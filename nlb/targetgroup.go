@@ -296,6 +296,16 @@ func (tg *TargetGroup) Register(t Target) error {
 		if o.addr != addr {
 			continue
 		}
+		if o.state() == StateDraining {
+			// Registered again while draining: back in service, its
+			// checks start over (as AWS does: re-registering a draining
+			// target returns it to the group); the pending removal finds
+			// it no longer draining and leaves it.
+			tg.setLocked(o, StateInitial, ReasonRegistrationInProgress)
+			tg.mu.Unlock()
+			tg.startChecks(o)
+			return nil
+		}
 		if o.state() != StateUnused {
 			tg.mu.Unlock()
 			return fmt.Errorf("target group %s: target %s port %d is already registered", tg.cfg.Name, t.ID, port)

@@ -203,7 +203,8 @@ func registerTargets(c *call) (any, *apiError) {
 	}
 	for _, t := range ts {
 		// Registering a registered target again changes nothing (ELB API
-		// Reference, "RegisterTargets"); one still draining cannot be.
+		// Reference, "RegisterTargets"); one still draining goes back in
+		// service.
 		if h := tg.HealthOf(t)[0]; h.Reason != nlb.ReasonNotRegistered && h.State != nlb.StateDraining && h.Reason != nlb.ReasonNotInUse {
 			continue
 		}
