@@ -29,4 +29,3 @@ func TestDeregisteredTargetsLeaveTheGroup(t *testing.T) {
 	require.NoError(t, tg.Register(gone), "it may register again")
 	assert.Len(t, tg.Health(), 3)
 }
-
