@@ -314,3 +314,37 @@ func TestAWSCLIStopStartInstance(t *testing.T) {
 	assert.Contains(t, u.stderr.String(), "vlab: api: StopInstances "+id+" running -> stopping: ok")
 	assert.Contains(t, u.stderr.String(), "vlab: api: StartInstances "+id+" stopped -> pending: ok")
 }
+
+// Deregister the target, register it again while it drains: it goes back
+// in service, and vlab up's log shows both changes and the health they
+// cause.
+func TestAWSCLIDeregisterRegister(t *testing.T) {
+	noLeaks(t)
+	needAWSCLI(t)
+	u, endpoint := startUpAPI(t, "--time-scale", "20")
+	defer u.stop(t)
+	out, err := awsCLI(t, endpoint, "elbv2", "describe-target-groups", "--names", "ssh-targets", "--query", "TargetGroups[0].TargetGroupArn", "--output", "text")
+	require.NoError(t, err, out)
+	tg := strings.TrimSpace(out)
+	out, err = awsCLI(t, endpoint, "ec2", "describe-instances", "--query", "Reservations[0].Instances[0].InstanceId", "--output", "text")
+	require.NoError(t, err, out)
+	id := strings.TrimSpace(out)
+	state := func() string {
+		out, err := awsCLI(t, endpoint, "elbv2", "describe-target-health", "--target-group-arn", tg, "--query", "TargetHealthDescriptions[0].TargetHealth.State", "--output", "text")
+		require.NoError(t, err, out)
+		return strings.TrimSpace(out)
+	}
+	require.Eventually(t, func() bool { return state() == "healthy" }, 20*time.Second, 50*time.Millisecond)
+	out, err = awsCLI(t, endpoint, "elbv2", "deregister-targets", "--target-group-arn", tg, "--targets", "Id="+id)
+	require.NoError(t, err, out)
+	assert.Equal(t, "draining", state())
+	out, err = awsCLI(t, endpoint, "elbv2", "register-targets", "--target-group-arn", tg, "--targets", "Id="+id)
+	require.NoError(t, err, out)
+	require.Eventually(t, func() bool { return state() == "healthy" }, 20*time.Second, 50*time.Millisecond, "back in service")
+	require.Eventually(t, func() bool {
+		log := u.stderr.String()
+		return strings.Contains(log, "vlab: api: DeregisterTargets ssh-targets "+id+":22: ok") &&
+			strings.Contains(log, "vlab: api: RegisterTargets ssh-targets "+id+":22: ok") &&
+			strings.Contains(log, "draining -> initial (Elb.RegistrationInProgress)")
+	}, 10*time.Second, 10*time.Millisecond, u.stderr.String())
+}
