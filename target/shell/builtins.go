@@ -35,6 +35,7 @@ func builtins() map[string]Command {
 		"stty":     cmdStty,
 		"tput":     cmdTput,
 		"ps":       cmdPS,
+		"hash":     cmdHash,
 		"kill":     cmdKill,
 		"uptime":   cmdUptime,
 	}
@@ -410,4 +411,26 @@ func cmdTput(_ context.Context, o IO, args []string) int {
 		return 4
 	}
 	return 0
+}
+
+// cmdHash answers as bash's hash does for the instance's commands (the
+// interpreter's would look along the host's PATH).
+func cmdHash(_ context.Context, o IO, args []string) int {
+	if len(args) == 1 {
+		fmt.Fprintln(o.Stdout, "hash: hash table empty")
+		return 0
+	}
+	st := 0
+	for _, a := range args[1:] {
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		if _, builtin, ok := where(o, a); !ok || builtin {
+			if !ok {
+				fmt.Fprintf(o.Stderr, "-bash: hash: %s: not found\n", a)
+				st = 1
+			}
+		}
+	}
+	return st
 }

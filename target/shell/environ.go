@@ -1,6 +1,10 @@
 package shell
 
-import "mvdan.cc/sh/v3/expand"
+import (
+	"strings"
+
+	"mvdan.cc/sh/v3/expand"
+)
 
 // overlay is an environment with some variables set over another's: what
 // sudo gives the command it runs.
@@ -41,4 +45,24 @@ func (e overlay) Each(f func(string, expand.Variable) bool) {
 			return
 		}
 	}
+}
+
+// homeEnviron answers the interpreter's "HOME name" lookups, which expand
+// ~name, from the instance's own accounts (the interpreter would ask the
+// host's user database); a name the instance has no account for stays
+// ~name, as bash leaves it.
+type homeEnviron struct {
+	expand.Environ
+	homes map[string]string
+}
+
+func (e homeEnviron) Get(name string) expand.Variable {
+	if user, ok := strings.CutPrefix(name, "HOME "); ok {
+		home, ok := e.homes[user]
+		if !ok {
+			home = "~" + user
+		}
+		return expand.Variable{Set: true, Kind: expand.String, Str: home}
+	}
+	return e.Environ.Get(name)
 }

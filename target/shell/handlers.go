@@ -23,25 +23,102 @@ import (
 // ours are the shell builtins the instance answers itself: the
 // interpreter's would look at the host (type, command -v look up the
 // host's PATH) or do not exist there (history, kill).
-var ours = map[string]bool{"kill": true, "history": true, "help": true, "type": true, "command": true, "pwd": true, "ulimit": true, "umask": true, "jobs": true}
+var ours = map[string]bool{"kill": true, "history": true, "help": true, "type": true, "command": true, "pwd": true, "ulimit": true, "umask": true, "jobs": true, "hash": true}
 
 // ourPrefix marks a builtin name the call hook handed to the exec hook.
 const ourPrefix = "\x00"
+
+// statusCmd is what the call hook runs in place of a command it answered
+// itself (a source that found no file): it only returns its status.
+const statusCmd = "\x01status"
 
 func (s *Shell) call(ctx context.Context, args []string) ([]string, error) {
 	if len(args) == 0 {
 		return args, nil
 	}
 	name := args[0]
+	if name == "builtin" && len(args) > 1 {
+		// builtin NAME runs the interpreter's own NAME, which for ours
+		// would look at the host.
+		if ours[args[1]] || args[1] == "source" || args[1] == "." || args[1] == "eval" {
+			args, name = args[1:], args[1]
+			if ours[name] {
+				return append([]string{ourPrefix + name}, args[1:]...), nil
+			}
+		}
+	}
 	switch {
 	case name == "logout":
 		args = append([]string{"exit"}, args[1:]...)
+	case name == "source" || name == ".":
+		if _, isFunc := s.runner.Funcs[name]; !isFunc {
+			return s.source(ctx, args), nil
+		}
+	case name == "eval" && len(args) > 1:
+		// What eval runs is parsed only now: its $$ must be the shell's
+		// too.
+		if src, ok := s.ownSource(strings.Join(args[1:], " ")); ok {
+			args = []string{"eval", src}
+		}
 	case ours[name]:
 		if _, isFunc := s.runner.Funcs[name]; !isFunc {
 			args = append([]string{ourPrefix + name}, args[1:]...)
 		}
 	}
 	return args, nil
+}
+
+// source runs a script from the instance's files as eval does (the
+// interpreter's own source would look for it on the host): a name without
+// a slash is looked for along $PATH, then in the working directory, as
+// bash does.
+func (s *Shell) source(ctx context.Context, args []string) []string {
+	hc := interp.HandlerCtx(ctx)
+	if len(args) < 2 {
+		fmt.Fprintf(hc.Stderr, "-bash: %s: filename argument required\n%s: usage: %s filename [arguments]\n", args[0], args[0], args[0])
+		return []string{statusCmd, "2"}
+	}
+	fsys := s.FS.As(s.User.UID, s.User.GID)
+	name := args[1]
+	var candidates []string
+	if !strings.Contains(name, "/") {
+		for _, dir := range strings.Split(hc.Env.Get("PATH").String(), ":") {
+			if dir != "" {
+				candidates = append(candidates, vfs.Abs(dir, name))
+			}
+		}
+	}
+	candidates = append(candidates, vfs.Abs(hc.Dir, name))
+	var lastErr error
+	for _, p := range candidates {
+		b, err := fsys.ReadFile(p)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		src, ok := s.ownSource(string(b))
+		if !ok {
+			src = string(b) // eval reports the syntax error
+		}
+		return []string{"eval", src}
+	}
+	fmt.Fprintf(hc.Stderr, "-bash: %s: %s\n", name, vfs.Strerror(lastErr))
+	return []string{statusCmd, "1"}
+}
+
+// ownSource parses src and prints it back with $$, $PPID and $0 made the
+// shell's own.
+func (s *Shell) ownSource(src string) (string, bool) {
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
+	if err != nil {
+		return "", false
+	}
+	s.ownPIDs(f)
+	var b strings.Builder
+	if err := syntax.NewPrinter().Print(&b, f); err != nil {
+		return "", false
+	}
+	return b.String(), true
 }
 
 // exec runs one of the instance's commands.
@@ -64,6 +141,10 @@ func (s *Shell) exec(ctx context.Context, args []string) error {
 // runs: what sudo, command and the exec hook share.
 func (s *Shell) Exec(ctx context.Context, o IO, args []string) (status int) {
 	name := args[0]
+	if name == statusCmd {
+		n, _ := strconv.Atoi(args[1])
+		return n // what the call hook already answered, its status
+	}
 	c, ok := s.commands[name]
 	if !ok {
 		if interp.IsBuiltin(name) && !ours[name] {

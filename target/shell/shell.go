@@ -236,7 +236,10 @@ func New(c Config) *Shell {
 	s.out, s.err = &syncWriter{}, &syncWriter{}
 	// No interp.Dir: it would look for the directory on the host.
 	r, err := interp.New(
-		interp.Env(expand.ListEnviron(env...)),
+		interp.Env(homeEnviron{expand.ListEnviron(env...), map[string]string{
+			"root": Root.Home, c.User.Name: c.User.Home, EC2User.Name: EC2User.Home,
+			"bin": "/bin", "daemon": "/sbin", "sshd": "/usr/share/empty.sshd",
+		}}),
 		interp.Params(),
 		interp.StdIO(nil, s.out, s.err),
 		interp.ExecHandlers(func(interp.ExecHandlerFunc) interp.ExecHandlerFunc { return s.exec }),

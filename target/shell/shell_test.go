@@ -136,3 +136,27 @@ func TestPSAndKill(t *testing.T) {
 	assert.Equal(t, 1, st)
 	assert.Equal(t, "-bash: kill: (99999) - No such process\n", errs)
 }
+
+// What the interpreter would look up on the host is answered from the
+// instance: ~user from its accounts, source from its files, $$ inside eval
+// and sourced scripts, builtin type and hash from its commands.
+func TestNothingComesFromTheHost(t *testing.T) {
+	cases := []struct {
+		line, out, errs string
+		status          int
+	}{
+		{`echo ~root ~nobody ~ec2-user/x`, "/root ~nobody /home/ec2-user/x\n", "", 0},
+		{`echo 'echo sourced $1 $$' > s.sh; source s.sh; . ./s.sh`, "sourced 3001\nsourced 3001\n", "", 0},
+		{`source nope.sh`, "", "-bash: nope.sh: No such file or directory\n", 1},
+		{`source`, "", "-bash: source: filename argument required\nsource: usage: source filename [arguments]\n", 2},
+		{`eval 'echo $$ $PPID'`, "3001 3000\n", "", 0},
+		{`builtin type ls; builtin command -v cat`, "ls is /usr/bin/ls\n/usr/bin/cat\n", "", 0},
+		{`hash ls; hash nosuch`, "", "-bash: hash: nosuch: not found\n", 1},
+	}
+	for _, c := range cases {
+		out, errs, st := run(t, c.line)
+		assert.Equal(t, c.out, out, c.line)
+		assert.Equal(t, c.errs, errs, c.line)
+		assert.Equal(t, c.status, st, c.line)
+	}
+}
