@@ -254,7 +254,7 @@ func (lb *LoadBalancer) AddListener(c ListenerConfig) (*Listener, error) {
 	if _, ok := lb.listeners[c.Port]; ok {
 		return nil, fmt.Errorf("load balancer %s: a listener on port %d already exists", lb.name, c.Port)
 	}
-	l := &Listener{Protocol: c.Protocol, Port: c.Port, TargetGroup: c.TargetGroup, id: listenerID(lb, c.Port)}
+	l := &Listener{Protocol: c.Protocol, Port: c.Port, TargetGroup: c.TargetGroup, id: listenerID(lb)}
 	l.idle.Store(defaultIdleTimeout())
 	for k, v := range c.Attributes {
 		if err := l.SetAttribute(k, v); err != nil {

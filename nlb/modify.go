@@ -3,7 +3,6 @@ package nlb
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 
 	"github.com/vlab-sim/vlab/vnet"
 )
@@ -64,11 +63,14 @@ func (tg *TargetGroup) detach(lb *LoadBalancer) {
 		return
 	}
 	for _, m := range tg.members {
-		if s := m.state(); s == StateDraining || s == StateUnused {
-			continue
-		}
+		// Every member's checks stop, an unused (stopped) one's included:
+		// attach starts them again, once.
 		if m.round != nil {
 			m.round.Stop()
+		}
+		m.checkGen++
+		if s := m.state(); s == StateDraining || s == StateUnused {
+			continue
 		}
 		m.passes, m.fails = 0, 0
 		tg.setLocked(m, StateUnused, ReasonNotInUse)
@@ -86,13 +88,9 @@ func (tg *TargetGroup) resumeLocked() {
 	}
 }
 
-// listenerID is a listener's 16-hex-digit id, derived from its load
-// balancer and first port, so that it is the same across runs of a seed.
-func listenerID(lb *LoadBalancer, port uint16) string {
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%s/%d", lb.ARN(), port)
-	return fmt.Sprintf("%016x", h.Sum64())
-}
+// listenerID is a new listener's 16-hex-digit id, from the network's id
+// generator: unique, and the same across runs of a seed.
+func listenerID(lb *LoadBalancer) string { return lb.net.IDs().Hex("listener", 16) }
 
 // ID returns the listener's id, the last part of its ARN.
 func (l *Listener) ID() string { return l.id }

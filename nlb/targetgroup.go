@@ -64,7 +64,7 @@ type TargetGroup struct {
 	ids       []uint64 // rendezvous ids, parallel to members
 	attrs     map[string]string
 	lbs       []*LoadBalancer
-	port      uint16 // the first listener's port (HTTP checks' Host header)
+	port      uint16 // the listener's port (HTTP checks' Host header)
 	watchers  []func(HealthChange)
 	closed    bool
 	terminate atomic.Bool // AttrUnhealthyTermination
@@ -212,9 +212,9 @@ func (tg *TargetGroup) attach(lb *LoadBalancer, port uint16) {
 	first := len(tg.lbs) == 0
 	tg.lbs = append(tg.lbs, lb)
 	if first {
-		tg.port = port
 		tg.resumeLocked()
 	}
+	tg.port = port
 	members := append([]*member(nil), tg.members...)
 	tg.mu.Unlock()
 	if first {
@@ -301,6 +301,15 @@ func (tg *TargetGroup) Register(t Target) error {
 			// checks start over (as AWS does: re-registering a draining
 			// target returns it to the group); the pending removal finds
 			// it no longer draining and leaves it.
+			o.passes, o.fails, o.checked, o.restarted = 0, 0, false, false
+			o.cause.Store(nil)
+			if len(tg.lbs) == 0 {
+				// No listener forwards to the group: unused, unchecked,
+				// until attach starts its checks.
+				tg.setLocked(o, StateUnused, ReasonNotInUse)
+				tg.mu.Unlock()
+				return nil
+			}
 			tg.setLocked(o, StateInitial, ReasonRegistrationInProgress)
 			tg.mu.Unlock()
 			tg.startChecks(o)
@@ -362,15 +371,19 @@ func (tg *TargetGroup) Deregister(id string, port uint16) error {
 		m.round.Stop()
 	}
 	tg.setLocked(m, StateDraining, ReasonDeregistrationInProgress)
+	m.drainGen++
+	gen := m.drainGen
 	tg.mu.Unlock()
-	tg.net.Clock().AfterFunc(timeSeconds(delay), func() { tg.remove(m) })
+	tg.net.Clock().AfterFunc(timeSeconds(delay), func() { tg.remove(m, gen) })
 	return nil
 }
 
-func (tg *TargetGroup) remove(m *member) {
+// remove completes the drain gen of m: a later Deregister (after m was
+// registered again) has its own delay.
+func (tg *TargetGroup) remove(m *member, gen uint64) {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	if m.state() != StateDraining {
+	if m.state() != StateDraining || m.drainGen != gen {
 		return
 	}
 	m.terminated.Store(tg.attrs[AttrDeregistrationTerminate] == "true")
@@ -416,11 +429,17 @@ func (tg *TargetGroup) startChecksIn(m *member, first time.Duration) {
 		tg.mu.Unlock()
 		return
 	}
+	// One loop per member: an older one ends at its next tick.
+	if m.round != nil {
+		m.round.Stop()
+	}
+	m.checkGen++
+	gen := m.checkGen
 	tg.mu.Unlock()
 	var tick func()
 	tick = func() {
 		tg.mu.Lock()
-		if tg.closed || m.state() == StateDraining || m.state() == StateUnused && !m.invalidState() {
+		if tg.closed || m.checkGen != gen || m.state() == StateDraining || m.state() == StateUnused && !m.invalidState() {
 			tg.mu.Unlock()
 			return
 		}

@@ -64,6 +64,8 @@ type member struct {
 	restarted     bool   // started again after a stop: healthy after the threshold
 	cycles        uint64 // its host's power cycles when last checked
 	seenCycles    bool
+	drainGen      uint64 // bumped by Deregister: a removal acts only on its own drain
+	checkGen      uint64 // bumped by startChecksIn and detach: older check loops end
 }
 
 func (m *member) state() string { return stateCodes[m.st.Load()] }
@@ -252,6 +254,10 @@ func (tg *TargetGroup) healthLocked(m *member) TargetHealth {
 		}
 	}
 	th.Description = descriptions[th.Reason]
+	if th.Reason == ReasonInvalidState && m.ENI != nil && m.ENI.Host().Terminated() {
+		// ELB API Reference, "TargetHealth": "Target is in the terminated state".
+		th.Description = "Target is in the terminated state"
+	}
 	if c := m.cause.Load(); c != nil && th.Reason == *m.reason.Load() && (th.Reason == ReasonFailedHealthChecks || th.Reason == ReasonNotInUse) {
 		th.Description = *c // the cause, as AWS describes an NLB's failed checks
 	}

@@ -36,6 +36,8 @@ type Host struct {
 
 	down   atomic.Bool   // powered off: see SetDown
 	cycles atomic.Uint64 // times powered off
+
+	terminated atomic.Bool // see SetTerminated
 }
 
 // NewHost creates a host named name with no interface yet.

@@ -15,6 +15,14 @@ func (h *Host) SetDown(down bool) {
 	}
 }
 
+// SetTerminated marks the host's instance terminated (for good: it never
+// runs again), so that a load balancer describes it as terminated, not
+// stopped. The instance's owner calls it with SetDown(true).
+func (h *Host) SetTerminated() { h.terminated.Store(true) }
+
+// Terminated reports whether SetTerminated was called.
+func (h *Host) Terminated() bool { return h.terminated.Load() }
+
 // Down reports whether the host is powered off (SetDown).
 func (h *Host) Down() bool { return h.down.Load() }
 

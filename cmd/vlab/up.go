@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -124,11 +125,10 @@ func runUp(lf *labFlags, listen, authorizedKey, api string, timeScale float64) e
 	}
 	defer l.Close()
 	if apiLn != nil {
-		srv := &http.Server{Handler: awsapi.NewHandler(l, awsapi.Options{Log: func(line string) {
+		_, stop := serveAPI(awsapi.NewHandler(l, awsapi.Options{Log: func(line string) {
 			fmt.Fprintf(os.Stderr, "vlab: api: %s\n", line)
-		}}), ReadHeaderTimeout: 10 * time.Second}
-		go srv.Serve(apiLn)
-		defer srv.Close() // before the lab closes
+		}}), apiLn)
+		defer stop() // before the lab closes
 	}
 	fw, err := l.Forward(ln, func(err error) { fmt.Fprintf(os.Stderr, "vlab: %v\n", err) })
 	if err != nil {
@@ -161,4 +161,22 @@ func runUp(lf *labFlags, listen, authorizedKey, api string, timeScale float64) e
 	stopLog() // what dies with the lab at the end is not news
 	fmt.Fprintln(os.Stderr, "vlab: stopping")
 	return nil
+}
+
+// apiShutdownTimeout bounds how long stopping the API waits for the calls
+// in flight.
+const apiShutdownTimeout = 5 * time.Second
+
+// serveAPI serves h on ln; stop returns once the calls in flight have
+// ended (or apiShutdownTimeout passed), so that the lab closes after them.
+func serveAPI(h http.Handler, ln net.Listener) (srv *http.Server, stop func()) {
+	srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return srv, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), apiShutdownTimeout)
+		defer cancel()
+		if srv.Shutdown(ctx) != nil {
+			srv.Close()
+		}
+	}
 }

@@ -3,7 +3,6 @@ package awsapi
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/vlab-sim/vlab/target"
@@ -50,11 +49,14 @@ func (c *call) lifecycleInstances() ([]*target.Instance, *apiError) {
 		return nil, badRequest("InvalidInstanceID.NotFound", "The instance IDs '%s' do not exist", strings.Join(missing, ", "))
 	}
 	if c.params.Get("DryRun") == "true" {
-		// EC2 API Reference, "Error codes": DryRunOperation.
-		return nil, errorf(http.StatusPreconditionFailed, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
+		return nil, errDryRun // the ids valid: see checksDryRun
 	}
 	return out, nil
 }
+
+// checksDryRun names the EC2 actions that answer DryRun themselves, once
+// their instance ids are known valid; the dispatch answers it for the rest.
+var checksDryRun = map[string]bool{"StopInstances": true, "StartInstances": true, "TerminateInstances": true, "RebootInstances": true}
 
 // incorrectState is EC2's refusal of a transition the instance's state does
 // not allow: the request changes nothing (EC2 API Reference, "Error

@@ -54,8 +54,13 @@ func describeTargetGroups(c *call) (any, *apiError) {
 		if aerr != nil {
 			return nil, aerr
 		}
+		seen := map[*nlb.TargetGroup]bool{}
 		for _, li := range lb.Listeners() {
-			tgs = append(tgs, li.TargetGroup)
+			// Each group once, however many listeners forward to it.
+			if !seen[li.TargetGroup] {
+				seen[li.TargetGroup] = true
+				tgs = append(tgs, li.TargetGroup)
+			}
 		}
 	default:
 		tgs = c.s.l.TargetGroups

@@ -2,9 +2,12 @@ package awsapi
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -51,6 +54,13 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	params, err := readParams(r)
 	if err != nil {
 		c.service = serviceEC2
+		if r.URL.Query().Get("Version") == elbVersion {
+			c.service = serviceELB
+		}
+		if errors.Is(err, errTooLarge) {
+			c.fail(w, errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request too large: the request body exceeds %d bytes", maxBody))
+			return
+		}
 		c.fail(w, errorf(http.StatusBadRequest, "MalformedQueryString", "%v", err))
 		return
 	}
@@ -61,6 +71,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.service = serviceEC2
 	if params.Get("Version") == elbVersion {
 		c.service = serviceELB
+	}
+	if aerr := checkLocal(r, c.service); aerr != nil {
+		c.fail(w, aerr)
+		return
 	}
 	service, aerr := checkSigV4(r, params, s.l.Net.Region())
 	if aerr != nil {
@@ -84,6 +98,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, errorf(http.StatusBadRequest, "InvalidAction", "The action %s is not valid for this web service.", c.action))
 		return
 	}
+	if service == serviceEC2 && c.params.Get("DryRun") == "true" && !checksDryRun[c.action] {
+		c.fail(w, errDryRun)
+		return
+	}
 	s.mu.Lock()
 	v, aerr := h(c)
 	s.mu.Unlock()
@@ -99,9 +117,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func readParams(r *http.Request) (url.Values, error) {
 	params := r.URL.Query()
 	if r.Method == http.MethodPost {
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 		if err != nil {
 			return nil, err
+		}
+		if len(body) > maxBody {
+			return nil, errTooLarge
 		}
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
@@ -112,6 +133,40 @@ func readParams(r *http.Request) (url.Values, error) {
 		}
 	}
 	return params, nil
+}
+
+// errTooLarge refuses a body over maxBody rather than parse a cut one.
+var errTooLarge = errors.New("request body too large")
+
+// errDryRun answers an EC2 request with DryRun=true that would have
+// succeeded (EC2 API Reference, "Error codes": DryRunOperation, HTTP 412).
+var errDryRun = errorf(http.StatusPreconditionFailed, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
+
+// checkLocal refuses what a browser could send the API: a request naming a
+// host other than loopback (DNS rebinding) or carrying an Origin header (a
+// page's cross-origin request). The SDKs and the AWS CLI send neither.
+func checkLocal(r *http.Request, service string) *apiError {
+	deny := func(format string, args ...any) *apiError {
+		code := "UnauthorizedOperation" // EC2 API Reference, "Common client error codes"
+		if service == serviceELB {
+			code = "AccessDenied"
+		}
+		return errorf(http.StatusForbidden, code, format, args...)
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		return deny("vlab refuses requests with an Origin header (%q): the API serves local clients such as the AWS CLI and SDKs, not web pages", o)
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil && a.IsLoopback() && a.Zone() == "" {
+		return nil
+	}
+	return deny("vlab refuses requests for host %q: point the client at 127.0.0.1, [::1] or localhost", r.Host)
 }
 
 // newRequestID returns a request id in AWS's form (a UUID).

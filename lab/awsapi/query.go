@@ -29,20 +29,34 @@ func (c *call) structs(prefix string) []url.Values {
 }
 
 func structsOf(params url.Values, prefix string) []url.Values {
-	var out []url.Values
-	for i := 1; ; i++ {
-		p := prefix + "." + strconv.Itoa(i) + "."
-		s := url.Values{}
-		for k, v := range params {
-			if rest, ok := strings.CutPrefix(k, p); ok {
-				s[rest] = v
-			}
+	// One pass over the parameters, grouped by index: prefix.N.Field.
+	p := prefix + "."
+	byIndex := map[int]url.Values{}
+	for k, v := range params {
+		rest, ok := strings.CutPrefix(k, p)
+		if !ok {
+			continue
 		}
-		if len(s) == 0 {
-			return out
+		num, field, ok := strings.Cut(rest, ".")
+		if !ok {
+			continue
 		}
-		out = append(out, s)
+		i, err := strconv.Atoi(num)
+		if err != nil || i < 1 || strconv.Itoa(i) != num {
+			continue
+		}
+		s := byIndex[i]
+		if s == nil {
+			s = url.Values{}
+			byIndex[i] = s
+		}
+		s[field] = v
 	}
+	var out []url.Values
+	for i := 1; byIndex[i] != nil; i++ {
+		out = append(out, byIndex[i])
+	}
+	return out
 }
 
 func listOf(params url.Values, prefix string) []string {
@@ -120,27 +134,45 @@ func match(fs []filter, have map[string][]string) bool {
 	return true
 }
 
-// glob matches s against a filter value's * (any run) and ? (any one).
+// glob matches s against a filter value's * (any run) and ? (any one); a
+// backslash escapes the next character. Iterative, with one backtrack
+// point (the last *): O(len(pattern)·len(s)).
 func glob(pattern, s string) bool {
-	if pattern == "" {
-		return s == ""
-	}
-	switch pattern[0] {
-	case '*':
-		for i := 0; i <= len(s); i++ {
-			if glob(pattern[1:], s[i:]) {
-				return true
+	p, i := 0, 0
+	star, mark := -1, 0 // the last * seen in pattern, and where in s it resumes
+	for i < len(s) {
+		if p < len(pattern) {
+			switch c := pattern[p]; {
+			case c == '*':
+				star, mark = p, i
+				p++
+				continue
+			case c == '?':
+				p++
+				i++
+				continue
+			default:
+				lit, n := c, 1
+				if c == '\\' && p+1 < len(pattern) {
+					lit, n = pattern[p+1], 2
+				}
+				if s[i] == lit {
+					p += n
+					i++
+					continue
+				}
 			}
 		}
-		return false
-	case '?':
-		return s != "" && glob(pattern[1:], s[1:])
-	case '\\':
-		if len(pattern) > 1 {
-			pattern = pattern[1:]
+		if star < 0 {
+			return false
 		}
+		mark++
+		p, i = star+1, mark
 	}
-	return s != "" && s[0] == pattern[0] && glob(pattern[1:], s[1:])
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
 // tagValues adds a resource's Name tag to its filter values.
