@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,4 +192,89 @@ func (o *syncOut) String() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.b.String()
+}
+
+// Stop returns only once the sessions' programs have ended: sshd's
+// sessions wait for the program they hung up, so that no shell or
+// sftp-server outlives the instance's teardown.
+func TestStopWaitsForSessionPrograms(t *testing.T) {
+	// Registered first, so it runs after the lab's Close.
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	c := lab.Default()
+	c.ManualClock = true
+	l := labtest.New(t, c)
+	in := l.Target
+	running, hungUp, release := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var returned atomic.Bool
+	require.NoError(t, in.Command("linger", func(ctx context.Context, _ target.Stdio, _ []string) int {
+		close(running)
+		<-ctx.Done()
+		close(hungUp)
+		<-release // ends late, after its hang-up
+		returned.Store(true)
+		return 0
+	}))
+	_, stdin, _, _ := openShell(t, l)
+	io.WriteString(stdin, "linger\n")
+	select {
+	case <-running:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the program did not start")
+	}
+	stopped := make(chan struct{})
+	go func() {
+		in.Stop(false)
+		close(stopped)
+	}()
+	select {
+	case <-hungUp:
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("Stop did not hang the program up")
+	}
+	// Stop must not return while the program runs; a Stop that does not
+	// wait returns at once.
+	select {
+	case <-stopped:
+		t.Error("Stop returned while a session's program still ran")
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop did not return once the program ended")
+	}
+	assert.True(t, returned.Load())
+}
+
+// A stop during a reboot's pause cancels the reboot; once the instance is
+// started again, Reboot reboots it again (sshd goes away) rather than
+// being taken for one still under way.
+func TestRebootAfterStopDuringReboot(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	c := lab.Default()
+	c.ManualClock = true
+	l := labtest.New(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	in := l.Target
+	require.NoError(t, in.Reboot())
+	_, _, err := in.Stop(false)
+	require.NoError(t, err)
+	l.Clock().Advance(target.StoppingTime)
+	require.Equal(t, target.Stopped, in.State())
+	_, _, err = in.Start()
+	require.NoError(t, err)
+	l.Clock().Advance(target.PendingTime)
+	require.Equal(t, target.Running, in.State())
+	_, err = l.Run(ctx, "true")
+	require.NoError(t, err, "sshd is up after the start")
+
+	require.NoError(t, in.Reboot())
+	_, err = l.Run(ctx, "true")
+	require.Error(t, err, "sshd is away during the reboot")
+	l.Clock().Advance(target.RebootTime)
+	_, err = l.Run(ctx, "true")
+	require.NoError(t, err, "sshd is back after the reboot")
 }

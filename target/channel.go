@@ -7,11 +7,16 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// lockedChannel serialises everything a session writes to its channel:
-// data, stderr, requests, CloseWrite and Close. x/crypto/ssh does not make
-// CloseWrite safe against a concurrent Write (a window change redrawing the
-// line editor while the program ends raced inside the library), so every
-// writer of a session goes through one lock.
+// lockedChannel serialises what a session writes to its channel: data,
+// stderr, requests and CloseWrite. x/crypto/ssh does not make CloseWrite
+// safe against a concurrent Write (a window change redrawing the line
+// editor while the program ends raced inside the library), so every writer
+// of a session goes through one lock. Close does not take it: the library
+// guards Close against writes itself (sentClose under its writeMu), and a
+// Write blocked on window space (a client that stopped reading) holds the
+// lock, which would keep kill or a hang-up from ever closing the channel;
+// Close is what unblocks that Write. A goroutine's own writes still come
+// before its Close, as it makes them in order.
 type lockedChannel struct {
 	ssh.Channel
 	mu *sync.Mutex
@@ -34,8 +39,6 @@ func (c lockedChannel) CloseWrite() error {
 }
 
 func (c lockedChannel) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	return c.Channel.Close()
 }
 

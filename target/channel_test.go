@@ -4,16 +4,19 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ssh"
 )
 
 // channelPair returns the server side of a session channel between two
-// x/crypto/ssh ends over loopback TCP; the client side drains it.
-func channelPair(t *testing.T) ssh.Channel {
+// x/crypto/ssh ends over loopback TCP; with drain the client side reads
+// all it is sent, else nothing (a client that stopped reading).
+func channelPair(t *testing.T, drain bool) ssh.Channel {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
@@ -55,6 +58,11 @@ func channelPair(t *testing.T) ssh.Channel {
 	ch, creqs, err := cl.OpenChannel("session", nil)
 	require.NoError(t, err)
 	go ssh.DiscardRequests(creqs)
+	srv, ok := <-chs
+	require.True(t, ok, "server accepted no channel")
+	if !drain {
+		return srv
+	}
 	go func() {
 		buf := make([]byte, 4096)
 		for {
@@ -71,8 +79,6 @@ func channelPair(t *testing.T) ssh.Channel {
 			}
 		}
 	}()
-	srv, ok := <-chs
-	require.True(t, ok, "server accepted no channel")
 	return srv
 }
 
@@ -81,7 +87,7 @@ func channelPair(t *testing.T) ssh.Channel {
 // go test -race reports it on a bare channel; a session's lockedChannel
 // orders them.
 func TestLockedChannelOrdersWritesAndCloseWrite(t *testing.T) {
-	ch := newLockedChannel(channelPair(t))
+	ch := newLockedChannel(channelPair(t, true))
 	var wg sync.WaitGroup
 	for _, w := range []func([]byte) (int, error){ch.Write, ch.Stderr().Write} {
 		wg.Add(1)
@@ -102,4 +108,36 @@ func TestLockedChannelOrdersWritesAndCloseWrite(t *testing.T) {
 	}()
 	wg.Wait()
 	require.NoError(t, ch.Close())
+}
+
+// A Write blocked on window space (the client stopped reading) holds the
+// lock; Close must not wait behind it, or kill and a hang-up could never
+// end the session. Close unblocks the Write.
+func TestLockedChannelCloseDuringBlockedWrite(t *testing.T) {
+	ch := newLockedChannel(channelPair(t, false))
+	wrote := make(chan error, 1)
+	go func() {
+		// Past the 2 MiB window x/crypto/ssh's client grants.
+		_, err := ch.Write(make([]byte, 4<<20))
+		wrote <- err
+	}()
+	// Wait until the writer holds the lock (nothing else takes it).
+	for ch.mu.TryLock() {
+		ch.mu.Unlock()
+		runtime.Gosched()
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- ch.Close() }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		require.FailNow(t, "Close waited behind a blocked Write")
+	}
+	select {
+	case err := <-wrote:
+		require.Error(t, err, "the close ends the blocked write")
+	case <-time.After(10 * time.Second):
+		require.FailNow(t, "the Write stayed blocked after Close")
+	}
 }

@@ -179,15 +179,42 @@ func (m *imds) token(w http.ResponseWriter, r *http.Request) {
 		imdsError(w, http.StatusBadRequest)
 		return
 	}
-	b := make([]byte, 42)
-	rand.Read(b)
-	tok := base64.StdEncoding.EncodeToString(b)
-	m.mu.Lock()
-	m.tokens[tok] = m.in.now().Add(time.Duration(ttl) * time.Second)
-	m.mu.Unlock()
+	tok := m.issue(time.Duration(ttl) * time.Second)
 	w.Header().Set("X-Aws-Ec2-Metadata-Token-Ttl-Seconds", strconv.Itoa(ttl))
 	w.Header().Set("Content-Type", "text/plain")
 	fmt.Fprint(w, tok)
+}
+
+// maxIMDSTokens bounds the live tokens kept: a loop of PUTs (every
+// curl of a script asks for one) must not grow the map without end.
+const maxIMDSTokens = 1024
+
+// issue makes a token valid for ttl. Expired tokens are swept here, as
+// valid drops only those presented; past maxIMDSTokens the one expiring
+// soonest goes, as if it had expired.
+func (m *imds) issue(ttl time.Duration) string {
+	b := make([]byte, 42)
+	rand.Read(b)
+	tok := base64.StdEncoding.EncodeToString(b)
+	now := m.in.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for t, exp := range m.tokens {
+		if !now.Before(exp) {
+			delete(m.tokens, t)
+		}
+	}
+	for len(m.tokens) >= maxIMDSTokens {
+		var soonest string
+		for t, exp := range m.tokens {
+			if soonest == "" || exp.Before(m.tokens[soonest]) {
+				soonest = t
+			}
+		}
+		delete(m.tokens, soonest)
+	}
+	m.tokens[tok] = now.Add(ttl)
+	return tok
 }
 
 func (m *imds) valid(tok string) bool {

@@ -329,7 +329,7 @@ func (s system) Processes() []shell.Process { return s.in.procs.list() }
 func (s system) Start(p shell.Process, cancel context.CancelFunc) (int, func()) {
 	return s.in.procs.start(p, cancel, s.in.now())
 }
-func (s system) Kill(pid, sig, uid int) error { return s.in.procs.kill(pid, sig, uid) }
+func (s system) Kill(pid, sig, uid int) error { return s.in.procs.kill(pid, sig, uid, s.in.user) }
 
 func (s system) Sockets() []shell.Socket { return s.in.sockets() }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 type journal struct {
 	mu      sync.Mutex
 	entries []journalEntry
+	base    int           // entries ever dropped: entries[0]'s absolute index
 	changed chan struct{} // closed and replaced at each entry: journalctl -f
 }
 
@@ -38,23 +40,29 @@ func newJournal() *journal { return &journal{changed: make(chan struct{})} }
 func (j *journal) add(e journalEntry) {
 	j.mu.Lock()
 	j.entries = append(j.entries, e)
-	if len(j.entries) > maxJournal {
-		j.entries = append(j.entries[:0:0], j.entries[len(j.entries)-maxJournal:]...)
+	// Trim in batches, at twice the cap, so that an add at the cap does
+	// not copy it whole; since shows only the newest maxJournal. base
+	// keeps the indices since takes absolute, so a follower's next stays
+	// valid across the trim.
+	if len(j.entries) >= 2*maxJournal {
+		drop := len(j.entries) - maxJournal
+		j.entries = append(j.entries[:0:0], j.entries[drop:]...)
+		j.base += drop
 	}
 	close(j.changed)
 	j.changed = make(chan struct{})
 	j.mu.Unlock()
 }
 
-// since returns the entries from index i on and a channel closed at the
-// next entry.
+// since returns the entries from absolute index i on (the count of
+// entries ever added before them; the oldest kept when those went), the
+// index after them, and a channel closed at the next entry.
 func (j *journal) since(i int) ([]journalEntry, int, <-chan struct{}) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if i > len(j.entries) {
-		i = len(j.entries)
-	}
-	return append([]journalEntry(nil), j.entries[i:]...), len(j.entries), j.changed
+	end := j.base + len(j.entries)
+	i = min(max(i, end-maxJournal, j.base), end)
+	return append([]journalEntry(nil), j.entries[i-j.base:]...), end, j.changed
 }
 
 // sshdLog writes a line of sshd's, as process pid, on the lab clock.
@@ -62,7 +70,8 @@ func (in *Instance) sshdLog(pid int, format string, args ...any) {
 	in.journal.add(journalEntry{At: in.now(), Unit: "sshd.service", Ident: "sshd", PID: pid, Msg: fmt.Sprintf(format, args...)})
 }
 
-// short is journalctl's and rsyslog's line: "Nov 24 03:20:00 host sshd[1843]: msg".
+// short is journalctl's line: "Nov 24 03:20:00 host sshd[1843]: msg", the
+// day zero-padded as systemd's "%b %d" prints it.
 func (in *Instance) short(e journalEntry) string {
 	return fmt.Sprintf("%s %s %s[%d]: %s", e.At.Format("Jan 02 15:04:05"), in.hostname, e.Ident, e.PID, e.Msg)
 }
@@ -74,7 +83,9 @@ func (in *Instance) secureLog() []byte {
 	var b strings.Builder
 	for _, e := range entries {
 		if e.Ident == "sshd" {
-			b.WriteString(in.short(e) + "\n")
+			// rsyslog's traditional format pads the day with a space
+			// ("Jan  2"), where journalctl's %b %d gives "Jan 02".
+			fmt.Fprintf(&b, "%s %s %s[%d]: %s\n", e.At.Format("Jan _2 15:04:05"), in.hostname, e.Ident, e.PID, e.Msg)
 		}
 	}
 	return []byte(b.String())
@@ -92,66 +103,105 @@ func (in *Instance) addSecureLog() error {
 // short|short-iso, as systemd's journalctl prints it.
 func (in *Instance) journalctl(ctx context.Context, o shell.IO, args []string) int {
 	unit, lines, follow, format := "", -1, false, "short"
+	pagerEnd := false
 	var since time.Time
+	// journalOpt is one option of the command line: "-fu sshd" is -f
+	// then -u with sshd, as getopt bundles short options.
+	type journalOpt struct {
+		name   string // -u, --unit
+		val    string // its argument when in the same word (-usshd, --unit=sshd)
+		hasVal bool
+	}
 	for i := 1; i < len(args); i++ {
 		a := args[i]
-		val := func() (string, bool) {
-			if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(k, "--") {
-				return v, true
+		var opts []journalOpt
+		switch {
+		case strings.HasPrefix(a, "--"):
+			k, v, ok := strings.Cut(a, "=")
+			opts = append(opts, journalOpt{k, v, ok})
+		case len(a) > 1 && a[0] == '-':
+			for j := 1; j < len(a); j++ {
+				op := journalOpt{name: "-" + a[j:j+1]}
+				if strings.IndexByte("unoS", a[j]) >= 0 && j+1 < len(a) {
+					// The rest of the word is the argument (-n5, -usshd).
+					op.val, op.hasVal = a[j+1:], true
+					opts = append(opts, op)
+					break
+				}
+				opts = append(opts, op)
 			}
-			if len(a) > 2 && a[0] == '-' && a[1] != '-' {
-				return a[2:], true
-			}
-			if i+1 < len(args) {
-				i++
-				return args[i], true
-			}
-			return "", false
-		}
-		name, _, _ := strings.Cut(a, "=")
-		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
-			name = a[:2]
-		}
-		switch name {
-		case "-u", "--unit":
-			v, ok := val()
-			if !ok {
-				o.Errorf("journalctl", "option requires an argument -- 'u'")
-				return 1
-			}
-			unit = strings.TrimSuffix(v, ".service") + ".service"
-		case "-n", "--lines":
-			v, ok := val()
-			n, err := strconv.Atoi(v)
-			if !ok || err != nil || n < 0 {
-				o.Errorf("journalctl", "Failed to parse lines '%s'.", v)
-				return 1
-			}
-			lines = n
-		case "-f", "--follow":
-			follow = true
-		case "-e", "--pager-end":
-			lines = 1000
-		case "-o", "--output":
-			v, _ := val()
-			if v != "short" && v != "short-iso" {
-				o.Errorf("journalctl", "Unknown output format '%s' (this instance's journalctl prints short and short-iso).", v)
-				return 1
-			}
-			format = v
-		case "-S", "--since":
-			v, _ := val()
-			t, err := parseSince(v, in.now())
-			if err != nil {
-				o.Errorf("journalctl", "Failed to parse timestamp: %s", v)
-				return 1
-			}
-			since = t
-		case "--no-pager", "-q", "--quiet", "-a", "--all", "-l", "--full", "-x", "--catalog":
 		default:
-			o.Errorf("journalctl", "unrecognized option '%s' (this instance's journalctl knows -u, -n, -f, -e, -o, --since)", a)
-			return 1
+			opts = append(opts, journalOpt{name: a})
 		}
+		for _, op := range opts {
+			val := func() (string, bool) {
+				if op.hasVal {
+					return op.val, true
+				}
+				if i+1 < len(args) {
+					i++
+					return args[i], true
+				}
+				return "", false
+			}
+			switch op.name {
+			case "-u", "--unit":
+				v, ok := val()
+				if !ok {
+					o.Errorf("journalctl", "option requires an argument -- 'u'")
+					return 1
+				}
+				unit = strings.TrimSuffix(v, ".service") + ".service"
+			case "-n", "--lines":
+				// systemd's -n takes its argument only in the same word
+				// or, failing that, the next word when it is a number
+				// (journalctl -n -u sshd); without one it means 10.
+				v := op.val
+				if !op.hasVal && i+1 < len(args) {
+					if _, err := strconv.Atoi(args[i+1]); err == nil || args[i+1] == "all" {
+						i++
+						v = args[i]
+					}
+				}
+				switch n, err := strconv.Atoi(v); {
+				case v == "" && !op.hasVal:
+					lines = 10
+				case v == "all":
+					lines = math.MaxInt
+				case err != nil || n < 0:
+					o.Errorf("journalctl", "Failed to parse lines '%s'.", v)
+					return 1
+				default:
+					lines = n
+				}
+			case "-f", "--follow":
+				follow = true
+			case "-e", "--pager-end":
+				pagerEnd = true
+			case "-o", "--output":
+				v, _ := val()
+				if v != "short" && v != "short-iso" {
+					o.Errorf("journalctl", "Unknown output format '%s' (this instance's journalctl prints short and short-iso).", v)
+					return 1
+				}
+				format = v
+			case "-S", "--since":
+				v, _ := val()
+				t, err := parseSince(v, in.now())
+				if err != nil {
+					o.Errorf("journalctl", "Failed to parse timestamp: %s", v)
+					return 1
+				}
+				since = t
+			case "--no-pager", "-q", "--quiet", "-a", "--all", "-l", "--full", "-x", "--catalog":
+			default:
+				o.Errorf("journalctl", "unrecognized option '%s' (this instance's journalctl knows -u, -n, -f, -e, -o, --since)", a)
+				return 1
+			}
+		}
+	}
+	if pagerEnd && lines < 0 {
+		lines = 1000 // -e without -n, as systemd has it
 	}
 	if lines < 0 && follow {
 		lines = 10

@@ -114,6 +114,10 @@ func (in *Instance) Stop(force bool) (prev, cur State, err error) {
 		in.life.mu.Unlock()
 		return prev, prev, &StateError{ID: in.id, State: prev, Verb: "stopped"}
 	}
+	// A reboot's pause ends here: its timer, which would clear the flag,
+	// is cancelled below, and a flag left set would make every later
+	// Reboot a no-op.
+	in.life.rebooting = false
 	in.setStateLocked(Stopping, StoppingTime, func() {
 		in.host.SetDown(true)
 		in.life.state = Stopped
@@ -184,6 +188,7 @@ func (in *Instance) Terminate() (prev, cur State, err error) {
 	}
 	in.life.rebooting = false
 	in.setStateLocked(ShuttingDown, ShuttingDownTime, func() {
+		in.host.SetTerminated() // its target says "terminated", not "stopped"
 		in.host.SetDown(true)
 		in.life.state = Terminated
 	})

@@ -516,11 +516,19 @@ func (n *ncRun) keepOpen(ctx context.Context, ln net.Listener) int {
 				if !ok {
 					return
 				}
+				// Write outside mu: a client that stopped reading blocks
+				// its Write, and holding mu then would block the accept
+				// loop's Lock, so nc would never end on Ctrl-C or kill
+				// (closing the connections is what unblocks the Write).
 				mu.Lock()
+				to := make([]net.Conn, 0, len(conns))
 				for c := range conns {
-					c.Write(b)
+					to = append(to, c)
 				}
 				mu.Unlock()
+				for _, c := range to {
+					c.Write(b)
+				}
 			case <-quit:
 				return
 			}

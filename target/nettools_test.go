@@ -2,6 +2,11 @@ package target
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,4 +106,55 @@ func TestCurlOptionsParse(t *testing.T) {
 	assert.Equal(t, "curl: unknown --write-out variable: 'nope'\n", stderr.String())
 	r.code = 0
 	assert.Equal(t, "000", r.writeOut("%{http_code}"), "no answer")
+}
+
+// nc -lk ends on Ctrl-C even while sending stdin to a client that stopped
+// reading: the send blocked on that client must not keep the accept loop
+// from taking the connections' lock and closing them.
+func TestNCKeepOpenEndsWithBlockedClient(t *testing.T) {
+	in, peer := sshWorld(t, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdin, feed := io.Pipe()
+	defer feed.Close()
+	ended := make(chan int, 1)
+	go func() {
+		ended <- in.nc(ctx, shell.IO{Stdin: stdin, Stdout: io.Discard, Stderr: io.Discard}, fields("nc -lk 8080"))
+	}()
+	var c net.Conn
+	require.Eventually(t, func() bool {
+		dctx, dcancel := context.WithTimeout(context.Background(), time.Second)
+		defer dcancel()
+		var err error
+		c, err = peer.Dial(dctx, netip.MustParseAddrPort("10.0.0.10:8080"))
+		return err == nil
+	}, 10*time.Second, 10*time.Millisecond)
+	defer c.Close() // and never read from
+	var fed atomic.Int64
+	go func() {
+		buf := make([]byte, 32<<10)
+		for {
+			k, err := feed.Write(buf)
+			fed.Add(int64(k))
+			if err != nil {
+				return
+			}
+		}
+	}()
+	// Once the client's buffers are full nc's send blocks and stdin is
+	// no longer read.
+	last := int64(-1)
+	require.Eventually(t, func() bool {
+		cur := fed.Load()
+		stalled := cur == last && cur > 0
+		last = cur
+		return stalled
+	}, 60*time.Second, 250*time.Millisecond)
+	cancel()
+	select {
+	case st := <-ended:
+		assert.Zero(t, st)
+	case <-time.After(10 * time.Second):
+		require.FailNow(t, "nc -lk did not end on Ctrl-C")
+	}
 }

@@ -104,6 +104,14 @@ func (t *procs) startAs(pid int, p shell.Process, now time.Time) func() {
 	}
 }
 
+// lastPID is the most recently allocated pid (/proc/loadavg's last
+// field), read under mu: sessions start processes concurrently.
+func (t *procs) lastPID() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.next
+}
+
 func (t *procs) list() []shell.Process {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -114,16 +122,18 @@ func (t *procs) list() []shell.Process {
 	return out
 }
 
-// kill ends pid for uid (root ends anything; a user, its own). Signal 0
-// only checks, as kill(2) does.
-func (t *procs) kill(pid, sig, uid int) error {
+// kill ends pid for uid (root ends anything; a user, its own). user is
+// uid's name: the instance's login user (Config.User), whose name its
+// processes are recorded under, which need not be ec2-user. Signal 0 only
+// checks, as kill(2) does.
+func (t *procs) kill(pid, sig, uid int, user string) error {
 	t.mu.Lock()
 	p, ok := t.byPID[pid]
 	t.mu.Unlock()
 	if !ok {
 		return shell.ErrNoProcess
 	}
-	if uid != 0 && p.User != shell.EC2User.Name {
+	if uid != 0 && p.User != user {
 		return shell.ErrNotPermitted
 	}
 	if sig == 0 {

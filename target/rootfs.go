@@ -71,7 +71,7 @@ func (in *Instance) buildRootFS() error {
 			return fmt.Appendf(nil, "%.2f %.2f\n", up, 2*up*0.98)
 		},
 		"/proc/loadavg": func() []byte {
-			return fmt.Appendf(nil, "0.00 0.00 0.00 1/%d %d\n", len(in.procs.list())+110, in.procs.next)
+			return fmt.Appendf(nil, "0.00 0.00 0.00 1/%d %d\n", len(in.procs.list())+110, in.procs.lastPID())
 		},
 	}
 	for name, gen := range gens {

@@ -24,12 +24,11 @@ import (
 type session struct {
 	// ctx ends when the client closes the channel (sshd hangs the
 	// session's program up) or the connection ends.
-	ctx     context.Context
-	cancel  context.CancelFunc
-	connCtx context.Context // the connection's: ends when the server stops
-	in      *Instance
-	conn    *ssh.ServerConn
-	ch      lockedChannel
+	ctx    context.Context
+	cancel context.CancelFunc
+	in     *Instance
+	conn   *ssh.ServerConn
+	ch     lockedChannel
 
 	mu      sync.Mutex
 	env     map[string]string
@@ -47,7 +46,7 @@ func newSession(ctx context.Context, in *Instance, conn *ssh.ServerConn, ch ssh.
 	home := "/home/" + in.user
 	sctx, cancel := context.WithCancel(ctx)
 	s := &session{
-		ctx: sctx, cancel: cancel, connCtx: ctx, in: in, conn: conn, ch: newLockedChannel(ch), cols: 80, rows: 24, done: make(chan struct{}), priv: priv,
+		ctx: sctx, cancel: cancel, in: in, conn: conn, ch: newLockedChannel(ch), cols: 80, rows: 24, done: make(chan struct{}), priv: priv,
 		env: map[string]string{
 			"USER": in.user, "LOGNAME": in.user, "HOME": home, "PWD": home,
 			"SHELL": "/bin/bash", "HOSTNAME": in.hostname,
@@ -72,6 +71,11 @@ func splitAddr(a net.Addr) (string, string) {
 }
 
 func (s *session) serve(reqs <-chan *ssh.Request) {
+	// Last, once the program is hung up and its channel closed (which
+	// ends a write blocked on the client), wait for the program: the
+	// server's close and Instance.Close/Stop wait for serve, so no shell
+	// or sftp-server outlives them.
+	defer s.wait()
 	defer s.ch.Close()
 	defer s.cancel()
 	defer func() {
@@ -105,15 +109,16 @@ func (s *session) serve(reqs <-chan *ssh.Request) {
 	}
 }
 
+// wait waits for the session's program, if one was started, to end. Every
+// program ends once s.ctx is cancelled, so this does not wait on the
+// connection too: returning at its end would leave the program running
+// past the server's close.
 func (s *session) wait() {
 	s.mu.Lock()
 	started := s.started
 	s.mu.Unlock()
 	if started {
-		select {
-		case <-s.done:
-		case <-s.connCtx.Done():
-		}
+		<-s.done
 	}
 }
 

@@ -229,6 +229,27 @@ func TestSFTPNoSpace(t *testing.T) {
 	assert.Greater(t, st.FreeSpace(), uint64(56<<10))
 }
 
+// An SSH_FXP_WRITE at an offset near the largest int64 fails with the
+// reason (EFBIG, as Linux's sftp-server reports it) instead of panicking
+// in pkg/sftp's worker and taking the whole process down; the session
+// goes on.
+func TestSFTPWriteHugeOffset(t *testing.T) {
+	fsys := instanceFS(t, 0)
+	cl := sftpClient(t, fsys)
+	w, err := cl.Create("/tmp/f")
+	require.NoError(t, err)
+	_, err = w.WriteAt(make([]byte, 32), 0x7ffffffffffffff0)
+	require.Error(t, err)
+	assert.ErrorIs(t, fxCode(err), sftp.ErrSSHFxFailure)
+	assert.Contains(t, err.Error(), "file too large")
+	_, err = w.WriteAt([]byte("ok"), 0)
+	require.NoError(t, err, "the server still serves")
+	require.NoError(t, w.Close())
+	st, err := cl.Stat("/tmp/f")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), st.Size())
+}
+
 // OpenSSH's sftp and scp send the local file's permissions with the open;
 // pkg/sftp hands over only the attributes after their flags word.
 func TestOpenPerm(t *testing.T) {

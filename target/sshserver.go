@@ -145,7 +145,8 @@ func (s *sshServer) handle(c net.Conn) {
 	if s.in.image.OpenSSH74Logs {
 		s.in.sshdLog(pid, "pam_unix(sshd:session): session opened for user %s by (uid=0)", user)
 	} else {
-		s.in.sshdLog(pid, "pam_unix(sshd:session): session opened for user %s(uid=%d) by (uid=0)", user, shell.EC2User.UID)
+		// The login user's uid (1000, whatever its name: Config.User).
+		s.in.sshdLog(pid, "pam_unix(sshd:session): session opened for user %s(uid=%d) by (uid=0)", user, shell.EC2User.With(s.in.user).UID)
 	}
 	endPriv := s.in.procs.startAs(pid, shell.Process{PPID: sshdPID, User: "root", TTY: "?", Command: "sshd: " + user + " [priv]"}, s.in.now())
 	defer endPriv()

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vlab-sim/vlab/nlb"
 	"github.com/vlab-sim/vlab/target"
 )
 
@@ -136,6 +137,10 @@ func TestTerminateInstances(t *testing.T) {
 	assert.Equal(t, int32(32), aws.ToInt32(out.TerminatingInstances[0].CurrentState.Code))
 	e.l.Clock().Advance(target.ShuttingDownTime)
 	assert.Equal(t, ec2types.InstanceStateNameTerminated, e.instanceState(t, id))
+	h := e.l.TargetGroup.HealthOf(nlb.Target{ID: id})
+	require.Len(t, h, 1)
+	assert.Equal(t, "Target.InvalidState", h[0].Reason)
+	assert.Equal(t, "Target is in the terminated state", h[0].Description)
 
 	_, err = e.ec2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}})
 	assert.Equal(t, "IncorrectInstanceState", apiCode(t, err))

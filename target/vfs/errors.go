@@ -23,6 +23,7 @@ var strerror = map[syscall.Errno]string{
 	syscall.EBUSY:        "Device or resource busy",
 	syscall.ENAMETOOLONG: "File name too long",
 	syscall.ESPIPE:       "Illegal seek",
+	syscall.EFBIG:        "File too large",
 }
 
 // Strerror returns err's C-library text ("No such file or directory"), or

@@ -3,6 +3,7 @@ package vfs
 import (
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"sync"
 	"syscall"
@@ -208,9 +209,20 @@ func (f *File) writeAt(p []byte, off int64) (int, error) {
 	}
 	fsys, n := f.v.fs, f.n
 	size := int64(len(n.data))
+	// off comes from the client (an SFTP write at 0x7ffffffffffffff0):
+	// off+len(p) must not overflow, or a negative end skips the cap and
+	// the copy below panics. Past the largest file size Linux says EFBIG.
+	if off < 0 {
+		return 0, pathErr("write", f.name, syscall.EINVAL)
+	}
+	if off > math.MaxInt64-int64(len(p)) {
+		return 0, pathErr("write", f.name, syscall.EFBIG)
+	}
 	end := off + int64(len(p))
 	var err error
-	if grow := end - size; grow > 0 && fsys.used+grow > fsys.limit {
+	// grow is compared with the room left, not added to used, so that a
+	// huge grow cannot overflow the sum.
+	if grow := end - size; grow > 0 && grow > fsys.limit-fsys.used {
 		room := max(fsys.limit-fsys.used, 0)
 		keep := size + room - off
 		if keep <= 0 {

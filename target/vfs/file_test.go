@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"io"
+	"math"
 	"sync"
 	"testing"
 
@@ -104,4 +105,25 @@ func TestWriteAtNoSpace(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(100), st.Size())
 	assert.Equal(t, int64(100), f.Used())
+}
+
+// An offset near the largest int64 (an SFTP write at 0x7ffffffffffffff0)
+// must not overflow into a negative end and panic in the copy: it fails
+// with EFBIG, as Linux does past the largest file size, and a huge offset
+// that does not overflow fails with ENOSPC. The file is left untouched.
+func TestWriteAtHugeOffset(t *testing.T) {
+	f := newFS(100)
+	w, err := f.Root().OpenFile("/f", O_WRONLY|O_CREATE, 0o644)
+	require.NoError(t, err)
+	var n int
+	require.NotPanics(t, func() { n, err = w.WriteAt(make([]byte, 32), 0x7ffffffffffffff0) })
+	assert.Zero(t, n)
+	assert.Equal(t, "File too large", Strerror(err))
+	require.NotPanics(t, func() { n, err = w.WriteAt([]byte("x"), math.MaxInt64-1) })
+	assert.Zero(t, n)
+	assert.Equal(t, "No space left on device", Strerror(err))
+	st, err := w.Stat()
+	require.NoError(t, err)
+	assert.Zero(t, st.Size())
+	assert.Zero(t, f.Used())
 }

@@ -358,6 +358,10 @@ func (v *View) Rename(oldname, newname string) error {
 			return pathErr("rename", newname, syscall.ENOTDIR)
 		case old.mode.IsDir() && len(old.children) > 0:
 			return pathErr("rename", newname, syscall.ENOTEMPTY)
+		case !v.stickyAllows(nd, old):
+			// Replacing unlinks old: a sticky directory (/tmp) protects
+			// it as Remove does; Linux says EPERM.
+			return pathErr("rename", newname, syscall.EPERM)
 		}
 		v.fs.free(old)
 	}
@@ -442,6 +446,11 @@ func (v *View) ReadFile(name string) ([]byte, error) {
 	for {
 		n, err := f.Read(buf)
 		out = append(out, buf[:n]...)
+		// A device (/dev/zero) never ends: stop at the filesystem's cap,
+		// which no regular file can exceed, rather than grow forever.
+		if int64(len(out)) > v.fs.limit {
+			return nil, pathErr("read", name, syscall.EFBIG)
+		}
 		if err != nil {
 			if err == errEOF {
 				return out, nil

@@ -133,3 +133,49 @@ func TestDevicesAndGenerated(t *testing.T) {
 	err = root.WriteFile("/count", nil, 0o644)
 	assert.Equal(t, "Permission denied", Strerror(err), "generated files are read-only, for root too")
 }
+
+// Reading a device whole (grep -f /dev/zero, curl -d @/dev/zero) stops at
+// the filesystem's cap with EFBIG instead of growing without end.
+func TestReadFileDeviceEnds(t *testing.T) {
+	root := newFS(1000).Root()
+	require.NoError(t, root.MkdirAll("/dev", 0o755))
+	require.NoError(t, root.AddDevice("/dev/zero", 0o666, Zero{}))
+	require.NoError(t, root.AddDevice("/dev/urandom", 0o666, Random{}))
+	for _, name := range []string{"/dev/zero", "/dev/urandom"} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := root.ReadFile(name)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			assert.Equal(t, "File too large", Strerror(err), name)
+		case <-time.After(10 * time.Second):
+			require.FailNow(t, "ReadFile of a device never ends", name)
+		}
+	}
+}
+
+// Replacing a file in a sticky directory (mv mine /tmp/rootsfile) needs
+// the same right as removing it: the user who owns neither it nor the
+// directory gets EPERM and the file stays.
+func TestRenameOverStickyFile(t *testing.T) {
+	f := newFS(0)
+	root := f.Root()
+	require.NoError(t, root.Mkdir("/tmp", fs.ModeSticky|0o777))
+	require.NoError(t, root.WriteFile("/tmp/rootsfile", []byte("root's"), 0o666))
+	user := f.As(1000, 1000)
+	require.NoError(t, user.WriteFile("/tmp/mine", []byte("mine"), 0o644))
+	err := user.Rename("/tmp/mine", "/tmp/rootsfile")
+	assert.Equal(t, "Operation not permitted", Strerror(err))
+	b, err := root.ReadFile("/tmp/rootsfile")
+	require.NoError(t, err)
+	assert.Equal(t, "root's", string(b))
+	b, err = user.ReadFile("/tmp/mine")
+	require.NoError(t, err)
+	assert.Equal(t, "mine", string(b))
+
+	require.NoError(t, user.WriteFile("/tmp/other", nil, 0o644))
+	require.NoError(t, user.Rename("/tmp/mine", "/tmp/other"), "replacing one's own file is allowed")
+	require.NoError(t, root.Rename("/tmp/other", "/tmp/rootsfile"), "root replaces anything")
+}
