@@ -226,14 +226,7 @@ func (c *call) authorize(egress bool) (any, *apiError) {
 		Rules  []ec2SecurityGroupRule `xml:"securityGroupRuleSet>item"`
 	}
 	for _, r := range rules {
-		var err error
-		if egress {
-			err = g.AuthorizeEgress(r)
-		} else {
-			err = g.AuthorizeIngress(r)
-		}
-		c.logChange(fmt.Sprintf("%s (%s) %s %s", g.ID(), g.Name(), direction(egress), ruleWords(r)), err)
-		if err != nil {
+		if err := c.changeRule(g, egress, true, r); err != nil {
 			return nil, badRequest("InvalidParameterValue", "%v", err)
 		}
 		out.Rules = append(out.Rules, c.ruleOf(g, egress, r))
@@ -277,20 +270,31 @@ func (c *call) revoke(egress bool) (any, *apiError) {
 	}
 	for _, r := range rules {
 		stored := have[keyOf(r)]
-		var err error
-		if egress {
-			err = g.RevokeEgress(stored)
-		} else {
-			err = g.RevokeIngress(stored)
-		}
-		c.logChange(fmt.Sprintf("%s (%s) %s %s", g.ID(), g.Name(), direction(egress), ruleWords(r)), err)
-		if err != nil {
+		if err := c.changeRule(g, egress, false, stored); err != nil {
 			return nil, badRequest("InvalidPermission.NotFound", "%v", err)
 		}
 		out.Revoked = append(out.Revoked, c.ruleOf(g, egress, stored))
 	}
 	out.Return = true
 	return out, nil
+}
+
+// changeRule adds (add) or removes rule r of g's inbound or outbound
+// (egress) rules on the running fabric, and logs the change.
+func (c *call) changeRule(g *vnet.SecurityGroup, egress, add bool, r vnet.SGRule) error {
+	var err error
+	switch {
+	case add && egress:
+		err = g.AuthorizeEgress(r)
+	case add:
+		err = g.AuthorizeIngress(r)
+	case egress:
+		err = g.RevokeEgress(r)
+	default:
+		err = g.RevokeIngress(r)
+	}
+	c.logChange(fmt.Sprintf("%s (%s) %s %s", g.ID(), g.Name(), direction(egress), ruleWords(r)), err)
+	return err
 }
 
 func (c *call) ruleOf(g *vnet.SecurityGroup, egress bool, r vnet.SGRule) ec2SecurityGroupRule {
