@@ -64,6 +64,9 @@ func (s *Stack) TCPSockets() []Socket {
 			continue
 		}
 		rq, sq := queues(ep, name == "LISTEN")
+		// A closed endpoint's counters are left as gVisor's teardown left
+		// them (-1 in TIME-WAIT); Linux shows nothing queued.
+		rq, sq = max(rq, 0), max(sq, 0)
 		out = append(out, Socket{
 			State: name,
 			Local: addrPort(info.ID.LocalAddress, info.ID.LocalPort),

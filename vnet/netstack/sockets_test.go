@@ -3,6 +3,7 @@ package netstack
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/netip"
 	"testing"
@@ -122,4 +123,38 @@ func TestPing(t *testing.T) {
 	go pc.Close()
 	_, err = pc.Recv(ctx)
 	assert.ErrorIs(t, err, ErrPingClosed)
+}
+
+// A connection in TIME-WAIT has nothing queued, as ss shows it on Linux
+// (gVisor's teardown leaves its send counter at -1).
+func TestTimeWaitQueuesAreZero(t *testing.T) {
+	a, b := pair(t)
+	ln, err := b.ListenTCP(netip.MustParseAddrPort("0.0.0.0:7001"))
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := a.DialTCP(ctx, netip.MustParseAddrPort("10.9.0.2:7001"))
+	require.NoError(t, err)
+	_, err = c.Write([]byte("bye"))
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	require.Eventually(t, func() bool {
+		for _, s := range a.TCPSockets() {
+			if s.State == "TIME-WAIT" {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, time.Millisecond)
+	for _, s := range a.TCPSockets() {
+		assert.GreaterOrEqual(t, s.SendQ, 0, "%+v", s)
+		assert.GreaterOrEqual(t, s.RecvQ, 0, "%+v", s)
+	}
 }
