@@ -36,6 +36,7 @@ func builtins() map[string]Command {
 		"tput":     cmdTput,
 		"ps":       cmdPS,
 		"hash":     cmdHash,
+		"df":       cmdDf,
 		"kill":     cmdKill,
 		"uptime":   cmdUptime,
 	}

@@ -220,6 +220,11 @@ var notHere = map[string]string{
 	"bash":      "command not found (you are in the instance's shell already; run a script with source FILE)",
 	"sh":        "command not found (you are in the instance's shell already; run a script with source FILE)",
 	"systemctl": "command not found (no systemd on this simulated instance; ps lists what runs)",
+	"less":      "command not found (no pager on this simulated instance: use head, tail or grep)",
+	"more":      "command not found (no pager on this simulated instance: use head, tail or grep)",
+	"man":       "command not found (no manual pages on this simulated instance; help lists the commands)",
+	"top":       "command not found (no top on this simulated instance; ps aux and uptime show what runs)",
+	"htop":      "command not found (no htop on this simulated instance; ps aux and uptime show what runs)",
 }
 
 type eofReader struct{}

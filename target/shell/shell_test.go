@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Lines as a user types them, against what bash prints and returns.
@@ -159,4 +160,16 @@ func TestNothingComesFromTheHost(t *testing.T) {
 		assert.Equal(t, c.errs, errs, c.line)
 		assert.Equal(t, c.status, st, c.line)
 	}
+}
+
+// df shows the instance's capped disk and what its files hold.
+func TestDf(t *testing.T) {
+	s := newShell(t)
+	_, _, st := runIn(t, s, "head -c 3000000 /dev/zero > /tmp/blob", "")
+	require.Equal(t, 0, st)
+	out, _, st := runIn(t, s, "df -h; df", "")
+	assert.Equal(t, 0, st)
+	assert.Regexp(t, `(?m)^\s*Filesystem\s+Size\s+Used\s+Avail\s+Use%\s+Mounted on$`, out)
+	assert.Regexp(t, `(?m)^/dev/nvme0n1p1\s+256M\s+2\.9M\s+253M\s+2%\s+/$`, out)
+	assert.Regexp(t, `(?m)^/dev/nvme0n1p1\s+262144\s+2930\s+259214\s+2%\s+/$`, out)
 }
