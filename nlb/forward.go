@@ -153,21 +153,23 @@ func (nd *Node) forward(fl *flow, p *packet.Packet, fromClient bool) {
 			p.SetDst(fl.Client)
 		}
 	}
-	segs, pp := []*packet.Packet{p}, ppv2Untouched
+	var hdr *packet.Packet // a Proxy Protocol header sent as a segment of its own
+	pp := ppv2Untouched
 	if fl.pp != nil {
 		if fromClient {
-			segs, pp = fl.pp.toTarget(p)
+			hdr, p, pp = fl.pp.toTarget(p)
 		} else {
 			pp = fl.pp.toClient(p)
 		}
 	}
 	if tracing {
-		nd.lb.net.TraceRewrite(nd.eni, before, segs[len(segs)-1], "load balancer "+nd.lb.Name(), rewriteWords(fl, fromClient, pp))
+		nd.lb.net.TraceRewrite(nd.eni, before, p, "load balancer "+nd.lb.Name(), rewriteWords(fl, fromClient, pp))
 	}
 	nd.lb.flows.noteFlags(fl, fromClient, flags)
-	for _, q := range segs {
-		nd.eni.Forward(q)
+	if hdr != nil {
+		nd.eni.Forward(hdr)
 	}
+	nd.eni.Forward(p)
 }
 
 // rewriteWords says what the node's rewrite of a packet of fl did; pp is

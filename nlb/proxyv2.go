@@ -96,11 +96,12 @@ func seqAfter(a, b uint32) bool { return int32(a-b) > 0 }
 // toTarget translates p, a segment from the client already addressed to
 // the target, and returns what goes on the wire in its place: p itself, p
 // with the header in front of its data, or (when that would exceed the
-// target's MSS) the header as a segment of its own followed by p.
-func (s *ppv2Stream) toTarget(p *packet.Packet) (out []*packet.Packet, did ppv2Effect) {
+// target's MSS) the header as a segment of its own (hdr, sent first)
+// followed by p. No slice: this runs for every segment of the flow.
+func (s *ppv2Stream) toTarget(p *packet.Packet) (hdr, out *packet.Packet, did ppv2Effect) {
 	t, ok := p.TCP()
 	if !ok {
-		return []*packet.Packet{p}, ppv2Untouched
+		return nil, p, ppv2Untouched
 	}
 	flags, seq := t.Flags(), t.Seq()
 	if flags.IsSYN() {
@@ -111,7 +112,7 @@ func (s *ppv2Stream) toTarget(p *packet.Packet) (out []*packet.Packet, did ppv2E
 		}
 		_, ws := p.SYNOptions()
 		s.clientW.Store(ws >= 0)
-		return []*packet.Packet{p}, ppv2Untouched
+		return nil, p, ppv2Untouched
 	}
 	base, h := s.base.Load(), uint32(len(s.header))
 	occupies := len(t.Payload()) > 0 || flags&wire.FIN != 0
@@ -125,22 +126,22 @@ func (s *ppv2Stream) toTarget(p *packet.Packet) (out []*packet.Packet, did ppv2E
 		if uint32(optLen+len(t.Payload()))+h <= s.mss.Load() {
 			q, err := p.Resegment(base, flags, append(append(make([]byte, 0, int(h)+len(t.Payload())), s.header...), t.Payload()...))
 			if err != nil {
-				return []*packet.Packet{p}, ppv2Untouched
+				return nil, p, ppv2Untouched
 			}
 			p.Release()
-			return []*packet.Packet{q}, ppv2Inserted
+			return nil, q, ppv2Inserted
 		}
-		hdr, err := p.Resegment(base, wire.ACK|wire.PSH, s.header)
+		lone, err := p.Resegment(base, wire.ACK|wire.PSH, s.header)
 		if err != nil {
-			return []*packet.Packet{p}, ppv2Untouched
+			return nil, p, ppv2Untouched
 		}
 		p.SetSeq(seq + h)
-		return []*packet.Packet{hdr, p}, ppv2Split
+		return lone, p, ppv2Split
 	case seqAfter(seq, base) || (seq == base && s.sent.Load()):
 		p.SetSeq(seq + h)
-		return []*packet.Packet{p}, ppv2Shifted
+		return nil, p, ppv2Shifted
 	}
-	return []*packet.Packet{p}, ppv2Untouched
+	return nil, p, ppv2Untouched
 }
 
 // toClient translates p, a segment from the target already addressed to

@@ -53,7 +53,7 @@ func fromTarget(t *testing.T, s packet.TCPSegment) *packet.Packet {
 // handshake runs a SYN and SYN-ACK through a new stream.
 func handshake(t *testing.T) *ppv2Stream {
 	s := newPPv2Stream(ppClient, ppFront)
-	out, _ := s.toTarget(fromClient(t, ppISN, wire.SYN, ""))
+	out, _ := segments(s, fromClient(t, ppISN, wire.SYN, ""))
 	require.Len(t, out, 1)
 	synack := fromTarget(t, packet.TCPSegment{Ack: ppISN + 1, Flags: wire.SYN | wire.ACK, Window: 64240, MSS: 1460, WScale: 7})
 	s.toClient(synack)
@@ -62,6 +62,15 @@ func handshake(t *testing.T) *ppv2Stream {
 	assert.Equal(t, uint16(64240-28), tcp.Window(), "the window leaves room for the header")
 	assert.True(t, synack.ChecksumsValid())
 	return s
+}
+
+// segments is what toTarget puts on the wire for p, in order.
+func segments(s *ppv2Stream, p *packet.Packet) ([]*packet.Packet, ppv2Effect) {
+	hdr, q, did := s.toTarget(p)
+	if hdr != nil {
+		return []*packet.Packet{hdr, q}, did
+	}
+	return []*packet.Packet{q}, did
 }
 
 func seg(t *testing.T, p *packet.Packet) wire.TCPHeader {
@@ -77,11 +86,11 @@ func seg(t *testing.T, p *packet.Packet) wire.TCPHeader {
 // later data moves up by the header's length.
 func TestPPv2StreamInsertsTheHeader(t *testing.T) {
 	s := handshake(t)
-	ack, _ := s.toTarget(fromClient(t, ppISN+1, wire.ACK, ""))
+	ack, _ := segments(s, fromClient(t, ppISN+1, wire.ACK, ""))
 	assert.Equal(t, uint32(ppISN+1), seg(t, ack[0]).Seq(), "an ACK before any data is not moved: the header has not gone out")
 
 	banner := "SSH-2.0-Go\r\n"
-	first, did := s.toTarget(fromClient(t, ppISN+1, wire.ACK|wire.PSH, banner))
+	first, did := segments(s, fromClient(t, ppISN+1, wire.ACK|wire.PSH, banner))
 	require.Len(t, first, 1)
 	assert.Equal(t, ppv2Inserted, did)
 	tcp := seg(t, first[0])
@@ -97,16 +106,16 @@ func TestPPv2StreamInsertsTheHeader(t *testing.T) {
 	n, _ := r.Read(rest)
 	assert.Equal(t, banner, string(rest[:n]), "the client's bytes follow the header")
 
-	again, did := s.toTarget(fromClient(t, ppISN+1, wire.ACK|wire.PSH, banner))
+	again, did := segments(s, fromClient(t, ppISN+1, wire.ACK|wire.PSH, banner))
 	require.Len(t, again, 1)
 	assert.Equal(t, ppv2Inserted, did, "a retransmission carries the header again")
 	assert.Equal(t, first[0].Bytes(), again[0].Bytes(), "same bytes, same numbers")
 
-	next, did := s.toTarget(fromClient(t, ppISN+1+uint32(len(banner)), wire.ACK, "more"))
+	next, did := segments(s, fromClient(t, ppISN+1+uint32(len(banner)), wire.ACK, "more"))
 	assert.Equal(t, ppv2Shifted, did)
 	assert.Equal(t, uint32(ppISN+1+len(banner)+28), seg(t, next[0]).Seq())
 
-	fin, _ := s.toTarget(fromClient(t, ppISN+1+uint32(len(banner))+4, wire.ACK|wire.FIN, ""))
+	fin, _ := segments(s, fromClient(t, ppISN+1+uint32(len(banner))+4, wire.ACK|wire.FIN, ""))
 	assert.Equal(t, uint32(ppISN+1+len(banner)+4+28), seg(t, fin[0]).Seq())
 }
 
@@ -115,7 +124,7 @@ func TestPPv2StreamInsertsTheHeader(t *testing.T) {
 // window smaller by what remains of the header.
 func TestPPv2StreamMapsAcknowledgements(t *testing.T) {
 	s := handshake(t)
-	s.toTarget(fromClient(t, ppISN+1, wire.ACK|wire.PSH, "hello"))
+	segments(s, fromClient(t, ppISN+1, wire.ACK|wire.PSH, "hello"))
 
 	p := fromTarget(t, packet.TCPSegment{Ack: ppISN + 1 + 28 + 5, Flags: wire.ACK, Window: 100, TSVal: 9})
 	s.toClient(p)
@@ -134,7 +143,7 @@ func TestPPv2StreamMapsAcknowledgements(t *testing.T) {
 // them.
 func TestPPv2StreamMapsSACK(t *testing.T) {
 	s := handshake(t)
-	s.toTarget(fromClient(t, ppISN+1, wire.ACK|wire.PSH, "hello"))
+	segments(s, fromClient(t, ppISN+1, wire.ACK|wire.PSH, "hello"))
 	p := fromTarget(t, packet.TCPSegment{Ack: ppISN + 1 + 28 + 5, Flags: wire.ACK, Window: 100, TSVal: 9, SACK: [][2]uint32{{ppISN + 1 + 28 + 1000, ppISN + 1 + 28 + 2000}}})
 	s.toClient(p)
 	assert.Equal(t, []packet.SACKBlock{{Left: ppISN + 1 + 1000, Right: ppISN + 1 + 2000}}, sackOf(t, p))
@@ -153,7 +162,7 @@ func sackOf(t *testing.T, p *packet.Packet) []packet.SACKBlock {
 func TestPPv2StreamSplitsAFullSegment(t *testing.T) {
 	s := handshake(t)
 	full := string(bytes.Repeat([]byte("x"), 1460-12)) // the MSS less the timestamps option
-	out, did := s.toTarget(fromClient(t, ppISN+1, wire.ACK, full))
+	out, did := segments(s, fromClient(t, ppISN+1, wire.ACK, full))
 	require.Len(t, out, 2)
 	assert.Equal(t, ppv2Split, did)
 	hdr, data := seg(t, out[0]), seg(t, out[1])
@@ -176,7 +185,7 @@ func TestPPv2StreamSplitsAFullSegment(t *testing.T) {
 	tcp := seg(t, p)
 	assert.Equal(t, uint32(ppISN+1), tcp.Ack())
 	assert.Len(t, tcp.Options(), 12+12, "the header keeps its length: the option became no-ops")
-	resent, did := s.toTarget(fromClient(t, ppISN+1, wire.ACK, full))
+	resent, did := segments(s, fromClient(t, ppISN+1, wire.ACK, full))
 	assert.Equal(t, ppv2Split, did, "the client's retransmission brings the header back")
 	assert.Len(t, resent, 2)
 }
@@ -185,14 +194,14 @@ func TestPPv2StreamSplitsAFullSegment(t *testing.T) {
 // FIN. A new connection on the same tuple starts over.
 func TestPPv2StreamFINAndReuse(t *testing.T) {
 	s := handshake(t)
-	out, did := s.toTarget(fromClient(t, ppISN+1, wire.ACK|wire.FIN, ""))
+	out, did := segments(s, fromClient(t, ppISN+1, wire.ACK|wire.FIN, ""))
 	assert.Equal(t, ppv2Inserted, did)
 	tcp := seg(t, out[0])
 	assert.Len(t, tcp.Payload(), 28)
 	assert.Equal(t, wire.ACK|wire.FIN, tcp.Flags())
 
-	out, _ = s.toTarget(fromClient(t, 9000, wire.SYN, ""))
+	out, _ = segments(s, fromClient(t, 9000, wire.SYN, ""))
 	assert.Equal(t, uint32(9000), seg(t, out[0]).Seq())
-	out, _ = s.toTarget(fromClient(t, 9001, wire.ACK, ""))
+	out, _ = segments(s, fromClient(t, 9001, wire.ACK, ""))
 	assert.Equal(t, uint32(9001), seg(t, out[0]).Seq(), "the new connection's header has not gone out")
 }

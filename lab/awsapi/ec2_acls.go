@@ -115,29 +115,13 @@ func entryWords(a *vnet.NetworkACL, egress bool, r string) string {
 	return fmt.Sprintf("%s %s %s", a.ID(), map[bool]string{false: "inbound", true: "outbound"}[egress], r)
 }
 
-func createNetworkAclEntry(c *call) (any, *apiError) {
-	a, egress, n, aerr := c.aclEntryParams()
-	if aerr != nil {
-		return nil, aerr
-	}
-	r, aerr := c.aclRuleParams(n)
-	if aerr != nil {
-		return nil, aerr
-	}
-	for _, o := range a.Rules(egress) {
-		if o.Number == n {
-			return nil, badRequest("NetworkAclEntryAlreadyExists", "The network acl entry identified by %d already exists.", n)
-		}
-	}
-	err := a.AddRule(egress, r)
-	c.logChange(entryWords(a, egress, aclRuleWords(a, egress, r)), err)
-	if err != nil {
-		return nil, badRequest("InvalidParameterValue", "%v", err)
-	}
-	return aclReturn(), nil
-}
+func createNetworkAclEntry(c *call) (any, *apiError) { return c.putNetworkAclEntry(false) }
 
-func replaceNetworkAclEntry(c *call) (any, *apiError) {
+func replaceNetworkAclEntry(c *call) (any, *apiError) { return c.putNetworkAclEntry(true) }
+
+// putNetworkAclEntry adds an entry (its number must be free) or replaces
+// one (its number must be taken), as EC2's two calls do.
+func (c *call) putNetworkAclEntry(replace bool) (any, *apiError) {
 	a, egress, n, aerr := c.aclEntryParams()
 	if aerr != nil {
 		return nil, aerr
@@ -146,10 +130,18 @@ func replaceNetworkAclEntry(c *call) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	if !hasEntry(a, egress, n) {
+	have := hasEntry(a, egress, n)
+	var err error
+	switch {
+	case replace && !have:
 		return nil, badRequest("InvalidNetworkAclEntry.NotFound", "The network acl entry identified by %d does not exist.", n)
+	case !replace && have:
+		return nil, badRequest("NetworkAclEntryAlreadyExists", "The network acl entry identified by %d already exists.", n)
+	case replace:
+		err = a.ReplaceRule(egress, r)
+	default:
+		err = a.AddRule(egress, r)
 	}
-	err := a.ReplaceRule(egress, r)
 	c.logChange(entryWords(a, egress, aclRuleWords(a, egress, r)), err)
 	if err != nil {
 		return nil, badRequest("InvalidParameterValue", "%v", err)
