@@ -60,6 +60,11 @@ type imds struct {
 	hopLimit uint8
 	done     chan struct{}
 
+	// life guards starting the stack (up) against close; st, link, ln
+	// and srv are set once, by up.
+	life   sync.Mutex
+	closed bool
+
 	mu     sync.Mutex
 	tokens map[string]time.Time // token -> expiry on the lab clock
 }
@@ -80,30 +85,53 @@ func (in *Instance) startIMDS(o MetadataOptions) error {
 	if o.HttpPutResponseHopLimit != 0 {
 		hop = o.HttpPutResponseHopLimit
 	}
-	m := &imds{in: in, st: netstack.New(), required: required, hopLimit: uint8(hop), tokens: map[string]time.Time{}, done: make(chan struct{})}
-	nic, err := m.st.AddInterface("imds", netip.PrefixFrom(IMDSAddr, 16), netip.MustParseAddr("169.254.0.1"), imdsSink{m})
-	if err != nil {
-		return err
-	}
-	m.link = nic.Link
-	ln, err := m.st.ListenTCP(netip.AddrPortFrom(IMDSAddr, 80))
-	if err != nil {
-		m.st.Close()
-		return err
-	}
-	m.ln = ln
-	m.srv = &http.Server{Handler: m, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		defer close(m.done)
-		m.srv.Serve(ln)
-	}()
+	m := &imds{in: in, required: required, hopLimit: uint8(hop), tokens: map[string]time.Time{}, done: make(chan struct{})}
 	in.eni.SetLinkLocal(m)
 	in.imds = m
 	return nil
 }
 
+// up starts the service's stack and HTTP server on the first packet for
+// it: most labs never ask, and a lab's start-up need not pay a stack per
+// instance. It reports whether the service runs.
+func (m *imds) up() bool {
+	m.life.Lock()
+	defer m.life.Unlock()
+	if m.closed {
+		return false
+	}
+	if m.st != nil {
+		return true
+	}
+	st := netstack.New()
+	nic, err := st.AddInterface("imds", netip.PrefixFrom(IMDSAddr, 16), netip.MustParseAddr("169.254.0.1"), imdsSink{m})
+	if err != nil {
+		st.Close()
+		return false
+	}
+	ln, err := st.ListenTCP(netip.AddrPortFrom(IMDSAddr, 80))
+	if err != nil {
+		st.Close()
+		return false
+	}
+	m.st, m.link, m.ln = st, nic.Link, ln
+	m.srv = &http.Server{Handler: m, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		defer close(m.done)
+		m.srv.Serve(ln)
+	}()
+	return true
+}
+
 func (m *imds) close() {
 	m.in.eni.SetLinkLocal(nil)
+	m.life.Lock()
+	m.closed = true
+	started := m.st != nil
+	m.life.Unlock()
+	if !started {
+		return
+	}
 	m.srv.Close()
 	<-m.done
 	m.st.Close()
@@ -115,7 +143,7 @@ func (m *imds) Owns(dst netip.Addr) bool { return dst == IMDSAddr }
 // Deliver implements vnet.LinkLocalService: the instance's packet goes
 // to the service's own stack.
 func (m *imds) Deliver(p *packet.Packet) {
-	if !m.link.Deliver(p) {
+	if !m.up() || !m.link.Deliver(p) {
 		p.Release()
 	}
 }
