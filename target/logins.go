@@ -69,10 +69,8 @@ func (in *Instance) who(_ context.Context, o shell.IO, args []string) int {
 
 // w lists who is logged in and what they run, as procps' w prints it.
 func (in *Instance) w(ctx context.Context, o shell.IO, args []string) int {
-	now := in.now()
 	users := in.current()
-	up := now.Sub(in.bootTime())
-	fmt.Fprintf(o.Stdout, " %s up %s,  %d user%s,  load average: 0.00, 0.00, 0.00\n", now.Format("15:04:05"), upTime(up), len(users), map[bool]string{true: "", false: "s"}[len(users) == 1])
+	fmt.Fprintln(o.Stdout, shell.UptimeLine(in.now(), in.bootTime(), len(users)))
 	tw := tabwriter.NewWriter(o.Stdout, 0, 0, 1, ' ', 0)
 	fmt.Fprintln(tw, "USER\tTTY\tFROM\tLOGIN@\tIDLE\tJCPU\tPCPU\tWHAT")
 	procs := in.procs.list()
@@ -87,20 +85,6 @@ func (in *Instance) w(ctx context.Context, o shell.IO, args []string) int {
 	}
 	tw.Flush()
 	return 0
-}
-
-// upTime is w's and uptime's span: "5 min", "1:30", "2 days,  3:04".
-func upTime(d time.Duration) string {
-	days := int(d.Hours()) / 24
-	h, m := int(d.Hours())%24, int(d.Minutes())%60
-	s := ""
-	if days > 0 {
-		s = fmt.Sprintf("%d day%s, ", days, map[bool]string{true: "", false: "s"}[days == 1])
-	}
-	if h == 0 {
-		return s + fmt.Sprintf("%d min", m)
-	}
-	return s + fmt.Sprintf("%2d:%02d", h, m)
 }
 
 // last lists the logins since boot, newest first, as util-linux's last

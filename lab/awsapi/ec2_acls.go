@@ -112,7 +112,7 @@ func aclReturn() any {
 }
 
 func entryWords(a *vnet.NetworkACL, egress bool, r string) string {
-	return fmt.Sprintf("%s %s %s", a.ID(), map[bool]string{false: "inbound", true: "outbound"}[egress], r)
+	return fmt.Sprintf("%s %s %s", a.ID(), direction(egress), r)
 }
 
 func createNetworkAclEntry(c *call) (any, *apiError) { return c.putNetworkAclEntry(false) }

@@ -153,8 +153,14 @@ func cmdUptime(_ context.Context, o IO, args []string) int {
 			users[p.TTY] = true
 		}
 	}
-	fmt.Fprintf(o.Stdout, " %s up %s,  %d user%s,  load average: 0.00, 0.00, 0.00\n", now.Format("15:04:05"), upText(up), len(users), plural(len(users)))
+	fmt.Fprintln(o.Stdout, UptimeLine(now, boot, len(users)))
 	return 0
+}
+
+// UptimeLine is uptime's line, which w prints first too: the time, how
+// long since boot, the users logged in and the (quiet) load.
+func UptimeLine(now, booted time.Time, users int) string {
+	return fmt.Sprintf(" %s up %s,  %d user%s,  load average: 0.00, 0.00, 0.00", now.Format("15:04:05"), upText(now.Sub(booted)), users, plural(users))
 }
 
 func plural(n int) string {
