@@ -30,12 +30,7 @@ func cmdHead(ctx context.Context, o IO, args []string) int {
 			v = strings.TrimPrefix(strings.TrimPrefix(v, "-"), "+")
 			n, ok := countArg(v)
 			if !ok {
-				what := "lines"
-				if op.key == "c" {
-					what = "bytes"
-				}
-				o.Errorf("head", "invalid number of %s: %s", what, quote(op.val))
-				return 1
+				return badCount(o, "head", op.key, op.val)
 			}
 			count, bytesMode = n, op.key == "c"
 		case "q":

@@ -126,3 +126,14 @@ func readChunks(r io.Reader, out *bufio.Writer, fn func([]byte) (stop bool, err 
 		}
 	}
 }
+
+// badCount reports a count head or tail cannot read, for -n (lines) or -c
+// (bytes), and returns their status for it.
+func badCount(o IO, cmd, key, val string) int {
+	what := "lines"
+	if key == "c" {
+		what = "bytes"
+	}
+	o.Errorf(cmd, "invalid number of %s: %s", what, quote(val))
+	return 1
+}

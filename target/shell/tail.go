@@ -41,12 +41,7 @@ func cmdTail(ctx context.Context, o IO, args []string) int {
 			t.fromStart = strings.HasPrefix(v, "+")
 			n, ok := countArg(strings.TrimPrefix(strings.TrimPrefix(v, "-"), "+"))
 			if !ok {
-				what := "lines"
-				if op.key == "c" {
-					what = "bytes"
-				}
-				o.Errorf("tail", "invalid number of %s: %s", what, quote(v))
-				return 1
+				return badCount(o, "tail", op.key, v)
 			}
 			t.count, t.bytesMode = n, op.key == "c"
 		case "f":
