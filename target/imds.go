@@ -340,9 +340,7 @@ func (m *imds) tree() map[string]string {
 		nic + "vpc-id":                              sub.VPC().ID(),
 		nic + "vpc-ipv4-cidr-block":                 sub.VPC().CIDR().String(),
 		"latest/dynamic/instance-identity/document": m.identity(region),
-		"latest/user-data":                          "",
 	}
-	delete(t, "latest/user-data") // none was given: 404, as EC2 answers
 	if pub, ok := e.PublicAddr(); ok {
 		t[base+"public-ipv4"] = pub.String()
 		t[nic+"public-ipv4s"] = pub.String()

@@ -10,11 +10,10 @@ import (
 // blocks until keys come; the pump that fills it never blocks, so that a
 // Ctrl-C behind typed-ahead keys still reaches the running command.
 type keyQueue struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	buf    []byte
-	err    error // the terminal's end, once reached
-	closed bool
+	mu   sync.Mutex
+	cond *sync.Cond
+	buf  []byte
+	err  error // the terminal's end, once reached
 }
 
 // maxTypeAhead is how many unread keys the queue keeps (a Linux tty's

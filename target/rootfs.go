@@ -172,10 +172,7 @@ func le(a netip.Addr) string {
 
 func maskOf(bits int) netip.Addr {
 	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], ^uint32(0)<<(32-bits))
-	if bits == 0 {
-		b = [4]byte{}
-	}
+	binary.BigEndian.PutUint32(b[:], ^uint32(0)<<(32-bits)) // a shift of 32 is 0 in Go
 	return netip.AddrFrom4(b)
 }
 

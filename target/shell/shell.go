@@ -276,9 +276,7 @@ func (s *Shell) Commands() []string {
 	}
 	out := make([]string, 0, len(seen))
 	for k := range seen {
-		if !strings.HasPrefix(k, "\x00") {
-			out = append(out, k)
-		}
+		out = append(out, k)
 	}
 	sort.Strings(out)
 	return out
